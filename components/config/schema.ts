@@ -1,0 +1,169 @@
+import { z } from "zod";
+import { isDuration } from "./duration";
+
+// Defaults are the runbook's values wherever they are coherent; README "Deviations" explains the rest.
+
+const count = (min: number) => z.int().min(min);
+const seconds = z.number().min(0);
+const flag = z.union([z.literal(0), z.literal(1)]);
+const duration = z.string().refine(isDuration, "must be a PostgreSQL duration such as '5s', '500ms' or '1min'");
+const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier ([a-z_][a-z0-9_]*)");
+const hostName = z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a host name or IP address");
+
+/** The [pgbouncer] section, under PgBouncer's own key names (docs/config.md). */
+export const pgbouncerSettingsSchema = z.strictObject({
+    pool_mode: z.enum(["session", "transaction", "statement"]).default("transaction"),
+    max_client_conn: count(1).default(500),
+    default_pool_size: count(1).default(25),
+    min_pool_size: count(0).default(5),
+    reserve_pool_size: count(0).default(10),
+    reserve_pool_timeout: seconds.default(1),
+    auth_type: z.enum(["md5", "scram-sha-256"]).default("scram-sha-256"),
+    server_idle_timeout: seconds.default(30),
+    server_lifetime: seconds.default(3600),
+    server_connect_timeout: seconds.default(15),
+    server_login_retry: seconds.default(15),
+    server_tls_sslmode: z.enum(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]).default("prefer"),
+    query_timeout: seconds.default(10),
+    query_wait_timeout: seconds.default(3),
+    client_idle_timeout: seconds.default(0),
+    client_login_timeout: seconds.default(60),
+    idle_transaction_timeout: seconds.default(15),
+    ignore_startup_parameters: z.array(z.string().regex(/^[a-z_]+$/)).default(["extra_float_digits", "options"]),
+    tcp_keepalive: flag.default(1),
+    log_connections: flag.default(1),
+    log_disconnections: flag.default(1),
+    log_pooler_errors: flag.default(1),
+    log_stats: flag.default(1),
+    stats_period: count(1).default(60),
+});
+
+export const postgresSchema = z.strictObject({
+    host: hostName.default("postgres-primary.internal"),
+    port: count(1).max(65535).default(5432),
+    database: identifier.default("deltacrown"),
+    adminUser: identifier.default("postgres"),
+    sslmode: z.enum(["disable", "prefer", "require", "verify-ca", "verify-full"]).default("require"),
+    maxConnections: count(1).default(100),
+    superuserReservedConnections: count(0).default(3),
+    reservedForOtherClients: count(0).default(20),
+});
+
+export const receiverRoleSchema = z.strictObject({
+    name: identifier.default("webhook_receiver"),
+    statementTimeout: duration.default("5s"),
+    idleInTransactionSessionTimeout: duration.default("10s"),
+});
+
+export const pgbouncerSchema = z.strictObject({
+    hosts: count(1).default(2),
+    port: count(1).max(65535).default(6432),
+    listenAddr: z.string().default("0.0.0.0"),
+    databaseAlias: identifier.default("deltacrown_receiver"),
+    dnsName: hostName.default("pgbouncer.internal"),
+    statsUser: identifier.default("pgbouncer_stats"),
+    clientHeadroom: count(0).default(10),
+    instanceType: z.string().default("t3.small"),
+    settings: pgbouncerSettingsSchema.prefault({}),
+});
+
+/** Gunicorn settings, under Gunicorn's own names. */
+export const gunicornSchema = z.strictObject({
+    workers: count(1).default(2),
+    worker_class: z.enum(["sync", "gthread", "gevent", "eventlet"]).default("sync"),
+    threads: count(1).optional(),
+    worker_connections: count(1).optional(),
+    keepalive: count(0).optional(),
+    timeout: count(1).default(30),
+    graceful_timeout: count(1).default(30),
+    max_requests: count(0).default(1000),
+    max_requests_jitter: count(0).default(50),
+    accesslog: z.string().default("/var/log/webhook-receiver/access.log"),
+    errorlog: z.string().default("/var/log/webhook-receiver/error.log"),
+    loglevel: z.enum(["debug", "info", "warning", "error", "critical"]).default("info"),
+});
+
+/** The application's own connection pool, one per Gunicorn worker. */
+export const dbPoolSchema = z.strictObject({
+    max: count(1).default(1),
+    min: count(0).default(1),
+    recycle: count(0).default(30),
+    timeout: count(1).default(3),
+    maxOverflow: count(0).default(0),
+    prePing: z.boolean().default(true),
+});
+
+export const receiverSchema = z.strictObject({
+    instances: count(1).default(2),
+    port: count(1).max(65535).default(8000),
+    healthPath: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, "must be an absolute URL path").default("/webhooks/health"),
+    domain: hostName.default("api.deltacrown.gg"),
+    instanceType: z.string().default("t3.small"),
+    app: z
+        .strictObject({
+            wsgi: z.string().regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, "must be module:callable").default("webhook_receiver:application"),
+            artifactUrl: z.string().regex(/^s3:\/\/.+\.tar\.gz$/, "must be an s3:// URL of a .tar.gz").optional(),
+        })
+        .prefault({}),
+    gunicorn: gunicornSchema.prefault({}),
+    dbPool: dbPoolSchema.prefault({}),
+});
+
+export const senderSchema = z.strictObject({
+    maxQps: count(1).default(10),
+    maxInflight: count(1).default(100),
+    burstLimit: count(1).default(20),
+    circuitBreaker: z
+        .strictObject({
+            failureThreshold: count(1).default(5),
+            timeoutSeconds: count(1).default(30),
+            halfOpenProbes: count(1).default(1),
+        })
+        .prefault({}),
+});
+
+export const monitorSchema = z.strictObject({
+    role: identifier.default("receiver_monitor"),
+    intervalMinutes: count(1).default(5),
+    minQueryAgeSeconds: count(1).default(10),
+});
+
+export const awsSchema = z.strictObject({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, "must be a VPC id (vpc-...)"),
+    privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
+    publicSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(2, "an internet-facing ALB needs two subnets"),
+    postgresSecurityGroupId: z.string().regex(/^sg-[0-9a-f]+$/, "must be a security group id (sg-...)"),
+    certificateArn: z.string().regex(/^arn:aws[\w-]*:acm:/, "must be an ACM certificate ARN"),
+    publicZoneId: z.string().min(1),
+    amiSsmParameter: z.string().default("/aws/service/debian/release/12/latest/amd64"),
+});
+
+export const dockerSchema = z.strictObject({
+    postgresImage: z.string().default("postgres:15"),
+    pgbouncerHostPort: count(1).max(65535).default(6432),
+    receiverHostPort: count(1).max(65535).default(8000),
+});
+
+export const tierSchema = z.strictObject({
+    platform: z.enum(["aws", "docker"]),
+    postgres: postgresSchema.prefault({}),
+    receiverRole: receiverRoleSchema.prefault({}),
+    pgbouncer: pgbouncerSchema.prefault({}),
+    receiver: receiverSchema.prefault({}),
+    sender: senderSchema.prefault({}),
+    monitor: monitorSchema.prefault({}),
+    aws: awsSchema.optional(),
+    docker: dockerSchema.optional(),
+});
+
+/** The validated, defaulted configuration of one stack (secrets excluded). */
+export type TierConfig = z.infer<typeof tierSchema>;
+export type PgbouncerSettings = TierConfig["pgbouncer"]["settings"];
+
+/** Secret config keys: read as Pulumi secrets, never part of TierConfig. */
+export const SECRET_KEYS = ["receiverPassword", "statsPassword", "monitorPassword", "postgresAdminPassword"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+/** The secrets the rendered files need. */
+export type TierSecrets = Record<Exclude<SecretKey, "postgresAdminPassword">, string>;
+
+export const CONFIG_NAMESPACE = "receiver-tier";

@@ -1,0 +1,45 @@
+import { createHash, createHmac, pbkdf2Sync } from "crypto";
+
+/** PostgreSQL's default SCRAM iteration count (scram_iterations). */
+export const SCRAM_ITERATIONS = 4096;
+
+/** The md5 secret PostgreSQL and PgBouncer store: "md5" + md5(password + username). */
+export function md5Secret(username: string, password: string): string {
+    return "md5" + createHash("md5").update(password + username).digest("hex");
+}
+
+// PostgreSQL applies SASLprep to SCRAM passwords; for printable ASCII that is the identity,
+// so other passwords are refused rather than hashed differently from the server.
+function assertPrintableAscii(username: string, password: string): void {
+    if (!/^[\x20-\x7e]+$/.test(password)) {
+        throw new Error(`password for ${username} must be non-empty printable ASCII`);
+    }
+}
+
+/**
+ * Salt for a user's SCRAM verifier. Derived from the user and password so the verifier is the
+ * same on every run (no diff in preview, userlist and server stay identical), yet differs
+ * between users who share a password. The salt is public in the verifier anyway.
+ */
+export function scramSalt(username: string, password: string): Buffer {
+    return createHmac("sha256", "receiver-tier scram salt").update(`${username}\0${password}`).digest().subarray(0, 16);
+}
+
+/** A SCRAM-SHA-256 verifier in PostgreSQL's stored form (RFC 5803). */
+export function scramSecret(username: string, password: string, salt = scramSalt(username, password), iterations = SCRAM_ITERATIONS): string {
+    assertPrintableAscii(username, password);
+    const saltedPassword = pbkdf2Sync(password, salt, iterations, 32, "sha256");
+    const clientKey = createHmac("sha256", saltedPassword).update("Client Key").digest();
+    const storedKey = createHash("sha256").update(clientKey).digest();
+    const serverKey = createHmac("sha256", saltedPassword).update("Server Key").digest();
+    return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
+}
+
+/** The secret for `auth_type`, stored both in userlist.txt and as the role's password. */
+export function authSecret(authType: "md5" | "scram-sha-256", username: string, password: string): string {
+    if (authType === "md5") {
+        assertPrintableAscii(username, password);
+        return md5Secret(username, password);
+    }
+    return scramSecret(username, password);
+}

@@ -1,0 +1,64 @@
+import { TierConfig, TierSecrets } from "../config/schema";
+import { serverConnectionsPerHost } from "../config/rules";
+import { authSecret } from "./authSecrets";
+
+/** Table the reference receiver writes webhooks to. */
+export const EVENTS_TABLE = "webhook_events";
+/** Statement timeout of the monitor role: the monitor query must never hang itself. */
+export const MONITOR_STATEMENT_TIMEOUT = "30s";
+/** Connections the monitor role may hold: one check per PgBouncer host plus an operator. */
+export const MONITOR_CONNECTION_LIMIT = 4;
+
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** Connections the receiver role may hold: every PgBouncer host at its max_db_connections. */
+export function receiverConnectionLimit(cfg: TierConfig): number {
+    return cfg.pgbouncer.hosts * serverConnectionsPerHost(cfg);
+}
+
+/**
+ * database.sql: roles, timeouts and grants, for a superuser to run (idempotent, one transaction).
+ * Role passwords are the same pre-hashed secrets that userlist.txt holds.
+ */
+export function renderDatabaseSql(cfg: TierConfig, secrets: TierSecrets, stack: string): string {
+    const authType = cfg.pgbouncer.settings.auth_type;
+    const receiver = cfg.receiverRole.name;
+    const stats = cfg.pgbouncer.statsUser;
+    const monitor = cfg.monitor.role;
+    const db = cfg.postgres.database;
+    const createIfMissing = (role: string) =>
+        `  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${literal(role)}) THEN CREATE ROLE ${role}; END IF;`;
+    return [
+        `-- database.sql for receiver-tier stack "${stack}". Rendered from stack config.`,
+        `-- Run as a superuser, as often as needed: psql -v ON_ERROR_STOP=1 -d ${db} -f database.sql`,
+        "-- Holds pre-hashed password secrets: keep it as private as userlist.txt.",
+        "BEGIN;",
+        "DO $$",
+        "BEGIN",
+        createIfMissing(receiver),
+        createIfMissing(stats),
+        createIfMissing(monitor),
+        "END",
+        "$$;",
+        `ALTER ROLE ${receiver} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${receiverConnectionLimit(cfg)} PASSWORD ${literal(authSecret(authType, receiver, secrets.receiverPassword))};`,
+        `ALTER ROLE ${receiver} SET statement_timeout = ${literal(cfg.receiverRole.statementTimeout)};`,
+        `ALTER ROLE ${receiver} SET idle_in_transaction_session_timeout = ${literal(cfg.receiverRole.idleInTransactionSessionTimeout)};`,
+        "-- The stats user only signs in to PgBouncer's console; the role reserves its name in PostgreSQL.",
+        `ALTER ROLE ${stats} WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;`,
+        `ALTER ROLE ${monitor} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${MONITOR_CONNECTION_LIMIT} PASSWORD ${literal(authSecret(authType, monitor, secrets.monitorPassword))};`,
+        `ALTER ROLE ${monitor} SET statement_timeout = ${literal(MONITOR_STATEMENT_TIMEOUT)};`,
+        `GRANT pg_monitor TO ${monitor};`,
+        `ALTER DATABASE ${db} SET statement_timeout = ${literal(cfg.receiverRole.statementTimeout)};`,
+        `GRANT CONNECT ON DATABASE ${db} TO ${receiver}, ${monitor};`,
+        `CREATE TABLE IF NOT EXISTS public.${EVENTS_TABLE} (`,
+        "    id bigserial PRIMARY KEY,",
+        "    source text NOT NULL,",
+        "    payload jsonb NOT NULL,",
+        "    received_at timestamptz NOT NULL DEFAULT now()",
+        ");",
+        `GRANT USAGE ON SCHEMA public TO ${receiver};`,
+        `GRANT SELECT, INSERT ON public.${EVENTS_TABLE} TO ${receiver};`,
+        `GRANT USAGE ON SEQUENCE public.${EVENTS_TABLE}_id_seq TO ${receiver};`,
+        "COMMIT;",
+    ].join("\n") + "\n";
+}

@@ -1,0 +1,12 @@
+/** Where the tier's files live on a host (Debian packages' own locations). */
+export const HOST_PATHS = {
+    pgbouncerIni: "/etc/pgbouncer/pgbouncer.ini",
+    userlist: "/etc/pgbouncer/userlist.txt",
+    pgbouncerLog: "/var/log/postgresql/pgbouncer.log",
+    pgbouncerPid: "/var/run/postgresql/pgbouncer.pid",
+    pgbouncerSocketDir: "/var/run/postgresql",
+    receiverDir: "/opt/webhook-receiver",
+    gunicornConf: "/etc/webhook-receiver/gunicorn.conf.py",
+    receiverEnv: "/etc/webhook-receiver/receiver.env",
+    receiverSecretsEnv: "/etc/webhook-receiver/secrets.env",
+} as const;

@@ -1,0 +1,34 @@
+import { TierConfig, TierSecrets } from "../config/schema";
+import { renderDatabaseSql } from "./databaseSql";
+import { renderGunicornConf } from "./gunicornConf";
+import { renderPgbouncerIni } from "./pgbouncerIni";
+import { renderReceiverEnv } from "./receiverEnv";
+import { renderUserlist } from "./userlist";
+
+/** Files that need no secret to render. */
+export interface PublicFiles {
+    readonly "pgbouncer.ini": string;
+    readonly "gunicorn.conf.py": string;
+    readonly "receiver.env": string;
+}
+
+/** Files that hold pre-hashed password secrets. */
+export interface SecretFiles {
+    readonly "userlist.txt": string;
+    readonly "database.sql": string;
+}
+
+export function renderPublicFiles(cfg: TierConfig, stack: string): PublicFiles {
+    return {
+        "pgbouncer.ini": renderPgbouncerIni(cfg, stack),
+        "gunicorn.conf.py": renderGunicornConf(cfg, stack),
+        "receiver.env": renderReceiverEnv(cfg, stack),
+    };
+}
+
+export function renderSecretFiles(cfg: TierConfig, secrets: TierSecrets, stack: string): SecretFiles {
+    return {
+        "userlist.txt": renderUserlist(cfg, secrets),
+        "database.sql": renderDatabaseSql(cfg, secrets, stack),
+    };
+}

@@ -1,0 +1,47 @@
+import { PgbouncerSettings, TierConfig } from "../config/schema";
+import { serverConnectionsPerHost } from "../config/rules";
+import { HOST_PATHS } from "./hostPaths";
+
+type IniValue = string | number | readonly string[];
+
+function iniLine(key: string, value: IniValue): string {
+    return `${key} = ${Array.isArray(value) ? value.join(",") : String(value)}`;
+}
+
+// Why the stack's value differs from the runbook's, printed above the setting for reviewers.
+const REASONS: Partial<Record<keyof PgbouncerSettings, string>> = {
+    reserve_pool_timeout: "below query_wait_timeout, or waiting clients are dropped before the reserve opens",
+    query_timeout: "0 or clearly above statement_timeout: PostgreSQL cancels first and the client gets SQLSTATE 57014",
+    idle_transaction_timeout: "frees a server connection held by a client idle in a transaction",
+    ignore_startup_parameters: "drivers send these; the statement timeout comes from role/database settings, not 'options'",
+};
+
+/** pgbouncer.ini for one PgBouncer host. */
+export function renderPgbouncerIni(cfg: TierConfig, stack: string): string {
+    const pg = cfg.postgres;
+    const pb = cfg.pgbouncer;
+    const lines = [
+        `;; pgbouncer.ini for receiver-tier stack "${stack}". Rendered from stack config; do not edit on the host.`,
+        "",
+        "[databases]",
+        `${pb.databaseAlias} = host=${pg.host} port=${pg.port} dbname=${pg.database}`,
+        "",
+        "[pgbouncer]",
+        iniLine("listen_addr", pb.listenAddr),
+        iniLine("listen_port", pb.port),
+        iniLine("unix_socket_dir", HOST_PATHS.pgbouncerSocketDir),
+        iniLine("logfile", HOST_PATHS.pgbouncerLog),
+        iniLine("pidfile", HOST_PATHS.pgbouncerPid),
+        iniLine("auth_file", HOST_PATHS.userlist),
+        ";; SHOW POOLS / SHOW CONFIG need a stats user; nobody gets the admin console",
+        iniLine("stats_users", pb.statsUser),
+        ";; hard cap per host = default_pool_size + reserve_pool_size, checked against postgres.maxConnections",
+        iniLine("max_db_connections", serverConnectionsPerHost(cfg)),
+    ];
+    for (const [key, value] of Object.entries(pb.settings) as [keyof PgbouncerSettings, IniValue][]) {
+        const reason = REASONS[key];
+        if (reason) lines.push(`;; ${reason}`);
+        lines.push(iniLine(key, value));
+    }
+    return lines.join("\n") + "\n";
+}

@@ -1,0 +1,37 @@
+import { TierConfig } from "../config/schema";
+
+/**
+ * receiver.env: what the receiver app reads. Passwords are not here: they arrive separately
+ * (DB_PASSWORD, PGBOUNCER_STATS_PASSWORD) from the secret store, so this file is not secret.
+ */
+export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
+    const pb = cfg.pgbouncer;
+    const pool = cfg.receiver.dbPool;
+    const vars: [string, string | number | boolean][] = [
+        // Through PgBouncer the database name is its [databases] alias, not PostgreSQL's name.
+        ["DB_HOST", pb.dnsName],
+        ["DB_PORT", pb.port],
+        ["DB_NAME", pb.databaseAlias],
+        ["DB_USER", cfg.receiverRole.name],
+        ["DB_CONN_MAX", pool.max],
+        ["DB_CONN_MIN", pool.min],
+        ["DB_CONN_RECYCLE", pool.recycle],
+        ["DB_CONN_TIMEOUT", pool.timeout],
+        ["DB_CONN_MAX_OVERFLOW", pool.maxOverflow],
+        ["SQLALCHEMY_POOL_SIZE", pool.max],
+        ["SQLALCHEMY_MAX_OVERFLOW", pool.maxOverflow],
+        ["SQLALCHEMY_POOL_RECYCLE", pool.recycle],
+        ["SQLALCHEMY_POOL_PRE_PING", pool.prePing],
+        // Django: CONN_MAX_AGE and connect_timeout; server-side cursors break under transaction pooling.
+        ["DJANGO_CONN_MAX_AGE", pool.recycle],
+        ["DJANGO_CONNECT_TIMEOUT", pool.timeout],
+        ["DISABLE_SERVER_SIDE_CURSORS", pb.settings.pool_mode === "transaction"],
+        ["PGBOUNCER_STATS_USER", pb.statsUser],
+        ["PGBOUNCER_ADMIN_DB", "pgbouncer"],
+        ["HEALTH_PATH", cfg.receiver.healthPath],
+    ];
+    return [
+        `# receiver.env for receiver-tier stack "${stack}". Rendered from stack config; passwords come from the secret store.`,
+        ...vars.map(([key, value]) => `${key}=${String(value)}`),
+    ].join("\n") + "\n";
+}
