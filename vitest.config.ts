@@ -1,0 +1,27 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+    test: {
+        projects: [
+            {
+                test: {
+                    name: "unit",
+                    include: ["test/unit/**/*.test.ts"],
+                    // Each file gets a fresh Pulumi runtime and mocks.
+                    isolate: true,
+                    testTimeout: 30_000,
+                },
+            },
+            {
+                test: {
+                    name: "integration",
+                    include: ["test/integration/**/*.test.ts"],
+                    // Real PostgreSQL/PgBouncer/Gunicorn: one file at a time on a 2-core machine.
+                    fileParallelism: false,
+                    testTimeout: 180_000,
+                    hookTimeout: 180_000,
+                },
+            },
+        ],
+    },
+});
