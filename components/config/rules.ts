@@ -121,7 +121,7 @@ export function burstAtLeastRate(cfg: TierConfig): Problem[] {
 
 export function platformSectionPresent(cfg: TierConfig): Problem[] {
     if (cfg.platform === "aws" && !cfg.aws) {
-        return [error(["aws"], "platform aws needs the aws section (vpcId, privateSubnetIds, publicSubnetIds, postgresSecurityGroupId, certificateArn, publicZoneId)")];
+        return [error(["aws"], "platform aws needs the aws section (vpcId, privateSubnetIds, publicSubnetIds, postgresSecurityGroupId, certificateArn, publicZoneId, privateZoneId)")];
     }
     if (cfg.platform === "docker" && cfg.pgbouncer.hosts !== 1) {
         return [error(["pgbouncer", "hosts"], `platform docker runs one PgBouncer container; set hosts to 1 (got ${cfg.pgbouncer.hosts})`)];

@@ -135,11 +135,13 @@ export const awsSchema = z.strictObject({
     postgresSecurityGroupId: z.string().regex(/^sg-[0-9a-f]+$/, "must be a security group id (sg-...)"),
     certificateArn: z.string().regex(/^arn:aws[\w-]*:acm:/, "must be an ACM certificate ARN"),
     publicZoneId: z.string().min(1),
+    privateZoneId: z.string().min(1),
     amiSsmParameter: z.string().default("/aws/service/debian/release/12/latest/amd64"),
 });
 
 export const dockerSchema = z.strictObject({
     postgresImage: z.string().default("postgres:15"),
+    postgresHostPort: count(1).max(65535).default(15432),
     pgbouncerHostPort: count(1).max(65535).default(6432),
     receiverHostPort: count(1).max(65535).default(8000),
 });
@@ -153,12 +155,14 @@ export const tierSchema = z.strictObject({
     sender: senderSchema.prefault({}),
     monitor: monitorSchema.prefault({}),
     aws: awsSchema.optional(),
-    docker: dockerSchema.optional(),
+    docker: dockerSchema.prefault({}),
 });
 
 /** The validated, defaulted configuration of one stack (secrets excluded). */
 export type TierConfig = z.infer<typeof tierSchema>;
 export type PgbouncerSettings = TierConfig["pgbouncer"]["settings"];
+export type AwsSettings = NonNullable<TierConfig["aws"]>;
+export type DockerSettings = NonNullable<TierConfig["docker"]>;
 
 /** Secret config keys: read as Pulumi secrets, never part of TierConfig. */
 export const SECRET_KEYS = ["receiverPassword", "statsPassword", "monitorPassword", "postgresAdminPassword"] as const;

@@ -1,4 +1,5 @@
-import { TierConfig } from "../config/schema";
+import { TierConfig, TierSecrets } from "../config/schema";
+import { renderEnvFile } from "./envFile";
 
 /**
  * receiver.env: what the receiver app reads. Passwords are not here: they arrive separately
@@ -30,8 +31,13 @@ export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
         ["PGBOUNCER_ADMIN_DB", "pgbouncer"],
         ["HEALTH_PATH", cfg.receiver.healthPath],
     ];
-    return [
-        `# receiver.env for receiver-tier stack "${stack}". Rendered from stack config; passwords come from the secret store.`,
-        ...vars.map(([key, value]) => `${key}=${String(value)}`),
-    ].join("\n") + "\n";
+    return renderEnvFile(`receiver.env for receiver-tier stack "${stack}". Rendered from stack config; passwords come from the secret store.`, vars);
+}
+
+/** secrets.env: the receiver's passwords, delivered through the secret store only. */
+export function renderReceiverSecretsEnv(secrets: TierSecrets): string {
+    return renderEnvFile("receiver secrets. Never commit, never put in user data.", [
+        ["DB_PASSWORD", secrets.receiverPassword],
+        ["PGBOUNCER_STATS_PASSWORD", secrets.statsPassword],
+    ]);
 }

@@ -1,0 +1,33 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { renderEc2AssumeRolePolicy, renderInstanceReadPolicy } from "../render/iamPolicies";
+
+export interface InstanceRoleArgs {
+    /** SSM parameters the instances may read (their secrets and config), and nothing else. */
+    readonly parameterArns: pulumi.Input<string>[];
+    /** An S3 object the instances may read (the receiver app artifact), if any. */
+    readonly s3ObjectUrl?: string;
+}
+
+/** An instance profile for SSM management plus read access to exactly the given parameters. */
+export class InstanceRole extends pulumi.ComponentResource {
+    public readonly profile: aws.iam.InstanceProfile;
+
+    constructor(name: string, args: InstanceRoleArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("receiver-tier:aws:InstanceRole", name, {}, opts);
+        const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: renderEc2AssumeRolePolicy() }, { parent: this });
+        // Session Manager and State Manager (the association that reloads PgBouncer).
+        new aws.iam.RolePolicyAttachment(
+            `${name}-ssm-core`,
+            { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+            { parent: this },
+        );
+        new aws.iam.RolePolicy(
+            `${name}-read`,
+            { role: role.id, policy: pulumi.all(args.parameterArns).apply((arns) => renderInstanceReadPolicy(arns, args.s3ObjectUrl)) },
+            { parent: this },
+        );
+        this.profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, { parent: this });
+        this.registerOutputs({ profile: this.profile.arn });
+    }
+}

@@ -1,0 +1,25 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { TierConfig } from "../config/schema";
+import { renderSenderSettings } from "../render/sender";
+
+export interface SenderLimitsArgs {
+    /** Validated stack config (the sender section). */
+    readonly config: TierConfig;
+    /** Parameter path the sender reads, ending in "/". */
+    readonly prefix: string;
+}
+
+/** The sender's rate limits and circuit breaker as SSM parameters under one path. */
+export class SenderLimits extends pulumi.ComponentResource {
+    public readonly settings: Record<string, string>;
+
+    constructor(name: string, args: SenderLimitsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("receiver-tier:aws:SenderLimits", name, {}, opts);
+        this.settings = renderSenderSettings(args.config);
+        for (const [key, value] of Object.entries(this.settings)) {
+            new aws.ssm.Parameter(`${name}-${key.toLowerCase()}`, { name: args.prefix + key, type: "String", value }, { parent: this });
+        }
+        this.registerOutputs({ settings: this.settings });
+    }
+}

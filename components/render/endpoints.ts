@@ -1,0 +1,26 @@
+import { TierConfig } from "../config/schema";
+
+/** host:port as clients write it. */
+export function hostPort(host: string, port: number): string {
+    return `${host}:${port}`;
+}
+
+/** Where operators reach the tier: the public receiver URL and the PgBouncer address. */
+function reach(cfg: TierConfig): { baseUrl: string; pgbouncerHost: string; pgbouncerPort: number } {
+    if (cfg.platform === "docker") {
+        return { baseUrl: `http://localhost:${cfg.docker.receiverHostPort}`, pgbouncerHost: "127.0.0.1", pgbouncerPort: cfg.docker.pgbouncerHostPort };
+    }
+    return { baseUrl: `https://${cfg.receiver.domain}`, pgbouncerHost: cfg.pgbouncer.dnsName, pgbouncerPort: cfg.pgbouncer.port };
+}
+
+/** Stack outputs that follow from config alone. */
+export function renderEndpoints(cfg: TierConfig) {
+    const { baseUrl, pgbouncerHost, pgbouncerPort } = reach(cfg);
+    return {
+        healthUrl: `${baseUrl}${cfg.receiver.healthPath}`,
+        pgbouncerEndpoint: hostPort(pgbouncerHost, pgbouncerPort),
+        // The runbook ran this as webhook_receiver, which PgBouncer refuses: only stats_users may.
+        showPoolsCommand: `psql -h ${pgbouncerHost} -p ${pgbouncerPort} -U ${cfg.pgbouncer.statsUser} -d pgbouncer -c "SHOW POOLS;"`,
+        statementTimeout: cfg.receiverRole.statementTimeout,
+    };
+}

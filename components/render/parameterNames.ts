@@ -1,0 +1,19 @@
+/** SSM Parameter Store names of one stack; instance roles are granted exactly these. */
+export interface ParameterNames {
+    readonly pgbouncerIni: string;
+    readonly userlist: string;
+    readonly monitorPassword: string;
+    readonly receiverSecrets: string;
+    readonly senderPrefix: string;
+}
+
+export function parameterNames(stack: string): ParameterNames {
+    const root = `/receiver-tier/${stack}`;
+    return {
+        pgbouncerIni: `${root}/pgbouncer/pgbouncer.ini`,
+        userlist: `${root}/pgbouncer/userlist.txt`,
+        monitorPassword: `${root}/monitor/password`,
+        receiverSecrets: `${root}/receiver/secrets.env`,
+        senderPrefix: `${root}/sender/`,
+    };
+}

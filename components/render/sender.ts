@@ -1,0 +1,14 @@
+import { TierConfig } from "../config/schema";
+
+/** The sender's rate limits and circuit breaker under the runbook's variable names. */
+export function renderSenderSettings(cfg: TierConfig): Record<string, string> {
+    const s = cfg.sender;
+    return {
+        WEBHOOK_MAX_QPS: String(s.maxQps),
+        WEBHOOK_MAX_INFLIGHT: String(s.maxInflight),
+        WEBHOOK_BURST_LIMIT: String(s.burstLimit),
+        WEBHOOK_CB_FAILURE_THRESHOLD: String(s.circuitBreaker.failureThreshold),
+        WEBHOOK_CB_TIMEOUT_SECONDS: String(s.circuitBreaker.timeoutSeconds),
+        WEBHOOK_CB_HALF_OPEN_PROBES: String(s.circuitBreaker.halfOpenProbes),
+    };
+}

@@ -1,0 +1,115 @@
+import * as pulumi from "@pulumi/pulumi";
+import { SecurityGroups } from "./aws/securityGroups";
+import { PgbouncerFleet } from "./aws/pgbouncerFleet";
+import { ReceiverFleet } from "./aws/receiverFleet";
+import { SenderLimits } from "./aws/senderLimits";
+import { AwsSettings, DockerSettings, SecretKey, TierConfig, TierSecrets } from "./config/schema";
+import { LocalTier } from "./local/localTier";
+import { PostgresConnection } from "./postgres/databaseSetting";
+import { PostgresSettings } from "./postgres/postgresSettings";
+import { PublicFiles, renderPublicFiles } from "./render";
+import { renderEndpoints } from "./render/endpoints";
+import { parameterNames } from "./render/parameterNames";
+import { renderReceiverSecretsEnv } from "./render/receiverEnv";
+import { renderSenderSettings } from "./render/sender";
+import { renderUserlist } from "./render/userlist";
+
+/** What the stack exports. None of it is secret. */
+export interface TierOutputs {
+    readonly healthUrl: string;
+    readonly pgbouncerEndpoint: string;
+    readonly poolEndpoints: pulumi.Input<string[]>;
+    readonly showPoolsCommand: string;
+    readonly statementTimeout: pulumi.Output<string>;
+    readonly senderLimits: Record<string, string>;
+}
+
+interface Rendered {
+    readonly cfg: TierConfig;
+    readonly stack: string;
+    readonly files: PublicFiles;
+    readonly userlist: pulumi.Output<string>;
+    readonly receiverSecretsEnv: pulumi.Output<string>;
+    readonly secrets: pulumi.Output<TierSecrets>;
+    readonly adminPassword: pulumi.Output<string>;
+}
+
+function deployAws(r: Rendered, network: AwsSettings, region: string) {
+    const parameters = parameterNames(r.stack);
+    const groups = new SecurityGroups(`${r.stack}-sg`, { config: r.cfg, network });
+    const pgbouncer = new PgbouncerFleet(`${r.stack}-pgbouncer`, {
+        config: r.cfg,
+        network,
+        region,
+        parameters,
+        pgbouncerIni: r.files["pgbouncer.ini"],
+        userlist: r.userlist,
+        monitorPassword: pulumi.secret(r.secrets.apply((s) => s.monitorPassword)),
+        hostSecurityGroup: groups.pgbouncer,
+        nlbSecurityGroup: groups.pgbouncerNlb,
+    });
+    new ReceiverFleet(`${r.stack}-receivers`, {
+        config: r.cfg,
+        network,
+        region,
+        parameters,
+        files: r.files,
+        secretsEnv: r.receiverSecretsEnv,
+        receiverSecurityGroup: groups.receivers,
+        albSecurityGroup: groups.alb,
+    });
+    const sender = new SenderLimits(`${r.stack}-sender`, { config: r.cfg, prefix: parameters.senderPrefix });
+    const postgres = new PostgresSettings(`${r.stack}-postgres`, {
+        config: r.cfg,
+        secrets: r.secrets,
+        admin: adminConnection(r, r.cfg.postgres.host, r.cfg.postgres.port),
+    });
+    return { poolEndpoints: pgbouncer.poolEndpoints, senderLimits: sender.settings, statementTimeout: postgres.statementTimeout };
+}
+
+function deployDocker(r: Rendered, settings: DockerSettings) {
+    const local = new LocalTier(`${r.stack}-local`, {
+        config: r.cfg,
+        docker: settings,
+        files: r.files,
+        userlist: r.userlist,
+        receiverSecretsEnv: r.receiverSecretsEnv,
+        adminPassword: r.adminPassword,
+    });
+    const postgres = new PostgresSettings(
+        `${r.stack}-postgres`,
+        // From the machine running Pulumi the container is on its published loopback port, without TLS.
+        { config: r.cfg, secrets: r.secrets, admin: adminConnection(r, "127.0.0.1", settings.postgresHostPort, "disable") },
+        { dependsOn: [local.postgres] },
+    );
+    return { poolEndpoints: [renderEndpoints(r.cfg).pgbouncerEndpoint], senderLimits: renderSenderSettings(r.cfg), statementTimeout: postgres.statementTimeout };
+}
+
+function adminConnection(r: Rendered, host: string, port: number, sslmode = r.cfg.postgres.sslmode): pulumi.Output<PostgresConnection> {
+    return pulumi.secret(
+        r.adminPassword.apply((password) => ({ host, port, user: r.cfg.postgres.adminUser, password, database: r.cfg.postgres.database, sslmode })),
+    );
+}
+
+// The platformSectionPresent rule already rejected this config; the check narrows the type.
+function requireAwsSettings(cfg: TierConfig): AwsSettings {
+    if (!cfg.aws) throw new Error("receiver-tier:aws is required for platform aws");
+    return cfg.aws;
+}
+
+/** Places the whole tier for one stack and returns its outputs. */
+export function deployTier(cfg: TierConfig, allSecrets: pulumi.Output<Record<SecretKey, string>>, stack: string, awsRegion: () => string): TierOutputs {
+    const secrets = allSecrets.apply(({ receiverPassword, statsPassword, monitorPassword }) => ({ receiverPassword, statsPassword, monitorPassword }));
+    const rendered: Rendered = {
+        cfg,
+        stack,
+        files: renderPublicFiles(cfg, stack),
+        userlist: pulumi.secret(secrets.apply((s) => renderUserlist(cfg, s))),
+        receiverSecretsEnv: pulumi.secret(secrets.apply(renderReceiverSecretsEnv)),
+        secrets: pulumi.secret(secrets),
+        adminPassword: pulumi.secret(allSecrets.apply((s) => s.postgresAdminPassword)),
+    };
+    const deployed = cfg.platform === "aws" ? deployAws(rendered, requireAwsSettings(cfg), awsRegion()) : deployDocker(rendered, cfg.docker);
+    const { healthUrl, pgbouncerEndpoint, showPoolsCommand } = renderEndpoints(cfg);
+    return { healthUrl, pgbouncerEndpoint, showPoolsCommand, ...deployed };
+}

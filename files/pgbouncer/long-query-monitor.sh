@@ -1,0 +1,17 @@
+#!/bin/sh
+# The runbook's long-running-query check: logs every offender to the journal
+# (tag receiver-long-query) and exits non-zero when there is one, so the unit shows failed.
+set -eu
+# shellcheck source=/dev/null
+. /etc/receiver-tier/monitor.env
+
+PGPASSWORD=$(aws ssm get-parameter --region "$AWS_REGION" --name "$MONITOR_PASSWORD_PARAMETER" \
+    --with-decryption --query Parameter.Value --output text)
+export PGPASSWORD PGHOST PGPORT PGDATABASE PGUSER PGSSLMODE
+
+offenders=$(psql -X -q -A -t -F ' | ' -v ON_ERROR_STOP=1 -f /etc/receiver-tier/monitor.sql)
+if [ -n "$offenders" ]; then
+    printf '%s\n' "$offenders" | logger -t receiver-long-query -p user.warning
+    exit 1
+fi
+logger -t receiver-long-query -p user.info "no queries older than the threshold"

@@ -1,0 +1,56 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { byName, byType, plain, ProgramRun, renderedFiles, runProgram, TEST_SECRETS } from "./mockTier";
+
+let run: ProgramRun;
+const files = renderedFiles("local");
+const inputs = (name: string) => plain(byName(run, name).inputs) as Record<string, any>;
+const uploads = (name: string) => new Map((inputs(name).uploads as { file: string; content: string }[]).map((u) => [u.file, u.content]));
+
+beforeAll(async () => {
+    run = await runProgram("local");
+});
+
+describe("local stack (platform docker)", () => {
+    it("creates no AWS resource", () => {
+        expect(run.resources.filter((r) => r.type.startsWith("aws:"))).toEqual([]);
+    });
+
+    it("runs PostgreSQL with the configured connection budget, published on loopback only", () => {
+        const postgres = inputs("local-local-postgres");
+        expect(postgres.command).toEqual(["postgres", "-c", "max_connections=100", "-c", "superuser_reserved_connections=3"]);
+        expect(postgres.envs).toEqual(expect.arrayContaining(["POSTGRES_DB=deltacrown", "POSTGRES_HOST_AUTH_METHOD=scram-sha-256"]));
+        expect(postgres.ports).toEqual([{ internal: 5432, external: 15432, ip: "127.0.0.1" }]);
+        expect(postgres.networksAdvanced[0].aliases).toEqual(["postgres"]);
+        expect(postgres.wait).toBe(true);
+    });
+
+    it("mounts the rendered pgbouncer.ini and userlist.txt byte for byte", () => {
+        const mounted = uploads("local-local-pgbouncer");
+        expect(mounted.get("/etc/receiver-tier/pgbouncer.ini")).toBe(files["pgbouncer.ini"]);
+        expect(mounted.get("/etc/receiver-tier/userlist.txt")).toBe(files["userlist.txt"]);
+        expect(inputs("local-local-pgbouncer").networksAdvanced[0].aliases).toEqual(["pgbouncer"]);
+    });
+
+    it("runs the reference receiver with the rendered gunicorn.conf.py and receiver.env", () => {
+        const mounted = uploads("local-local-receiver");
+        expect(mounted.get("/etc/webhook-receiver/gunicorn.conf.py")).toBe(files["gunicorn.conf.py"]);
+        expect(mounted.get("/etc/webhook-receiver/receiver.env")).toBe(files["receiver.env"]);
+        expect(mounted.get("/etc/webhook-receiver/secrets.env")).toContain(`DB_PASSWORD=${TEST_SECRETS.receiverPassword}`);
+        const images = byType(run, "docker:index/image:Image").map((i) => plain(i.inputs) as Record<string, any>);
+        expect(images.map((i) => i.build.context)).toEqual(expect.arrayContaining([expect.stringMatching(/files\/docker\/pgbouncer$/)]));
+    });
+
+    it("points the Postgres settings at the container's published port", () => {
+        expect(inputs("local-postgres-provider")).toMatchObject({ host: "127.0.0.1", port: "15432", sslmode: "disable" });
+        expect(inputs("local-postgres-database-statement-timeout")).toMatchObject({ value: "5s", database: "deltacrown" });
+    });
+
+    it("exports local endpoints", () => {
+        expect(run.outputs).toMatchObject({
+            healthUrl: "http://localhost:8000/webhooks/health",
+            pgbouncerEndpoint: "127.0.0.1:6432",
+            poolEndpoints: ["127.0.0.1:6432"],
+            statementTimeout: "5s",
+        });
+    });
+});
