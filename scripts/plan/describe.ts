@@ -1,0 +1,63 @@
+import { mapSecrets, ProgramRun } from "./mockEngine";
+
+/** One resource as a reviewer reads it. */
+export interface PlannedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly parent: string;
+    readonly inputs: Record<string, unknown>;
+}
+
+/** Everything the program would register, in a stable order, with secrets masked. */
+export interface Plan {
+    readonly stack: string;
+    readonly resources: PlannedResource[];
+    readonly outputs: Record<string, unknown>;
+}
+
+export const SECRET_INPUT = "[secret]";
+
+// Inputs that are noise to a reviewer: the dynamic provider's serialized code.
+const HIDDEN_INPUTS = new Set(["__provider"]);
+
+// EC2 launch templates take base64 user data; reviewers need the text.
+function readable(value: unknown): unknown {
+    if (typeof value === "string" && /^[A-Za-z0-9+/]+=*$/.test(value) && value.length > 40) {
+        const text = Buffer.from(value, "base64").toString("utf8");
+        if (text.startsWith("#cloud-config")) return text;
+    }
+    return value;
+}
+
+function sortKeys(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(sortKeys);
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    }
+    return readable(value);
+}
+
+/** The component a resource belongs to: by this project's convention children are named `${parent}-...`. */
+function parentOf(name: string, components: readonly { type: string; name: string }[]): string {
+    const parent = components
+        .filter((c) => c.name !== name && name.startsWith(`${c.name}-`))
+        .sort((a, b) => b.name.length - a.name.length)[0];
+    return parent ? `${parent.type} ${parent.name}` : "(stack)";
+}
+
+export function describePlan(stack: string, run: ProgramRun): Plan {
+    const components = run.resources.filter((r) => !r.custom);
+    const resources = run.resources
+        .map((r) => ({
+            type: r.type,
+            name: r.name,
+            parent: parentOf(r.name, components),
+            inputs: sortKeys(
+                Object.fromEntries(
+                    Object.entries(mapSecrets(r.inputs, () => SECRET_INPUT) as Record<string, unknown>).filter(([key]) => !HIDDEN_INPUTS.has(key)),
+                ),
+            ) as Record<string, unknown>,
+        }))
+        .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+    return { stack, resources, outputs: sortKeys(run.outputs) as Record<string, unknown> };
+}

@@ -1,0 +1,102 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** A resource the program registered, with its inputs as the engine received them (secrets wrapped). */
+export interface RegisteredResource {
+    readonly type: string;
+    readonly name: string;
+    readonly custom: boolean;
+    readonly inputs: Record<string, unknown>;
+}
+
+export interface ProgramRun {
+    readonly resources: RegisteredResource[];
+    readonly outputs: Record<string, unknown>;
+}
+
+// The wire form of a secret value in resource inputs (see @pulumi/pulumi runtime/rpc).
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isSecretValue(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** A value with every secret replaced by `replace(secretValue)`. */
+export function mapSecrets(value: unknown, replace: (secret: unknown) => unknown): unknown {
+    if (isSecretValue(value)) return replace(value.value);
+    if (Array.isArray(value)) return value.map((v) => mapSecrets(v, replace));
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapSecrets(v, replace)]));
+    }
+    return value;
+}
+
+/** The value with secrets revealed, for tests that assert on them. */
+export function plain(value: unknown): unknown {
+    return mapSecrets(value, (secret) => plain(secret));
+}
+
+/** Shown instead of a secret stack output. */
+export const SECRET_MASK = "[secret]";
+
+async function resolveOutput(value: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) {
+        const output = value as pulumi.Output<unknown>;
+        if (await pulumi.isSecret(output)) return SECRET_MASK;
+        return resolveOutput(await new Promise((resolve) => output.apply(resolve)));
+    }
+    if (Array.isArray(value)) return Promise.all(value.map(resolveOutput));
+    if (typeof value === "object" && value !== null) {
+        const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveOutput(v)] as const));
+        return Object.fromEntries(entries);
+    }
+    return value;
+}
+
+/** Computed attributes the mocked cloud returns: recognisable placeholders, never real-looking values. */
+function computedState(name: string): Record<string, unknown> {
+    return {
+        arn: `<arn of ${name}>`,
+        privateIp: `<private ip of ${name}>`,
+        dnsName: `<dns name of ${name}>`,
+        zoneId: `<zone of ${name}>`,
+        latestVersion: 1,
+    };
+}
+
+/**
+ * Runs a Pulumi program under the mocked engine: no CLI, no cloud, no credentials. `config` is
+ * the stack config as the SDK passes it (objects as JSON text). `load` imports the program,
+ * which must not have been imported before in this module registry.
+ */
+export async function runUnderMocks(
+    project: string,
+    stack: string,
+    config: Record<string, string>,
+    secretKeys: string[],
+    load: () => Promise<Record<string, unknown>>,
+): Promise<ProgramRun> {
+    const resources: RegisteredResource[] = [];
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+                return { id: `<id of ${args.name}>`, state: { ...computedState(args.name), ...args.inputs } };
+            },
+            call(args) {
+                if (args.token === "aws:ssm/getParameter:getParameter") return { ...args.inputs, value: `<value of ${args.inputs.name}>` };
+                return args.inputs;
+            },
+        },
+        project,
+        stack,
+        false,
+    );
+    const program = await load();
+    const outputs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(program)) outputs[key] = await resolveOutput(value);
+    // Registrations are asynchronous: let every one reach the mocks.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return { resources, outputs };
+}
