@@ -4,13 +4,14 @@ import { formatProblems } from "../components/config/problems";
 import { parseArgs, requireArg } from "./args";
 import { PRIVATE_FILES, RenderedFiles, renderStack } from "./renderStack";
 
-const USAGE = "npm run render -- --stack <name> --out <dir>";
+const USAGE = "npm run render -- --stack <name> --out <dir> [--project-dir <dir with Pulumi.<stack>.yaml>]";
 
 function main(): void {
     const args = parseArgs(process.argv.slice(2));
     const stack = requireArg(args, "stack", USAGE);
     const outDir = path.resolve(requireArg(args, "out", USAGE));
-    const { files, warnings } = renderStack(path.resolve(__dirname, ".."), stack, process.env);
+    const projectDir = path.resolve(args.get("project-dir") ?? path.resolve(__dirname, ".."));
+    const { files, warnings } = renderStack(projectDir, stack, process.env);
     if (warnings.length > 0) {
         process.stderr.write(`warnings:\n${formatProblems(warnings)}\n`);
     }

@@ -44,7 +44,7 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
         const tagKey = "receiver-tier:pgbouncer";
         const stackTag = pulumi.getStack();
 
-        const ini = new aws.ssm.Parameter(`${name}-ini`, { name: args.parameters.pgbouncerIni, type: "String", value: args.pgbouncerIni }, child);
+        const ini = new aws.ssm.Parameter(`${name}-ini`, { name: args.parameters.pgbouncerIni, type: "String", insecureValue: args.pgbouncerIni }, child);
         const userlist = new aws.ssm.Parameter(
             `${name}-userlist`,
             { name: args.parameters.userlist, type: "SecureString", value: pulumi.secret(args.userlist) },

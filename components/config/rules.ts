@@ -43,15 +43,15 @@ export function workerConcurrency(cfg: TierConfig): number {
 
 export function reservePoolReachable(cfg: TierConfig): Problem[] {
     const s = cfg.pgbouncer.settings;
-    if (s.reserve_pool_size === 0 || s.query_wait_timeout === 0 || s.reserve_pool_timeout < s.query_wait_timeout) {
+    // PgBouncer reads reserve_pool_timeout 0 as "no reserve pool", whatever reserve_pool_size says.
+    if (s.reserve_pool_size === 0 || (s.reserve_pool_timeout > 0 && (s.query_wait_timeout === 0 || s.reserve_pool_timeout < s.query_wait_timeout))) {
         return [];
     }
-    return [
-        error(
-            ["pgbouncer", "settings", "reserve_pool_timeout"],
-            `reserve pool never activates: reserve_pool_timeout (${s.reserve_pool_timeout}s) must be below query_wait_timeout (${s.query_wait_timeout}s), or waiting clients are dropped first`,
-        ),
-    ];
+    const why =
+        s.reserve_pool_timeout === 0
+            ? "0 disables the reserve pool in PgBouncer; set it above 0 and below query_wait_timeout, or set reserve_pool_size to 0"
+            : `must be below query_wait_timeout (${s.query_wait_timeout}s), or waiting clients are dropped first`;
+    return [error(["pgbouncer", "settings", "reserve_pool_timeout"], `reserve pool never activates: reserve_pool_timeout (${s.reserve_pool_timeout}s) ${why}`)];
 }
 
 export function queryTimeoutClearOfStatementTimeout(cfg: TierConfig): Problem[] {

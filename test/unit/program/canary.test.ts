@@ -54,7 +54,9 @@ describe("canary: PgBouncer hosts", () => {
     });
 
     it("keeps pgbouncer.ini in SSM byte for byte as `render` writes it, and the userlist as a SecureString", () => {
-        expect(inputs("canary-pgbouncer-ini")).toMatchObject({ name: "/receiver-tier/canary/pgbouncer/pgbouncer.ini", type: "String", value: files["pgbouncer.ini"] });
+        // insecureValue: reviewers see the ini in preview diffs (the provider hides `value`).
+        const ini = byName(run, "canary-pgbouncer-ini");
+        expect(ini.inputs).toMatchObject({ name: "/receiver-tier/canary/pgbouncer/pgbouncer.ini", type: "String", insecureValue: files["pgbouncer.ini"] });
         const userlist = byName(run, "canary-pgbouncer-userlist");
         expect(isSecretValue(userlist.inputs.value)).toBe(true);
         expect(plain(userlist.inputs)).toMatchObject({ type: "SecureString", value: files["userlist.txt"] });
@@ -148,9 +150,9 @@ describe("canary: receivers", () => {
 describe("canary: sender limits and outputs", () => {
     it("publishes the runbook's sender limits under one SSM path", () => {
         const params = byType(run, "aws:ssm/parameter:Parameter")
-            .map((p) => plain(p.inputs) as { name: string; value: string })
+            .map((p) => p.inputs as { name: string; insecureValue: string })
             .filter((p) => p.name.startsWith("/receiver-tier/canary/sender/"));
-        expect(Object.fromEntries(params.map((p) => [p.name.split("/").pop(), p.value]))).toEqual({
+        expect(Object.fromEntries(params.map((p) => [p.name.split("/").pop(), p.insecureValue]))).toEqual({
             WEBHOOK_MAX_QPS: "10",
             WEBHOOK_MAX_INFLIGHT: "100",
             WEBHOOK_BURST_LIMIT: "20",
