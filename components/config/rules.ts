@@ -33,7 +33,8 @@ export function workerConcurrency(cfg: TierConfig): number {
     const g = cfg.receiver.gunicorn;
     switch (g.worker_class) {
         case "sync":
-            return 1;
+            // Gunicorn runs gthread workers instead when threads > 1.
+            return g.threads ?? 1;
         case "gthread":
             return g.threads ?? 1;
         default:
@@ -129,6 +130,22 @@ export function platformSectionPresent(cfg: TierConfig): Problem[] {
     return [];
 }
 
+const TLS_STRENGTH = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
+export function serverTlsAsStrictAsPostgres(cfg: TierConfig): Problem[] {
+    const required = cfg.postgres.sslmode;
+    const pooled = cfg.pgbouncer.settings.server_tls_sslmode;
+    const atLeastRequire = (mode: string) => TLS_STRENGTH.indexOf(mode) >= TLS_STRENGTH.indexOf("require");
+    return !atLeastRequire(required) || atLeastRequire(pooled)
+        ? []
+        : [
+              error(
+                  ["pgbouncer", "settings", "server_tls_sslmode"],
+                  `'${pooled}' may fall back to plaintext between PgBouncer and PostgreSQL while postgres.sslmode is '${required}'; use require or stricter`,
+              ),
+          ];
+}
+
 export function optionsParameterIgnored(cfg: TierConfig): Problem[] {
     const ignored = cfg.pgbouncer.settings.ignore_startup_parameters;
     return ignored.includes("options")
@@ -195,6 +212,7 @@ export const RULES = [
     dbPoolMinWithinMax,
     burstAtLeastRate,
     platformSectionPresent,
+    serverTlsAsStrictAsPostgres,
     optionsParameterIgnored,
     asyncOnlyGunicornSettings,
     idlePoolConnections,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import { durationToMs } from "../config/duration";
 import { TierConfig, TierSecrets } from "../config/schema";
-import { authSecret } from "../render/authSecrets";
+import { roleSecret } from "../render/userlist";
 import { MONITOR_CONNECTION_LIMIT, MONITOR_STATEMENT_TIMEOUT, receiverConnectionLimit } from "../render/databaseSql";
 import { DatabaseSetting, PostgresConnection } from "./databaseSetting";
 
@@ -23,7 +23,6 @@ export class PostgresSettings extends pulumi.ComponentResource {
     constructor(name: string, args: PostgresSettingsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("receiver-tier:postgres:Settings", name, {}, opts);
         const cfg = args.config;
-        const authType = cfg.pgbouncer.settings.auth_type;
         const admin = pulumi.output(args.admin);
         const provider = new postgresql.Provider(
             `${name}-provider`,
@@ -40,7 +39,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
         );
         const child = { parent: this, provider };
         const hashed = (role: string, password: (s: TierSecrets) => string) =>
-            pulumi.secret(args.secrets.apply((s) => authSecret(authType, role, password(s))));
+            pulumi.secret(args.secrets.apply((s) => roleSecret(cfg, role, password(s))));
 
         const receiver = new postgresql.Role(
             `${name}-receiver`,

@@ -17,16 +17,17 @@ function assertPrintableAscii(username: string, password: string): void {
 }
 
 /**
- * Salt for a user's SCRAM verifier. Derived from the user and password so the verifier is the
- * same on every run (no diff in preview, userlist and server stay identical), yet differs
- * between users who share a password. The salt is public in the verifier anyway.
+ * Salt for a user's SCRAM verifier: derived from the server and user, so the verifier is the
+ * same on every run (no diff in preview; userlist and server stay identical) and differs per
+ * user and server. Never from the password: the salt is public in the verifier, and a
+ * password-derived salt would let anyone test guesses without the PBKDF2 rounds.
  */
-export function scramSalt(username: string, password: string): Buffer {
-    return createHmac("sha256", "receiver-tier scram salt").update(`${username}\0${password}`).digest().subarray(0, 16);
+export function scramSalt(username: string, scope: string): Buffer {
+    return createHash("sha256").update(`receiver-tier scram salt\0${scope}\0${username}`).digest().subarray(0, 16);
 }
 
 /** A SCRAM-SHA-256 verifier in PostgreSQL's stored form (RFC 5803). */
-export function scramSecret(username: string, password: string, salt = scramSalt(username, password), iterations = SCRAM_ITERATIONS): string {
+export function scramSecret(username: string, password: string, salt: Buffer, iterations = SCRAM_ITERATIONS): string {
     assertPrintableAscii(username, password);
     const saltedPassword = pbkdf2Sync(password, salt, iterations, 32, "sha256");
     const clientKey = createHmac("sha256", saltedPassword).update("Client Key").digest();
@@ -35,11 +36,14 @@ export function scramSecret(username: string, password: string, salt = scramSalt
     return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
 }
 
-/** The secret for `auth_type`, stored both in userlist.txt and as the role's password. */
-export function authSecret(authType: "md5" | "scram-sha-256", username: string, password: string): string {
+/**
+ * The secret for `auth_type`, stored both in userlist.txt and as the role's password.
+ * `scope` names the server that stores it (see scramSalt).
+ */
+export function authSecret(authType: "md5" | "scram-sha-256", username: string, password: string, scope: string): string {
     if (authType === "md5") {
         assertPrintableAscii(username, password);
         return md5Secret(username, password);
     }
-    return scramSecret(username, password);
+    return scramSecret(username, password, scramSalt(username, scope));
 }

@@ -1,6 +1,6 @@
 import { TierConfig, TierSecrets } from "../config/schema";
 import { serverConnectionsPerHost } from "../config/rules";
-import { authSecret } from "./authSecrets";
+import { roleSecret } from "./userlist";
 
 /** Table the reference receiver writes webhooks to. */
 export const EVENTS_TABLE = "webhook_events";
@@ -21,7 +21,6 @@ export function receiverConnectionLimit(cfg: TierConfig): number {
  * Role passwords are the same pre-hashed secrets that userlist.txt holds.
  */
 export function renderDatabaseSql(cfg: TierConfig, secrets: TierSecrets, stack: string): string {
-    const authType = cfg.pgbouncer.settings.auth_type;
     const receiver = cfg.receiverRole.name;
     const stats = cfg.pgbouncer.statsUser;
     const monitor = cfg.monitor.role;
@@ -40,12 +39,12 @@ export function renderDatabaseSql(cfg: TierConfig, secrets: TierSecrets, stack: 
         createIfMissing(monitor),
         "END",
         "$$;",
-        `ALTER ROLE ${receiver} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${receiverConnectionLimit(cfg)} PASSWORD ${literal(authSecret(authType, receiver, secrets.receiverPassword))};`,
+        `ALTER ROLE ${receiver} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${receiverConnectionLimit(cfg)} PASSWORD ${literal(roleSecret(cfg, receiver, secrets.receiverPassword))};`,
         `ALTER ROLE ${receiver} SET statement_timeout = ${literal(cfg.receiverRole.statementTimeout)};`,
         `ALTER ROLE ${receiver} SET idle_in_transaction_session_timeout = ${literal(cfg.receiverRole.idleInTransactionSessionTimeout)};`,
         "-- The stats user only signs in to PgBouncer's console; the role reserves its name in PostgreSQL.",
         `ALTER ROLE ${stats} WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;`,
-        `ALTER ROLE ${monitor} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${MONITOR_CONNECTION_LIMIT} PASSWORD ${literal(authSecret(authType, monitor, secrets.monitorPassword))};`,
+        `ALTER ROLE ${monitor} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${MONITOR_CONNECTION_LIMIT} PASSWORD ${literal(roleSecret(cfg, monitor, secrets.monitorPassword))};`,
         `ALTER ROLE ${monitor} SET statement_timeout = ${literal(MONITOR_STATEMENT_TIMEOUT)};`,
         `GRANT pg_monitor TO ${monitor};`,
         `ALTER DATABASE ${db} SET statement_timeout = ${literal(cfg.receiverRole.statementTimeout)};`,

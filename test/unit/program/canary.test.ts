@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { authSecret } from "../../../components/render/authSecrets";
-import { byName, byType, cloudInitFiles, isSecretValue, plain, ProgramRun, renderedFiles, runProgram, TEST_SECRETS } from "./mockTier";
+import { roleSecret } from "../../../components/render/userlist";
+import { parseTierConfig } from "../../../components/config/load";
+import { readStackFile } from "../../../components/config/stackFile";
+import { byName, byType, cloudInitFiles, isSecretValue, plain, PROJECT_DIR, ProgramRun, renderedFiles, runProgram, TEST_SECRETS } from "./mockTier";
 
 let run: ProgramRun;
 const files = renderedFiles("canary");
@@ -20,7 +22,9 @@ describe("canary: PostgreSQL settings", () => {
         expect(values.idleInTransactionSessionTimeout).toBe(10_000);
         expect(values.connectionLimit).toBe(2 * (25 + 10));
         expect(isSecretValue(role.inputs.password)).toBe(true);
-        const secret = authSecret("scram-sha-256", "webhook_receiver", TEST_SECRETS.receiverPassword);
+        const { config } = parseTierConfig(readStackFile(PROJECT_DIR, "canary").raw);
+        const secret = roleSecret(config, "webhook_receiver", TEST_SECRETS.receiverPassword);
+        expect(secret).toMatch(/^SCRAM-SHA-256\$4096:/);
         expect(values.password).toBe(secret);
         expect(files["userlist.txt"]).toContain(`"webhook_receiver" "${secret}"`);
     });

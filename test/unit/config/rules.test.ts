@@ -1,0 +1,243 @@
+import { describe, expect, it } from "vitest";
+import { parseTierConfig } from "../../../components/config/load";
+import { Problem } from "../../../components/config/problems";
+import * as rules from "../../../components/config/rules";
+import { TierConfig, tierSchema } from "../../../components/config/schema";
+import { canaryRaw, Edit, edited, problemKeys, refusedProblems } from "../support/stackConfig";
+
+type Rule = (cfg: TierConfig) => Problem[];
+
+interface RuleCase {
+    readonly rule: Rule;
+    /** What the edit does, in the operator's words. */
+    readonly behaviour: string;
+    /** Edits to the valid canary stack that break this rule and nothing else. */
+    readonly edits: readonly Edit[];
+    /** The single finding expected, as "receiver-tier:<key path> (<severity>)". */
+    readonly finding: string;
+}
+
+const errorCases: readonly RuleCase[] = [
+    {
+        rule: rules.reservePoolReachable,
+        behaviour: "refuses reserve_pool_timeout at PgBouncer's default 5s, above query_wait_timeout 3s (runbook mistake 3)",
+        edits: [["pgbouncer.settings.reserve_pool_timeout", 5]],
+        finding: "receiver-tier:pgbouncer.settings.reserve_pool_timeout (error)",
+    },
+    {
+        rule: rules.queryTimeoutClearOfStatementTimeout,
+        behaviour: "refuses the runbook's query_timeout 5 racing statement_timeout 5s (runbook mistake 4)",
+        edits: [["pgbouncer.settings.query_timeout", 5]],
+        finding: "receiver-tier:pgbouncer.settings.query_timeout (error)",
+    },
+    {
+        rule: rules.clientCapacity,
+        behaviour: "refuses more receiver connections (2 x 2 x 1 = 4) than max_client_conn 13 - headroom 10 allows",
+        edits: [["pgbouncer.settings.max_client_conn", 13]],
+        finding: "receiver-tier:pgbouncer.settings.max_client_conn (error)",
+    },
+    {
+        rule: rules.serverCapacity,
+        behaviour: "refuses 3 hosts x (25 + 10) = 105 server connections against a PostgreSQL budget of 100 - 3 - 20 = 77",
+        edits: [["pgbouncer.hosts", 3]],
+        finding: "receiver-tier:pgbouncer.settings.default_pool_size (error)",
+    },
+    {
+        rule: rules.serverTlsAsStrictAsPostgres,
+        behaviour: "refuses PgBouncer's server_tls_sslmode 'prefer' when PostgreSQL connections must use TLS",
+        edits: [["pgbouncer.settings.server_tls_sslmode", "prefer"]],
+        finding: "receiver-tier:pgbouncer.settings.server_tls_sslmode (error)",
+    },
+    {
+        rule: rules.minPoolWithinDefault,
+        behaviour: "refuses min_pool_size above default_pool_size",
+        edits: [["pgbouncer.settings.min_pool_size", 26]],
+        finding: "receiver-tier:pgbouncer.settings.min_pool_size (error)",
+    },
+    {
+        rule: rules.dbPoolMinWithinMax,
+        behaviour: "refuses an application pool whose min is above its max",
+        edits: [["receiver.dbPool.min", 2]],
+        finding: "receiver-tier:receiver.dbPool.min (error)",
+    },
+    {
+        rule: rules.burstAtLeastRate,
+        behaviour: "refuses a sender burst limit below its steady rate",
+        edits: [["sender.burstLimit", 5]],
+        finding: "receiver-tier:sender.burstLimit (error)",
+    },
+    {
+        rule: rules.platformSectionPresent,
+        behaviour: "refuses platform aws without the aws section",
+        edits: [["aws", undefined]],
+        finding: "receiver-tier:aws (error)",
+    },
+    {
+        rule: rules.platformSectionPresent,
+        behaviour: "refuses platform docker with more than one PgBouncer host",
+        edits: [["platform", "docker"]],
+        finding: "receiver-tier:pgbouncer.hosts (error)",
+    },
+];
+
+const warningCases: readonly RuleCase[] = [
+    {
+        rule: rules.optionsParameterIgnored,
+        behaviour: "warns when ignore_startup_parameters leaves out 'options' (runbook mistake 1)",
+        edits: [["pgbouncer.settings.ignore_startup_parameters", ["extra_float_digits"]]],
+        finding: "receiver-tier:pgbouncer.settings.ignore_startup_parameters (warning)",
+    },
+    {
+        rule: rules.asyncOnlyGunicornSettings,
+        behaviour: "warns that the runbook's worker_connections does nothing for sync workers (runbook mistake 7)",
+        edits: [["receiver.gunicorn.worker_connections", 100]],
+        finding: "receiver-tier:receiver.gunicorn.worker_connections (warning)",
+    },
+    {
+        rule: rules.asyncOnlyGunicornSettings,
+        behaviour: "warns that the runbook's keepalive does nothing for sync workers (runbook mistake 7)",
+        edits: [["receiver.gunicorn.keepalive", 5]],
+        finding: "receiver-tier:receiver.gunicorn.keepalive (warning)",
+    },
+    {
+        rule: rules.asyncOnlyGunicornSettings,
+        behaviour: "warns that threads above 1 silently turns sync workers into gthread workers",
+        edits: [["receiver.gunicorn.threads", 4]],
+        finding: "receiver-tier:receiver.gunicorn.threads (warning)",
+    },
+    {
+        rule: rules.idlePoolConnections,
+        behaviour: "warns that the runbook's per-worker pool of 25 + 10 is mostly idle for a sync worker (runbook mistake 7)",
+        edits: [
+            ["receiver.dbPool.max", 25],
+            ["receiver.dbPool.min", 5],
+            ["receiver.dbPool.maxOverflow", 10],
+        ],
+        finding: "receiver-tier:receiver.dbPool.max (warning)",
+    },
+    {
+        rule: rules.idleTransactionsBounded,
+        behaviour: "warns when neither PostgreSQL nor PgBouncer ends idle-in-transaction sessions (runbook mistake 10)",
+        edits: [
+            ["receiverRole.idleInTransactionSessionTimeout", "0s"],
+            ["pgbouncer.settings.idle_transaction_timeout", 0],
+        ],
+        finding: "receiver-tier:receiverRole.idleInTransactionSessionTimeout (warning)",
+    },
+    {
+        rule: rules.gunicornOutlivesStatement,
+        behaviour: "warns when Gunicorn kills workers before the statement timeout fires",
+        edits: [["receiver.gunicorn.timeout", 5]],
+        finding: "receiver-tier:receiver.gunicorn.timeout (warning)",
+    },
+];
+
+/** Schema-parsed only (defaults applied, no rules), so one rule can be run by itself. */
+function schemaOnly(edits: readonly Edit[]): TierConfig {
+    return tierSchema.parse(edited(canaryRaw(), ...edits));
+}
+
+describe("the canary stack as the baseline", () => {
+    it("passes every rule without a finding, so each case below isolates one rule", () => {
+        expect(rules.checkRules(schemaOnly([]))).toEqual([]);
+        expect(parseTierConfig(canaryRaw()).warnings).toEqual([]);
+    });
+});
+
+describe("error rules", () => {
+    for (const c of errorCases) {
+        it(`${c.rule.name} ${c.behaviour}`, () => {
+            expect(problemKeys(refusedProblems(edited(canaryRaw(), ...c.edits)))).toEqual([c.finding]);
+            expect(problemKeys(c.rule(schemaOnly(c.edits)))).toEqual([c.finding]);
+        });
+    }
+});
+
+describe("warning rules", () => {
+    for (const c of warningCases) {
+        it(`${c.rule.name} ${c.behaviour}, without refusing the config`, () => {
+            expect(problemKeys(parseTierConfig(edited(canaryRaw(), ...c.edits)).warnings)).toEqual([c.finding]);
+            expect(problemKeys(c.rule(schemaOnly(c.edits)))).toEqual([c.finding]);
+        });
+    }
+});
+
+it("has a case above for every rule that checkRules runs", () => {
+    const covered = new Set([...errorCases, ...warningCases].map((c) => c.rule));
+    const untested = rules.RULES.filter((rule) => !covered.has(rule)).map((rule) => rule.name);
+    expect(untested).toEqual([]);
+});
+
+describe("rule boundaries", () => {
+    const accepted = (...edits: Edit[]) => parseTierConfig(edited(canaryRaw(), ...edits)).config;
+    const refusedAt = (...edits: Edit[]) => problemKeys(refusedProblems(edited(canaryRaw(), ...edits)));
+
+    it("refuses reserve_pool_timeout equal to query_wait_timeout: the reserve needs strictly less", () => {
+        expect(refusedAt(["pgbouncer.settings.reserve_pool_timeout", 3])).toEqual(["receiver-tier:pgbouncer.settings.reserve_pool_timeout (error)"]);
+        expect(accepted(["pgbouncer.settings.reserve_pool_timeout", 2.5]).pgbouncer.settings.reserve_pool_timeout).toBe(2.5);
+    });
+
+    it("refuses reserve_pool_timeout 0, which disables the reserve in PgBouncer (pgbouncer(5): '0 disables')", () => {
+        expect(refusedAt(["pgbouncer.settings.reserve_pool_timeout", 0])).toEqual(["receiver-tier:pgbouncer.settings.reserve_pool_timeout (error)"]);
+        expect(refusedAt(["pgbouncer.settings.reserve_pool_timeout", 0], ["pgbouncer.settings.query_wait_timeout", 0])).toEqual([
+            "receiver-tier:pgbouncer.settings.reserve_pool_timeout (error)",
+        ]);
+        expect(() => accepted(["pgbouncer.settings.reserve_pool_timeout", 0], ["pgbouncer.settings.reserve_pool_size", 0])).not.toThrow();
+    });
+
+    it("does not care about reserve_pool_timeout when there is no reserve or no wait limit", () => {
+        expect(() => accepted(["pgbouncer.settings.reserve_pool_timeout", 5], ["pgbouncer.settings.reserve_pool_size", 0])).not.toThrow();
+        expect(() => accepted(["pgbouncer.settings.reserve_pool_timeout", 5], ["pgbouncer.settings.query_wait_timeout", 0])).not.toThrow();
+    });
+
+    it(`accepts query_timeout 0 or at least statement timeout + ${rules.QUERY_TIMEOUT_MARGIN_SECONDS}s, and refuses anything in between`, () => {
+        expect(rules.QUERY_TIMEOUT_MARGIN_SECONDS).toBeGreaterThan(0);
+        const floor = 5 + rules.QUERY_TIMEOUT_MARGIN_SECONDS;
+        expect(() => accepted(["pgbouncer.settings.query_timeout", 0])).not.toThrow();
+        expect(() => accepted(["pgbouncer.settings.query_timeout", floor])).not.toThrow();
+        expect(refusedAt(["pgbouncer.settings.query_timeout", floor - 1])).toEqual(["receiver-tier:pgbouncer.settings.query_timeout (error)"]);
+    });
+
+    it("measures the query_timeout margin from the configured statement timeout, in its own unit", () => {
+        const statement: Edit = ["receiverRole.statementTimeout", "1min"];
+        const gunicorn: Edit = ["receiver.gunicorn.timeout", 90];
+        expect(refusedAt(statement, gunicorn, ["pgbouncer.settings.query_timeout", 60 + rules.QUERY_TIMEOUT_MARGIN_SECONDS - 1])).toEqual([
+            "receiver-tier:pgbouncer.settings.query_timeout (error)",
+        ]);
+        expect(() => accepted(statement, gunicorn, ["pgbouncer.settings.query_timeout", 60 + rules.QUERY_TIMEOUT_MARGIN_SECONDS])).not.toThrow();
+    });
+
+    it("accepts client connections exactly at max_client_conn - clientHeadroom", () => {
+        expect(() => accepted(["pgbouncer.settings.max_client_conn", 14])).not.toThrow();
+        expect(refusedAt(["pgbouncer.settings.max_client_conn", 14], ["pgbouncer.clientHeadroom", 11])).toEqual([
+            "receiver-tier:pgbouncer.settings.max_client_conn (error)",
+        ]);
+    });
+
+    it("counts maxOverflow and every receiver instance towards max_client_conn", () => {
+        // 122 receivers x 2 workers x (1 + 1) = 488 <= 500 - 10; 123 receivers make 492.
+        const overflow: Edit = ["receiver.dbPool.maxOverflow", 1];
+        expect(() => accepted(overflow, ["receiver.instances", 122])).not.toThrow();
+        expect(refusedAt(overflow, ["receiver.instances", 123])).toEqual(["receiver-tier:pgbouncer.settings.max_client_conn (error)"]);
+    });
+
+    it("accepts server connections exactly at the PostgreSQL budget and refuses one more", () => {
+        // 2 hosts x (28 + 10) = 76 <= 77; 2 x (29 + 10) = 78.
+        expect(() => accepted(["pgbouncer.settings.default_pool_size", 28])).not.toThrow();
+        expect(refusedAt(["pgbouncer.settings.default_pool_size", 29])).toEqual(["receiver-tier:pgbouncer.settings.default_pool_size (error)"]);
+        // Budget 100 - 3 - 28 = 69 < 70.
+        expect(refusedAt(["postgres.reservedForOtherClients", 28])).toEqual(["receiver-tier:pgbouncer.settings.default_pool_size (error)"]);
+    });
+
+    it("needs only one of the two idle-in-transaction limits", () => {
+        expect(parseTierConfig(edited(canaryRaw(), ["receiverRole.idleInTransactionSessionTimeout", "0s"])).warnings).toEqual([]);
+        expect(parseTierConfig(edited(canaryRaw(), ["pgbouncer.settings.idle_transaction_timeout", 0])).warnings).toEqual([]);
+    });
+
+    it("does not flag worker_connections for worker classes that use it", () => {
+        const loaded = parseTierConfig(
+            edited(canaryRaw(), ["receiver.gunicorn.worker_class", "gevent"], ["receiver.gunicorn.worker_connections", 100]),
+        );
+        expect(loaded.warnings).toEqual([]);
+    });
+});

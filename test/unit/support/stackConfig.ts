@@ -1,0 +1,71 @@
+// Stack config fixtures: the real canary stack file, edited one key at a time.
+import * as path from "path";
+import { expect } from "vitest";
+import { LoadedConfig, parseTierConfig } from "../../../components/config/load";
+import { ConfigError, Problem } from "../../../components/config/problems";
+import { TierConfig, TierSecrets } from "../../../components/config/schema";
+import { readStackFile } from "../../../components/config/stackFile";
+
+/** The project root, where Pulumi.yaml and the Pulumi.<stack>.yaml files live. */
+export const PROJECT_DIR = path.resolve(__dirname, "../../..");
+
+/** Passwords for rendering in tests; md5 answers for them were computed with python3 hashlib. */
+export const TEST_SECRETS: TierSecrets = {
+    receiverPassword: "receiver-test-password",
+    statsPassword: "stats-test-password",
+    monitorPassword: "monitor-test-password",
+};
+
+export type RawConfig = Record<string, unknown>;
+
+/** A fresh, editable copy of Pulumi.canary.yaml's project keys (namespace stripped, secrets left out). */
+export function canaryRaw(): RawConfig {
+    return structuredClone(readStackFile(PROJECT_DIR, "canary").raw);
+}
+
+/** The canary stack, validated. */
+export function loadCanary(): TierConfig {
+    return parseTierConfig(canaryRaw()).config;
+}
+
+/** The canary stack with one edit (or several) applied and validated. */
+export function loadCanaryWith(...edits: readonly Edit[]): TierConfig {
+    return parseTierConfig(edited(canaryRaw(), ...edits)).config;
+}
+
+/** Sets a dotted key path such as "pgbouncer.settings.query_timeout"; `undefined` deletes the key. */
+export type Edit = readonly [dottedPath: string, value: unknown];
+
+export function edited(raw: RawConfig, ...edits: readonly Edit[]): RawConfig {
+    const copy = structuredClone(raw);
+    for (const [dottedPath, value] of edits) {
+        const keys = dottedPath.split(".");
+        const last = keys.pop() as string;
+        let node = copy;
+        for (const key of keys) {
+            const child = node[key];
+            if (typeof child !== "object" || child === null) node[key] = {};
+            node = node[key] as RawConfig;
+        }
+        if (value === undefined) delete node[last];
+        else node[last] = value;
+    }
+    return copy;
+}
+
+/** Validates `raw`, expecting it to be refused; returns the ConfigError's problems. */
+export function refusedProblems(raw: RawConfig): readonly Problem[] {
+    let loaded: LoadedConfig | undefined;
+    try {
+        loaded = parseTierConfig(raw);
+    } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as ConfigError).problems;
+    }
+    throw new Error(`expected a ConfigError, but the config was accepted (warnings: ${JSON.stringify(loaded.warnings)})`);
+}
+
+/** "path (severity)" for each problem: short, order-free comparisons with readable diffs. */
+export function problemKeys(problems: readonly Problem[]): string[] {
+    return problems.map((p) => `${p.path} (${p.severity})`).sort();
+}
