@@ -24,3 +24,8 @@ export function renderEndpoints(cfg: TierConfig) {
         statementTimeout: cfg.receiverRole.statementTimeout,
     };
 }
+
+/** Where an operator on the deploy machine reaches PostgreSQL (the local stack publishes it on loopback). */
+export function postgresEndpoint(cfg: TierConfig): string {
+    return cfg.platform === "docker" ? hostPort("127.0.0.1", cfg.docker.postgresHostPort) : hostPort(cfg.postgres.host, cfg.postgres.port);
+}

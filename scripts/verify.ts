@@ -1,0 +1,49 @@
+import * as path from "path";
+import { parseTierConfig } from "../components/config/load";
+import { SecretKey, TierSecrets } from "../components/config/schema";
+import { lookupSecret, readStackFile } from "../components/config/stackFile";
+import { postgresEndpoint, renderEndpoints } from "../components/render/endpoints";
+import { parseArgs, requireArg } from "./args";
+import { Endpoints, formatChecklist, runChecklist } from "./verify/checklist";
+
+const USAGE = "npm run verify -- --stack <name> [--pgbouncer host:port] [--postgres host:port] [--health-url URL] [--project-dir DIR]";
+
+function hostPort(text: string, flag: string): { host: string; port: number } {
+    const match = /^(.+):(\d+)$/.exec(text);
+    if (!match) throw new Error(`--${flag} must be host:port, got ${text}`);
+    return { host: match[1] as string, port: Number(match[2]) };
+}
+
+async function main(): Promise<number> {
+    const args = parseArgs(process.argv.slice(2));
+    const stack = requireArg(args, "stack", USAGE);
+    const projectDir = path.resolve(args.get("project-dir") ?? path.join(__dirname, ".."));
+    const stackFile = readStackFile(projectDir, stack);
+    const { config } = parseTierConfig(stackFile.raw);
+    const secrets: Partial<TierSecrets> = {};
+    const missing: string[] = [];
+    for (const key of ["receiverPassword", "statsPassword", "monitorPassword"] as const satisfies readonly SecretKey[]) {
+        const found = lookupSecret(stackFile, stack, key, process.env);
+        if ("value" in found) secrets[key] = found.value;
+        else missing.push(found.missing);
+    }
+    if (missing.length > 0) throw new Error(`missing secrets:\n  ${missing.join("\n  ")}`);
+    // The same function computes the stack outputs, so these defaults are what `pulumi stack output` shows.
+    const outputs = renderEndpoints(config);
+    const endpoints: Endpoints = {
+        pgbouncer: hostPort(args.get("pgbouncer") ?? outputs.pgbouncerEndpoint, "pgbouncer"),
+        postgres: hostPort(args.get("postgres") ?? postgresEndpoint(config), "postgres"),
+        healthUrl: args.get("health-url") ?? outputs.healthUrl,
+    };
+    const results = await runChecklist(config, secrets as TierSecrets, endpoints);
+    process.stdout.write(formatChecklist(stack, results));
+    return results.every((r) => r.passed) ? 0 : 1;
+}
+
+main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+        process.stderr.write(`verify failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(2);
+    },
+);

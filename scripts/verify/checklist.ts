@@ -1,0 +1,133 @@
+import { Client, ClientConfig } from "pg";
+import { durationToMs } from "../../components/config/duration";
+import { TierConfig, TierSecrets } from "../../components/config/schema";
+import { serverConnectionsPerHost } from "../../components/config/rules";
+import { renderMonitorSql } from "../../components/render/monitor";
+
+/** Where a live tier answers. */
+export interface Endpoints {
+    readonly pgbouncer: { host: string; port: number };
+    readonly postgres: { host: string; port: number };
+    readonly healthUrl: string;
+}
+
+export interface CheckResult {
+    readonly name: string;
+    readonly passed: boolean;
+    readonly detail: string;
+}
+
+const TIMEOUT_MS = 10_000;
+
+async function withClient<T>(config: ClientConfig, work: (client: Client) => Promise<T>): Promise<T> {
+    const client = new Client({ connectionTimeoutMillis: TIMEOUT_MS, query_timeout: TIMEOUT_MS, ...config });
+    await client.connect();
+    try {
+        return await work(client);
+    } finally {
+        await client.end().catch(() => undefined);
+    }
+}
+
+function tls(sslmode: string): ClientConfig["ssl"] {
+    return sslmode === "disable" || sslmode === "allow" || sslmode === "prefer" ? false : { rejectUnauthorized: sslmode.startsWith("verify") };
+}
+
+/** Runs one check; an exception is a failure with its message, never a crash of the checklist. */
+async function check(name: string, run: () => Promise<[boolean, string]>): Promise<CheckResult> {
+    try {
+        const [passed, detail] = await run();
+        return { name, passed, detail };
+    } catch (err) {
+        return { name, passed: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+}
+
+/** The SHOW CONFIG values the runbook's checklist relies on, as the stack renders them. */
+function expectedConfig(cfg: TierConfig): Record<string, string | number> {
+    const s = cfg.pgbouncer.settings;
+    return {
+        pool_mode: s.pool_mode,
+        default_pool_size: s.default_pool_size,
+        reserve_pool_size: s.reserve_pool_size,
+        reserve_pool_timeout: s.reserve_pool_timeout,
+        min_pool_size: s.min_pool_size,
+        max_client_conn: s.max_client_conn,
+        max_db_connections: serverConnectionsPerHost(cfg),
+        query_timeout: s.query_timeout,
+        query_wait_timeout: s.query_wait_timeout,
+        idle_transaction_timeout: s.idle_transaction_timeout,
+    };
+}
+
+/**
+ * The runbook's verification checklist against a live tier: each a pass/fail line.
+ * Connections: PgBouncer's console as the stats user, PgBouncer as the receiver role,
+ * PostgreSQL as the monitor role, and the public health endpoint.
+ */
+export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: Endpoints): Promise<CheckResult[]> {
+    const pb = cfg.pgbouncer;
+    const console_: ClientConfig = { ...at.pgbouncer, user: pb.statsUser, password: secrets.statsPassword, database: "pgbouncer" };
+    const receiver: ClientConfig = { ...at.pgbouncer, user: cfg.receiverRole.name, password: secrets.receiverPassword, database: pb.databaseAlias };
+    const monitor: ClientConfig = {
+        ...at.postgres,
+        user: cfg.monitor.role,
+        password: secrets.monitorPassword,
+        database: cfg.postgres.database,
+        ssl: tls(cfg.postgres.sslmode),
+    };
+    const results: CheckResult[] = [];
+
+    const shown = await withClient(console_, async (c) => (await c.query<{ key: string; value: string }>("SHOW CONFIG")).rows).catch((err: Error) => err);
+    for (const [key, want] of Object.entries(expectedConfig(cfg))) {
+        results.push(
+            await check(`PgBouncer ${key} = ${want}`, async () => {
+                if (shown instanceof Error) throw shown;
+                const have = shown.find((row) => row.key === key)?.value;
+                const same = typeof want === "number" ? Number(have) === want : have === want;
+                return [same, `SHOW CONFIG: ${key} = ${have ?? "(missing)"}`];
+            }),
+        );
+    }
+
+    results.push(
+        await check(`statement timeout ${cfg.receiverRole.statementTimeout} as ${cfg.receiverRole.name} through PgBouncer`, async () => {
+            const value = await withClient(receiver, async (c) => (await c.query<{ statement_timeout: string }>("SHOW statement_timeout")).rows[0]?.statement_timeout ?? "");
+            return [durationToMs(value) === durationToMs(cfg.receiverRole.statementTimeout), `SHOW statement_timeout: ${value}`];
+        }),
+    );
+
+    results.push(
+        await check("no waiting clients, maxwait under 1 s (SHOW POOLS)", async () => {
+            const pools = await withClient(console_, async (c) => (await c.query<Record<string, string>>("SHOW POOLS")).rows);
+            const pool = pools.find((row) => row.database === pb.databaseAlias && row.user === cfg.receiverRole.name);
+            if (!pool) return [true, `no pool for ${pb.databaseAlias}/${cfg.receiverRole.name} yet (no client connected)`];
+            const waiting = Number(pool.cl_waiting);
+            const maxwait = Number(pool.maxwait) + Number(pool.maxwait_us ?? 0) / 1e6;
+            return [waiting === 0 && maxwait < 1, `cl_active ${pool.cl_active}, cl_waiting ${waiting}, sv_active ${pool.sv_active}, sv_idle ${pool.sv_idle}, maxwait ${maxwait.toFixed(3)}s`];
+        }),
+    );
+
+    results.push(
+        await check(`no query running longer than ${cfg.monitor.minQueryAgeSeconds} s (long-running-query check)`, async () => {
+            const rows = await withClient(monitor, async (c) => (await c.query<{ pid: number; usename: string; state: string }>(renderMonitorSql(cfg))).rows);
+            return [rows.length === 0, rows.length === 0 ? "empty result" : rows.map((r) => `pid ${r.pid} ${r.usename} ${r.state}`).join("; ")];
+        }),
+    );
+
+    results.push(
+        await check(`health endpoint healthy: ${at.healthUrl}`, async () => {
+            const response = await fetch(at.healthUrl, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+            const body = (await response.json().catch(() => ({}))) as { status?: string; db_pool?: { waiting?: number } };
+            const healthy = response.status === 200 && body.status === "healthy" && body.db_pool?.waiting === 0;
+            return [healthy, `HTTP ${response.status} ${JSON.stringify(body)}`];
+        }),
+    );
+    return results;
+}
+
+export function formatChecklist(stack: string, results: readonly CheckResult[]): string {
+    const lines = results.map((r) => `${r.passed ? "PASS" : "FAIL"}  ${r.name}\n      ${r.detail}`);
+    const passed = results.filter((r) => r.passed).length;
+    return [`receiver-tier verify: stack ${stack}`, ...lines, `checklist: ${passed} of ${results.length} checks passed`].join("\n") + "\n";
+}
