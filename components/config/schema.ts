@@ -22,7 +22,7 @@ export const pgbouncerSettingsSchema = z.strictObject({
     server_idle_timeout: seconds.default(30),
     server_lifetime: seconds.default(3600),
     server_connect_timeout: seconds.default(15),
-    server_login_retry: seconds.default(15),
+    server_login_retry: seconds.default(2),
     server_tls_sslmode: z.enum(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]).default("require"),
     query_timeout: seconds.default(10),
     query_wait_timeout: seconds.default(3),

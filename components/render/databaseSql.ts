@@ -2,8 +2,6 @@ import { TierConfig, TierSecrets } from "../config/schema";
 import { serverConnectionsPerHost } from "../config/rules";
 import { roleSecret } from "./userlist";
 
-/** Table the reference receiver writes webhooks to. */
-export const EVENTS_TABLE = "webhook_events";
 /** Statement timeout of the monitor role: the monitor query must never hang itself. */
 export const MONITOR_STATEMENT_TIMEOUT = "30s";
 /** Connections the monitor role may hold: one check per PgBouncer host plus an operator. */
@@ -49,15 +47,9 @@ export function renderDatabaseSql(cfg: TierConfig, secrets: TierSecrets, stack: 
         `GRANT pg_monitor TO ${monitor};`,
         `ALTER DATABASE ${db} SET statement_timeout = ${literal(cfg.receiverRole.statementTimeout)};`,
         `GRANT CONNECT ON DATABASE ${db} TO ${receiver}, ${monitor};`,
-        `CREATE TABLE IF NOT EXISTS public.${EVENTS_TABLE} (`,
-        "    id bigserial PRIMARY KEY,",
-        "    source text NOT NULL,",
-        "    payload jsonb NOT NULL,",
-        "    received_at timestamptz NOT NULL DEFAULT now()",
-        ");",
-        `GRANT USAGE ON SCHEMA public TO ${receiver};`,
-        `GRANT SELECT, INSERT ON public.${EVENTS_TABLE} TO ${receiver};`,
-        `GRANT USAGE ON SEQUENCE public.${EVENTS_TABLE}_id_seq TO ${receiver};`,
+        "-- The receiver's own schema (first on the default search_path \"$user\"); the app creates its tables there.",
+        `CREATE SCHEMA IF NOT EXISTS ${receiver} AUTHORIZATION ${receiver};`,
+        `ALTER SCHEMA ${receiver} OWNER TO ${receiver};`,
         "COMMIT;",
     ].join("\n") + "\n";
 }

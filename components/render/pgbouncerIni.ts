@@ -13,6 +13,7 @@ const REASONS: Partial<Record<keyof PgbouncerSettings, string>> = {
     reserve_pool_timeout: "below query_wait_timeout, or waiting clients are dropped before the reserve opens",
     query_timeout: "0 or clearly above statement_timeout: PostgreSQL cancels first and the client gets SQLSTATE 57014",
     idle_transaction_timeout: "frees a server connection held by a client idle in a transaction",
+    server_login_retry: "after a PostgreSQL restart PgBouncer refuses every client until this has passed (default 15)",
     ignore_startup_parameters: "drivers send these; the statement timeout comes from role/database settings, not 'options'",
 };
 

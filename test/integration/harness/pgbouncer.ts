@@ -1,0 +1,162 @@
+import * as fs from "fs";
+import { freePort, isAlive, portAccepts, Sandbox, Service, sleep, startService, stopPid, tail } from "./processes";
+
+export const PGBOUNCER_BIN = "/usr/sbin/pgbouncer";
+
+/** What the harness may change in a rendered pgbouncer.ini: file paths, where it listens, where Postgres is. */
+export interface IniRewrite {
+    readonly listenAddr: string;
+    readonly listenPort: number;
+    readonly authFile: string;
+    readonly logfile: string;
+    readonly pidfile: string;
+    readonly unixSocketDir: string;
+    /** New host/port for every [databases] entry. */
+    readonly serverHost: string;
+    readonly serverPort: number;
+}
+
+/**
+ * The rendered ini with only the allowed values replaced; every other line stays byte for byte.
+ * Throws if a key it must rewrite is missing, so a renderer change cannot slip past silently.
+ */
+export function rewriteIni(ini: string, to: IniRewrite): string {
+    const replacements: Record<string, string> = {
+        listen_addr: to.listenAddr,
+        listen_port: String(to.listenPort),
+        auth_file: to.authFile,
+        logfile: to.logfile,
+        pidfile: to.pidfile,
+        unix_socket_dir: to.unixSocketDir,
+    };
+    const seen = new Set<string>();
+    let section = "";
+    let databases = 0;
+    const lines = ini.split("\n").map((line) => {
+        const header = /^\s*\[(\w+)\]\s*$/.exec(line);
+        if (header) {
+            section = header[1] as string;
+            return line;
+        }
+        const entry = /^(\s*)([\w.-]+)(\s*=\s*)(.*)$/.exec(line);
+        if (!entry || /^\s*[;#]/.test(line)) return line;
+        const [, indent, key, eq, value] = entry as unknown as [string, string, string, string, string];
+        if (section === "databases") {
+            databases++;
+            const rewritten = value
+                .replace(/(^|\s)host=\S+/, `$1host=${to.serverHost}`)
+                .replace(/(^|\s)port=\S+/, `$1port=${to.serverPort}`);
+            if (!/(^|\s)host=/.test(rewritten) || !/(^|\s)port=/.test(rewritten)) {
+                throw new Error(`[databases] ${key} has no host= and port= to point at the sandbox: ${line}`);
+            }
+            return `${indent}${key}${eq}${rewritten}`;
+        }
+        if (section === "pgbouncer" && key in replacements) {
+            seen.add(key);
+            return `${indent}${key}${eq}${replacements[key]}`;
+        }
+        return line;
+    });
+    const missing = Object.keys(replacements).filter((key) => !seen.has(key));
+    if (missing.length > 0 || databases === 0) {
+        throw new Error(`rendered pgbouncer.ini lacks ${[...missing, ...(databases === 0 ? ["[databases] entries"] : [])].join(", ")}`);
+    }
+    return lines.join("\n");
+}
+
+/** [pgbouncer] key -> value of an ini, comments skipped. */
+export function iniSettings(ini: string): Map<string, string> {
+    const settings = new Map<string, string>();
+    let section = "";
+    for (const line of ini.split("\n")) {
+        const header = /^\s*\[(\w+)\]\s*$/.exec(line);
+        if (header) {
+            section = header[1] as string;
+            continue;
+        }
+        const entry = /^\s*([\w.-]+)\s*=\s*(.*?)\s*$/.exec(line);
+        if (section === "pgbouncer" && entry && !/^\s*[;#]/.test(line)) {
+            settings.set(entry[1] as string, entry[2] as string);
+        }
+    }
+    return settings;
+}
+
+export interface PgbouncerOptions {
+    /** The rendered pgbouncer.ini. */
+    readonly ini: string;
+    /** The rendered userlist.txt. */
+    readonly userlist: string;
+    /** Where PostgreSQL listens. */
+    readonly serverHost: string;
+    readonly serverPort: number;
+    readonly sandbox: Sandbox;
+    /** Seconds to wait for the listener (default 15). */
+    readonly startTimeoutSeconds?: number;
+}
+
+export interface PgbouncerProcess {
+    readonly host: "127.0.0.1";
+    readonly port: number;
+    readonly pid: number;
+    readonly iniPath: string;
+    readonly logFile: string;
+    /** The ini PgBouncer reads (rendered + rewritten paths/ports). */
+    readonly ini: string;
+    alive(): boolean;
+    /** Writes a newly rendered ini (rewritten the same way) and sends SIGHUP to the PID: PgBouncer's reload. */
+    reload(renderedIni: string): Promise<void>;
+    /** SIGTERM (immediate shutdown) to the PID, SIGKILL after 5 s. Idempotent. */
+    stop(): Promise<void>;
+}
+
+/** Starts /usr/sbin/pgbouncer in the foreground as the service account with the rendered files. */
+export async function startPgbouncer(options: PgbouncerOptions): Promise<PgbouncerProcess> {
+    const { sandbox } = options;
+    const dir = sandbox.mkdir("pgbouncer");
+    const port = await freePort();
+    const authFile = sandbox.write("pgbouncer/userlist.txt", options.userlist, 0o600);
+    const rewrite: IniRewrite = {
+        listenAddr: "127.0.0.1",
+        listenPort: port,
+        authFile,
+        logfile: `${dir}/pgbouncer.log`,
+        pidfile: `${dir}/pgbouncer.pid`,
+        unixSocketDir: dir,
+        serverHost: options.serverHost,
+        serverPort: options.serverPort,
+    };
+    let ini = rewriteIni(options.ini, rewrite);
+    const iniPath = sandbox.write("pgbouncer/pgbouncer.ini", ini, 0o640);
+    const service: Service = startService(PGBOUNCER_BIN, [iniPath], sandbox.path("pgbouncer/stderr.log"), { as: sandbox.account, cwd: dir });
+    const stop = () => stopPid(service.pid, "SIGTERM", 5000);
+    const deadline = Date.now() + (options.startTimeoutSeconds ?? 15) * 1000;
+    for (;;) {
+        if (service.exitStatus() !== undefined) {
+            throw new Error(`pgbouncer exited (${service.exitStatus()}) at start:\n${tail(service.logFile)}`);
+        }
+        if (await portAccepts(port)) break;
+        if (Date.now() > deadline) {
+            await stop();
+            throw new Error(`pgbouncer not listening on 127.0.0.1:${port} after start:\n${tail(service.logFile)}`);
+        }
+        await sleep(50);
+    }
+    return {
+        host: "127.0.0.1",
+        port,
+        pid: service.pid,
+        iniPath,
+        logFile: service.logFile,
+        get ini() {
+            return ini;
+        },
+        alive: () => isAlive(service.pid),
+        async reload(renderedIni: string) {
+            ini = rewriteIni(renderedIni, rewrite);
+            fs.writeFileSync(iniPath, ini);
+            process.kill(service.pid, "SIGHUP");
+        },
+        stop,
+    };
+}

@@ -1,0 +1,204 @@
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import { Client } from "pg";
+import { baseEnv, freePort, isAlive, run, runChecked, Sandbox, stopPid, tail, track, untrack } from "./processes";
+
+export const PG_BIN = "/usr/lib/postgresql/15/bin";
+
+export interface PostgresOptions {
+    /** max_connections of the server (default 100). */
+    readonly maxConnections?: number;
+    /** superuser_reserved_connections (default 3). */
+    readonly superuserReservedConnections?: number;
+    /** pg_hba method for every non-superuser role over 127.0.0.1 (default scram-sha-256). Never trust. */
+    readonly hostAuthMethod?: "scram-sha-256" | "md5";
+    /** Extra postgresql.conf settings. */
+    readonly settings?: Readonly<Record<string, string | number>>;
+    /** Where to put the cluster; a new sandbox (removed by stop()) when omitted. */
+    readonly sandbox?: Sandbox;
+}
+
+export interface PostgresCluster {
+    readonly host: "127.0.0.1";
+    readonly port: number;
+    /** Directory of the unix socket (0700, service account). */
+    readonly socketDir: string;
+    readonly dataDir: string;
+    readonly logFile: string;
+    readonly superuser: "postgres";
+    readonly superuserPassword: string;
+    /** postgresql://postgres:<password>@127.0.0.1:<port>/postgres (SCRAM over TCP). */
+    readonly superuserUrl: string;
+    /** The postmaster's PID now (from postmaster.pid), undefined while stopped. */
+    pid(): number | undefined;
+    /** A connected superuser client over the unix socket; the caller ends it. */
+    connect(database?: string): Promise<Client>;
+    /** Runs one statement as superuser over the unix socket and returns its rows. */
+    query<T extends Record<string, unknown> = Record<string, unknown>>(sql: string, database?: string, params?: unknown[]): Promise<T[]>;
+    /** psql -v ON_ERROR_STOP=1 -f file as superuser; throws with psql's output on failure. */
+    psqlFile(database: string, file: string): Promise<string>;
+    createDatabase(name: string): Promise<void>;
+    /** pg_ctl start / stop -m fast / restart -m fast, each waiting (bounded) for the result; the cluster stays. */
+    startServer(): Promise<void>;
+    stopServer(): Promise<void>;
+    restartServer(): Promise<void>;
+    /** Teardown: stops the server (by PID if pg_ctl cannot) and removes its sandbox if it owns it. Idempotent. */
+    stop(): Promise<void>;
+}
+
+const PG_CTL_WAIT_SECONDS = 30;
+
+/** initdb + start a throwaway PostgreSQL 15 on 127.0.0.1:<free port>, run as the postgres account. */
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresCluster> {
+    const ownsSandbox = options.sandbox === undefined;
+    const sandbox = options.sandbox ?? new Sandbox("receiver-tier-pg-");
+    const as = sandbox.account;
+    const dataDir = sandbox.path("pgdata");
+    const socketDir = sandbox.mkdir("pgsocket");
+    const logFile = sandbox.write("postgres.log", "", 0o600);
+    const superuserPassword = randomBytes(12).toString("hex");
+    const pwFile = sandbox.write("pgpass.init", superuserPassword + "\n");
+    const port = await freePort();
+    const env = baseEnv({ HOME: sandbox.dir });
+    const method = options.hostAuthMethod ?? "scram-sha-256";
+    let lastPid: number | undefined;
+
+    const pid = (): number | undefined => {
+        try {
+            const first = fs.readFileSync(`${dataDir}/postmaster.pid`, "utf8").split("\n")[0];
+            const value = Number(first);
+            if (Number.isInteger(value) && value > 0 && isAlive(value)) {
+                if (value !== lastPid) {
+                    if (lastPid !== undefined && !isAlive(lastPid)) untrack(lastPid);
+                    track(value);
+                }
+                lastPid = value;
+                return value;
+            }
+        } catch {
+            // stopped
+        }
+        return undefined;
+    };
+    const pgCtl = (args: string[]) =>
+        runChecked(`${PG_BIN}/pg_ctl`, ["-D", dataDir, "-w", "-t", String(PG_CTL_WAIT_SECONDS), ...args], {
+            as,
+            env,
+            cwd: sandbox.dir,
+            timeoutMs: (PG_CTL_WAIT_SECONDS + 10) * 1000,
+        });
+
+    let stopped = false;
+    const cluster: PostgresCluster = {
+        host: "127.0.0.1",
+        port,
+        socketDir,
+        dataDir,
+        logFile,
+        superuser: "postgres",
+        superuserPassword,
+        superuserUrl: `postgresql://postgres:${superuserPassword}@127.0.0.1:${port}/postgres`,
+        pid,
+        async connect(database = "postgres") {
+            const client = new Client({ host: socketDir, port, user: "postgres", database, connectionTimeoutMillis: 10_000 });
+            client.on("error", () => undefined); // a server restart must not crash the test process
+            await client.connect();
+            return client;
+        },
+        async query<T extends Record<string, unknown>>(sql: string, database?: string, params?: unknown[]) {
+            const client = await cluster.connect(database);
+            try {
+                return (await client.query<T>(sql, params)).rows;
+            } finally {
+                await client.end();
+            }
+        },
+        async psqlFile(database, file) {
+            const result = await runChecked(
+                `${PG_BIN}/psql`,
+                ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDir, "-p", String(port), "-U", "postgres", "-d", database, "-f", file],
+                { as, env, cwd: sandbox.dir, timeoutMs: 60_000 },
+            );
+            return result.stdout + result.stderr;
+        },
+        async createDatabase(name) {
+            await cluster.query(`CREATE DATABASE ${name}`);
+        },
+        async startServer() {
+            await pgCtl(["-l", logFile, "start"]);
+            pid();
+        },
+        async stopServer() {
+            await pgCtl(["-m", "fast", "stop"]);
+            if (lastPid !== undefined && !isAlive(lastPid)) untrack(lastPid);
+        },
+        async restartServer() {
+            await pgCtl(["-l", logFile, "-m", "fast", "restart"]);
+            pid();
+        },
+        async stop() {
+            if (stopped) return;
+            stopped = true;
+            try {
+                if (pid() !== undefined) {
+                    await run(`${PG_BIN}/pg_ctl`, ["-D", dataDir, "-w", "-t", "20", "-m", "fast", "stop"], { as, env, cwd: sandbox.dir, timeoutMs: 30_000 });
+                }
+            } finally {
+                // pg_ctl signals the postmaster PID; if it is somehow still there, end it by PID.
+                const still = pid() ?? lastPid;
+                if (still !== undefined) {
+                    if (isAlive(still)) await stopPid(still, "SIGQUIT", 5000);
+                    untrack(still);
+                }
+                if (ownsSandbox) sandbox.remove();
+            }
+        },
+    };
+
+    try {
+        await runChecked(
+            `${PG_BIN}/initdb`,
+            ["-D", dataDir, "-U", "postgres", `--pwfile=${pwFile}`, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync"],
+            { as, env, cwd: sandbox.dir, timeoutMs: 120_000 },
+        );
+        fs.rmSync(pwFile);
+        const settings: Record<string, string | number> = {
+            listen_addresses: "'127.0.0.1'",
+            port,
+            unix_socket_directories: `'${socketDir}'`,
+            max_connections: options.maxConnections ?? 100,
+            superuser_reserved_connections: options.superuserReservedConnections ?? 3,
+            password_encryption: "'scram-sha-256'",
+            // A throwaway cluster: durability across power loss is not under test, speed is.
+            fsync: "off",
+            full_page_writes: "off",
+            shared_buffers: "'32MB'",
+            log_line_prefix: "'%m [%p] %q%u@%d '",
+            ...options.settings,
+        };
+        fs.appendFileSync(
+            `${dataDir}/postgresql.conf`,
+            "\n# receiver-tier integration harness\n" + Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join("\n") + "\n",
+        );
+        // The harness's own superuser: unix socket (dir is 0700) or password over TCP. Tier roles: never trust.
+        fs.writeFileSync(
+            `${dataDir}/pg_hba.conf`,
+            [
+                "# receiver-tier integration harness",
+                "local all postgres trust",
+                "host  all postgres 127.0.0.1/32 scram-sha-256",
+                `host  all all      127.0.0.1/32 ${method}`,
+                "",
+            ].join("\n"),
+        );
+        await cluster.startServer();
+        if (pid() === undefined) {
+            throw new Error("postmaster not running after pg_ctl start");
+        }
+        return cluster;
+    } catch (err) {
+        const log = tail(logFile);
+        await cluster.stop().catch(() => undefined);
+        throw new Error(`PostgreSQL did not start: ${err instanceof Error ? err.message : String(err)}\n--- postgres.log ---\n${log}`);
+    }
+}

@@ -1,0 +1,45 @@
+import * as path from "path";
+import { parseTierConfig } from "../../../components/config/load";
+import { TierConfig, TierSecrets } from "../../../components/config/schema";
+import { readStackFile } from "../../../components/config/stackFile";
+import { PublicFiles, renderPublicFiles, renderSecretFiles, SecretFiles } from "../../../components/render";
+
+export const PROJECT_DIR = path.resolve(__dirname, "../../..");
+
+/** Passwords for the throwaway tier; the stack's own secrets are never used. */
+export const TEST_SECRETS: TierSecrets = {
+    receiverPassword: "it-receiver-Pw-1",
+    statsPassword: "it-stats-Pw-2",
+    monitorPassword: "it-monitor-Pw-3",
+};
+
+/** Raw stack config (keys without namespace), as in Pulumi.<stack>.yaml. */
+export type RawConfig = { [key: string]: unknown };
+
+const isPlainObject = (value: unknown): value is RawConfig => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Deep merge: objects merge key by key, anything else (arrays too) replaces. */
+export function mergeConfig(base: RawConfig, overrides: RawConfig): RawConfig {
+    const out: RawConfig = { ...base };
+    for (const [key, value] of Object.entries(overrides)) {
+        const current = out[key];
+        out[key] = isPlainObject(current) && isPlainObject(value) ? mergeConfig(current, value) : value;
+    }
+    return out;
+}
+
+/**
+ * A real stack's config (default `local`) with test overrides merged in, validated by the same
+ * schema and cross-field rules as `pulumi up` (throws ConfigError when the overrides break a rule).
+ */
+export function loadTierConfig(stack = "local", overrides: RawConfig = {}): TierConfig {
+    const { raw } = readStackFile(PROJECT_DIR, stack);
+    return parseTierConfig(mergeConfig(raw, overrides)).config;
+}
+
+export type TierFiles = PublicFiles & SecretFiles;
+
+/** The five files exactly as the stack renders them. */
+export function renderTierFiles(cfg: TierConfig, secrets: TierSecrets = TEST_SECRETS, stack = "local"): TierFiles {
+    return { ...renderPublicFiles(cfg, stack), ...renderSecretFiles(cfg, secrets, stack) };
+}
