@@ -1,0 +1,71 @@
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONFIG_NAMESPACE } from "../../components/config/schema";
+import { loadTierConfig, PROJECT_DIR, startTier, Tier } from "./harness";
+
+// `npm run verify` runs the runbook's checklist against a live tier: here the harness's.
+
+describe("npm run verify against a running tier", () => {
+    const cfg = loadTierConfig("local");
+    let tier: Tier;
+
+    beforeAll(async () => {
+        tier = await startTier({ cfg, gunicorn: true });
+    });
+    afterAll(async () => {
+        await tier?.stop();
+    });
+
+    function verify(): { status: number | null; stdout: string } {
+        const secrets = Object.fromEntries(Object.entries(tier.secrets).map(([key, value]) => [`${CONFIG_NAMESPACE}:${key}`, value]));
+        const result = spawnSync(
+            path.join(PROJECT_DIR, "node_modules", ".bin", "tsx"),
+            [
+                "scripts/verify.ts",
+                "--stack",
+                "local",
+                "--pgbouncer",
+                `127.0.0.1:${tier.pgbouncer.port}`,
+                "--postgres",
+                `127.0.0.1:${tier.postgres.port}`,
+                "--health-url",
+                `${tier.gunicorn?.baseUrl}${cfg.receiver.healthPath}`,
+            ],
+            { cwd: PROJECT_DIR, env: { ...process.env, PULUMI_CONFIG: JSON.stringify(secrets) }, encoding: "utf8", timeout: 60_000 },
+        );
+        return { status: result.status, stdout: result.stdout };
+    }
+
+    it("passes every check of a healthy tier and exits 0", () => {
+        const { status, stdout } = verify();
+        const lines = stdout.split("\n").filter((line) => /^(PASS|FAIL) /.test(line));
+        expect(lines.filter((line) => line.startsWith("FAIL")), stdout).toEqual([]);
+        expect(lines.length).toBeGreaterThanOrEqual(14);
+        expect(stdout).toMatch(/PASS {2}PgBouncer pool_mode = transaction/);
+        expect(stdout).toMatch(/PASS {2}statement timeout 5s as webhook_receiver through PgBouncer/);
+        expect(stdout).toMatch(/PASS {2}health endpoint healthy/);
+        expect(status).toBe(0);
+    });
+
+    it("fails the check of a setting the running PgBouncer does not have, and exits non-zero", async () => {
+        const drifted = tier.files["pgbouncer.ini"].replace(/^default_pool_size = \d+$/m, "default_pool_size = 20");
+        await tier.pgbouncer.reload(drifted);
+        const { status, stdout } = verify();
+        expect(stdout).toMatch(/FAIL {2}PgBouncer default_pool_size = 25\n\s+SHOW CONFIG: default_pool_size = 20/);
+        expect(stdout.match(/^FAIL/gm)).toHaveLength(1);
+        expect(status).toBe(1);
+    });
+
+    it("fails when PostgreSQL is down: the statement timeout and health checks cannot pass", async () => {
+        await tier.postgres.stopServer();
+        try {
+            const { status, stdout } = verify();
+            expect(stdout).toMatch(/FAIL {2}statement timeout/);
+            expect(stdout).toMatch(/FAIL {2}health endpoint healthy/);
+            expect(status).toBe(1);
+        } finally {
+            await tier.postgres.startServer();
+        }
+    });
+});
