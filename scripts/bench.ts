@@ -20,9 +20,10 @@ async function main(): Promise<void> {
     const clients = Number(args.get("clients") ?? 500);
     const seconds = Number(args.get("seconds") ?? 15);
     if (!(clients > 0 && clients <= 500 && seconds > 0 && seconds <= 120)) throw new Error(`clients 1..500, seconds 1..120\nusage: ${USAGE}`);
-    // PostgreSQL must admit the direct 500-connection run; PgBouncer still opens only default + reserve.
-    const cfg = loadTierConfig("local", { postgres: { maxConnections: clients + 20 } });
-    const poolSize = cfg.pgbouncer.settings.default_pool_size + cfg.pgbouncer.settings.reserve_pool_size;
+    const local = loadTierConfig("local");
+    const poolSize = local.pgbouncer.settings.default_pool_size + local.pgbouncer.settings.reserve_pool_size;
+    // PostgreSQL must admit the direct run's clients next to PgBouncer's idle server connections.
+    const cfg = loadTierConfig("local", { postgres: { maxConnections: clients + poolSize + 20 } });
     let tier: Tier | undefined;
     try {
         tier = await startTier({ cfg });
@@ -33,6 +34,9 @@ async function main(): Promise<void> {
             password: tier.secrets.receiverPassword,
             database: cfg.pgbouncer.databaseAlias,
         };
+        // The role's connection limit (hosts x max_db_connections) protects the real tier; the direct
+        // runs measure what happens without PgBouncer, so they need it lifted.
+        await tier.postgres.query(`ALTER ROLE ${cfg.receiverRole.name} CONNECTION LIMIT -1`);
         const owner = await tier.receiver();
         await owner.query(BENCH_TABLE_DDL);
         await owner.end();
