@@ -1,4 +1,5 @@
 import { createHash } from "crypto";
+import { gzipSync } from "zlib";
 import { stringify } from "yaml";
 import { TierConfig } from "../config/schema";
 import { asset } from "./assets";
@@ -12,10 +13,19 @@ interface WriteFile {
     path: string;
     content: string;
     permissions: string;
-    owner?: string;
+    encoding?: "gz+b64";
 }
 
 const file = (path: string, content: string, permissions = "0644"): WriteFile => ({ path, content, permissions });
+
+// EC2 takes at most 16 KiB of user data; the app source goes compressed (gzip with no timestamp,
+// so the launch template does not change between runs).
+const compressedFile = (path: string, content: string): WriteFile => ({
+    path,
+    content: gzipSync(content, { level: 9 }).toString("base64"),
+    permissions: "0644",
+    encoding: "gz+b64",
+});
 
 function cloudConfig(packages: string[], writeFiles: WriteFile[], runcmd: string[][]): string {
     return "#cloud-config\n" + stringify({ package_update: true, packages, write_files: writeFiles, runcmd }, { lineWidth: 0 });
@@ -76,7 +86,7 @@ export function renderReceiverUserData(cfg: TierConfig, region: string, names: P
             ])),
             file(HOST_PATHS.gunicornConf, files["gunicorn.conf.py"]),
             file(HOST_PATHS.receiverEnv, files["receiver.env"]),
-            file(`${HOST_PATHS.receiverDir}/app/webhook_receiver.py`, asset("receiver/webhook_receiver.py")),
+            compressedFile(`${HOST_PATHS.receiverDir}/app/webhook_receiver.py`, asset("receiver/webhook_receiver.py")),
             file("/usr/local/sbin/receiver-tier-install-receiver", asset("receiver/install-receiver.sh"), "0755"),
             file("/etc/systemd/system/webhook-receiver.service", asset("systemd/webhook-receiver.service")),
         ],

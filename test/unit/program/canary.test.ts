@@ -175,6 +175,6 @@ describe("canary: sender limits and outputs", () => {
             senderLimits: { WEBHOOK_MAX_QPS: "10", WEBHOOK_MAX_INFLIGHT: "100" },
         });
         expect(run.outputs.poolEndpoints).toHaveLength(2);
-        for (const endpoint of run.outputs.poolEndpoints as string[]) expect(endpoint).toMatch(/^[\d.]+:6432$/);
+        for (const endpoint of run.outputs.poolEndpoints as string[]) expect(endpoint).toMatch(/^<private ip of canary-pgbouncer-host-\d>:6432$/);
     });
 });

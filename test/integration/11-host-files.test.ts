@@ -1,0 +1,64 @@
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterAll, describe, expect, it } from "vitest";
+import { renderPgbouncerUserData, renderReceiverUserData } from "../../components/render/cloudInit";
+import { renderPublicFiles } from "../../components/render";
+import { parameterNames } from "../../components/render/parameterNames";
+import { loadTierConfig, PROJECT_DIR } from "./harness";
+
+// What hosts run at boot, checked by the real tools: Debian's cloud-init schema and shellcheck.
+
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-tier-hostfiles-"));
+afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+
+function cloudInitSchema(name: string, userData: string): { status: number | null; output: string } {
+    const file = path.join(workDir, name);
+    fs.writeFileSync(file, userData);
+    const result = spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8", timeout: 60_000 });
+    return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe.each(["canary", "prod"])("user data of stack %s", (stack) => {
+    const cfg = loadTierConfig(stack);
+    const names = parameterNames(stack);
+
+    it("is valid cloud-config for the PgBouncer hosts", () => {
+        const result = cloudInitSchema(`${stack}-pgbouncer.yaml`, renderPgbouncerUserData(cfg, "us-east-1", names));
+        expect(result.output).toContain("Valid cloud-config");
+        expect(result.status).toBe(0);
+    });
+
+    it("is valid cloud-config for the receivers, and fits EC2's 16 KiB user data limit", () => {
+        const userData = renderReceiverUserData(cfg, "us-east-1", names, renderPublicFiles(cfg, stack));
+        const result = cloudInitSchema(`${stack}-receiver.yaml`, userData);
+        expect(result.output).toContain("Valid cloud-config");
+        expect(result.status).toBe(0);
+        // The limit applies to the raw user data; keep room for the app to grow.
+        expect(Buffer.byteLength(userData)).toBeLessThanOrEqual(12 * 1024);
+    });
+});
+
+describe("the schema check", () => {
+    it("fails on a broken cloud-config, so the checks above can fail", () => {
+        const result = cloudInitSchema("broken.yaml", "#cloud-config\npackages: 5\n");
+        expect(result.status).not.toBe(0);
+    });
+});
+
+describe("shell scripts shipped to hosts and containers", () => {
+    const scripts = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "files/*.sh", "files/**/*.sh"], { cwd: PROJECT_DIR, encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean);
+
+    it("are all found", () => {
+        expect(scripts.length).toBeGreaterThanOrEqual(5);
+    });
+
+    it.each(scripts)("%s passes shellcheck", (script) => {
+        const result = spawnSync("shellcheck", ["--shell=sh", path.join(PROJECT_DIR, script)], { encoding: "utf8", timeout: 60_000 });
+        expect(result.stdout).toBe("");
+        expect(result.status).toBe(0);
+    });
+});
