@@ -58,7 +58,7 @@ function deployAws(r: Rendered, network: AwsSettings, region: string) {
         receiverSecurityGroup: groups.receivers,
         albSecurityGroup: groups.alb,
     });
-    const sender = new SenderLimits(`${r.stack}-sender`, { config: r.cfg, prefix: parameters.senderPrefix });
+    const sender = new SenderLimits(`${r.stack}-sender`, { config: r.cfg, parameterName: parameters.sender });
     const postgres = new PostgresSettings(`${r.stack}-postgres`, {
         config: r.cfg,
         secrets: r.secrets,

@@ -6,8 +6,8 @@ import { renderSenderSettings } from "../render/sender";
 export interface SenderLimitsArgs {
     /** Validated stack config (the sender section). */
     readonly config: TierConfig;
-    /** Parameter path the sender reads, ending in "/". */
-    readonly prefix: string;
+    /** SSM name of each setting, under the one path the sender reads. */
+    readonly parameterName: (setting: string) => string;
 }
 
 /** The sender's rate limits and circuit breaker as SSM parameters under one path. */
@@ -18,7 +18,7 @@ export class SenderLimits extends pulumi.ComponentResource {
         super("receiver-tier:aws:SenderLimits", name, {}, opts);
         this.settings = renderSenderSettings(args.config);
         for (const [key, value] of Object.entries(this.settings)) {
-            new aws.ssm.Parameter(`${name}-${key.toLowerCase()}`, { name: args.prefix + key, type: "String", insecureValue: value }, { parent: this });
+            new aws.ssm.Parameter(`${name}-${key.toLowerCase()}`, { name: args.parameterName(key), type: "String", insecureValue: value }, { parent: this });
         }
         this.registerOutputs({ settings: this.settings });
     }

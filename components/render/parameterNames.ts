@@ -4,7 +4,8 @@ export interface ParameterNames {
     readonly userlist: string;
     readonly monitorPassword: string;
     readonly receiverSecrets: string;
-    readonly senderPrefix: string;
+    /** One parameter per sender setting, named as the runbook names the variable. */
+    readonly sender: (setting: string) => string;
 }
 
 export function parameterNames(stack: string): ParameterNames {
@@ -14,6 +15,6 @@ export function parameterNames(stack: string): ParameterNames {
         userlist: `${root}/pgbouncer/userlist.txt`,
         monitorPassword: `${root}/monitor/password`,
         receiverSecrets: `${root}/receiver/secrets.env`,
-        senderPrefix: `${root}/sender/`,
+        sender: (setting) => `${root}/sender/${setting}`,
     };
 }
