@@ -1,3 +1,4 @@
+import { durationToMs, isDuration } from "../components/config/duration";
 import { includesOtherFiles, poolModeSettings } from "./pgbouncerIni";
 import { secretsInUserData } from "./userData";
 
@@ -17,6 +18,7 @@ export const TYPES = {
     ssmParameter: "aws:ssm/parameter:Parameter",
     dockerContainer: "docker:index/container:Container",
     postgresRole: "postgresql:index/role:Role",
+    databaseSetting: "pulumi-nodejs:dynamic/receiver-tier:DatabaseSetting",
 } as const;
 
 const record = (value: unknown): Props => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Props) : {});
@@ -185,11 +187,17 @@ export interface StatementTimeoutConfig {
 export const STATEMENT_TIMEOUT_DEFAULTS: StatementTimeoutConfig = { receiverRoleName: "webhook_receiver", maxStatementTimeoutMs: 5000 };
 
 export function receiverStatementTimeoutCapped(type: string, props: Props, config: StatementTimeoutConfig = STATEMENT_TIMEOUT_DEFAULTS): string[] {
+    const cap = config.maxStatementTimeoutMs;
+    // The database-level default (ALTER DATABASE ... SET) covers sessions the role setting misses.
+    if (type === TYPES.databaseSetting && props.name === "statement_timeout") {
+        const value = text(props.value) ?? "";
+        const ms = isDuration(value) ? durationToMs(value) : NaN;
+        return ms > 0 && ms <= cap ? [] : [`database ${show(props.database)}: statement_timeout ${show(props.value)} is not within 1-${cap} ms`];
+    }
     if (type !== TYPES.postgresRole || props.name !== config.receiverRoleName) {
         return [];
     }
     const timeout = props.statementTimeout;
-    const cap = config.maxStatementTimeoutMs;
     if (typeof timeout !== "number" || !(timeout > 0)) {
         return [`role ${config.receiverRoleName}: statementTimeout is ${show(timeout)}, which means no limit; set 1-${cap} ms`];
     }

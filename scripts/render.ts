@@ -16,11 +16,16 @@ function main(): void {
         process.stderr.write(`warnings:\n${formatProblems(warnings)}\n`);
     }
     fs.mkdirSync(outDir, { recursive: true });
-    for (const [name, content] of Object.entries(files) as [keyof RenderedFiles, string][]) {
+    // All five are written beside their targets first, then renamed: a failed write leaves the old set.
+    const staged = (Object.entries(files) as [keyof RenderedFiles, string][]).map(([name, content]) => {
+        const target = path.join(outDir, name);
+        const temp = `${target}.${process.pid}.tmp`;
         const mode = PRIVATE_FILES.includes(name) ? 0o600 : 0o644;
-        fs.writeFileSync(path.join(outDir, name), content, { mode });
-        fs.chmodSync(path.join(outDir, name), mode);
-    }
+        fs.writeFileSync(temp, content, { mode });
+        fs.chmodSync(temp, mode);
+        return [temp, target] as const;
+    });
+    for (const [temp, target] of staged) fs.renameSync(temp, target);
     process.stdout.write(`rendered stack ${stack} into ${outDir}: ${Object.keys(files).join(", ")}\n`);
 }
 

@@ -34,6 +34,16 @@ export function listStacks(projectDir: string): string[] {
         .sort();
 }
 
+function pulumiConfigEnv(text: string): Record<string, unknown> {
+    try {
+        const parsed: unknown = JSON.parse(text);
+        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    } catch {
+        // reported below
+    }
+    throw new Error(`PULUMI_CONFIG must be a JSON object such as {"${CONFIG_NAMESPACE}:receiverPassword":"..."}`);
+}
+
 export type SecretLookup = { value: string } | { missing: string };
 
 /**
@@ -43,7 +53,7 @@ export type SecretLookup = { value: string } | { missing: string };
  */
 export function lookupSecret(stackFile: StackFileConfig, stack: string, key: SecretKey, env: NodeJS.ProcessEnv): SecretLookup {
     const fullKey = `${CONFIG_NAMESPACE}:${key}`;
-    const fromEnv = env.PULUMI_CONFIG ? (JSON.parse(env.PULUMI_CONFIG) as Record<string, unknown>)[fullKey] : undefined;
+    const fromEnv = env.PULUMI_CONFIG ? pulumiConfigEnv(env.PULUMI_CONFIG)[fullKey] : undefined;
     if (typeof fromEnv === "string" && fromEnv !== "") {
         return { value: fromEnv };
     }

@@ -104,6 +104,12 @@ describe("lookupSecret", () => {
         expect(found).toEqual({ missing: expect.stringContaining("pulumi config set --secret receiver-tier:statsPassword --stack canary") });
     });
 
+    it("names PULUMI_CONFIG when it is not a JSON object", () => {
+        for (const text of ["not json", '["a"]', "null"]) {
+            expect(() => lookupSecret(canary(), "canary", "statsPassword", { PULUMI_CONFIG: text })).toThrow(/PULUMI_CONFIG must be a JSON object/);
+        }
+    });
+
     it("treats an encrypted value as missing offline", () => {
         const stackFile = { raw: {}, all: { "receiver-tier:monitorPassword": { secure: "v1:abc" } } };
         expect(lookupSecret(stackFile, "prod", "monitorPassword", {})).toEqual({

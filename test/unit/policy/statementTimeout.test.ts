@@ -16,6 +16,21 @@ describe("receiver-statement-timeout-capped", () => {
         expect(role({ name: "webhook_receiver", statementTimeout })).toEqual([expect.stringContaining("no limit")]);
     });
 
+    it.each([
+        ["5s", 0],
+        ["4500ms", 0],
+        ["6s", 1],
+        ["1min", 1],
+        ["0", 1],
+    ])("checks the database-level statement_timeout %s against the cap", (value, violations) => {
+        const props = { database: "deltacrown", name: "statement_timeout", value };
+        expect(receiverStatementTimeoutCapped(TYPES.databaseSetting, props)).toHaveLength(violations);
+    });
+
+    it("leaves other database settings alone", () => {
+        expect(receiverStatementTimeoutCapped(TYPES.databaseSetting, { database: "deltacrown", name: "lock_timeout", value: "1min" })).toEqual([]);
+    });
+
     it("leaves other roles alone", () => {
         expect(role({ name: "receiver_monitor" })).toEqual([]);
     });
