@@ -9,20 +9,16 @@ export interface InstanceRoleArgs {
     readonly s3ObjectUrl?: string;
 }
 
-/** An instance profile for SSM management plus read access to exactly the given parameters. */
+/** An instance profile that may read exactly the given parameters, and nothing else. */
 export class InstanceRole extends pulumi.ComponentResource {
     public readonly profile: aws.iam.InstanceProfile;
+    /** Instances depend on it: their first boot reads the parameters. */
+    public readonly readPolicy: aws.iam.RolePolicy;
 
     constructor(name: string, args: InstanceRoleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("receiver-tier:aws:InstanceRole", name, {}, opts);
         const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: renderEc2AssumeRolePolicy() }, { parent: this });
-        // Session Manager and State Manager (the association that reloads PgBouncer).
-        new aws.iam.RolePolicyAttachment(
-            `${name}-ssm-core`,
-            { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
-            { parent: this },
-        );
-        new aws.iam.RolePolicy(
+        this.readPolicy = new aws.iam.RolePolicy(
             `${name}-read`,
             { role: role.id, policy: pulumi.all(args.parameterArns).apply((arns) => renderInstanceReadPolicy(arns, args.s3ObjectUrl)) },
             { parent: this },

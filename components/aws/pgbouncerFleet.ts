@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsSettings, TierConfig } from "../config/schema";
-import { contentVersion, renderApplyConfigDocument, renderPgbouncerUserData } from "../render/cloudInit";
+import { renderMonitorEnv, renderPgbouncerUserData } from "../render/cloudInit";
+import { renderMonitorSql, renderMonitorTimer } from "../render/monitor";
 import { hostPort } from "../render/endpoints";
 import { ParameterNames } from "../render/parameterNames";
 import { InstanceRole } from "./instanceRole";
@@ -28,37 +29,34 @@ export interface PgbouncerFleetArgs {
 }
 
 /**
- * PgBouncer hosts behind an internal NLB with a private DNS name. Config lives in SSM; an SSM
- * association writes it and reloads PgBouncer, so setting changes never replace a host.
+ * PgBouncer hosts behind an internal NLB with a private DNS name. Config lives in SSM Parameter
+ * Store; each host applies changes within a minute by reload, so setting changes never replace a host.
  */
 export class PgbouncerFleet extends pulumi.ComponentResource {
-    public readonly endpoint: string;
     public readonly poolEndpoints: pulumi.Output<string[]>;
-    public readonly instanceIds: pulumi.Output<string[]>;
 
     constructor(name: string, args: PgbouncerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("receiver-tier:aws:PgbouncerFleet", name, {}, opts);
         const cfg = args.config;
         const pb = cfg.pgbouncer;
         const child = { parent: this };
-        const tagKey = "receiver-tier:pgbouncer";
-        const stackTag = pulumi.getStack();
-
-        const ini = new aws.ssm.Parameter(`${name}-ini`, { name: args.parameters.pgbouncerIni, type: "String", insecureValue: args.pgbouncerIni }, child);
-        const userlist = new aws.ssm.Parameter(
-            `${name}-userlist`,
-            { name: args.parameters.userlist, type: "SecureString", value: pulumi.secret(args.userlist) },
-            child,
-        );
-        const monitorPassword = new aws.ssm.Parameter(
-            `${name}-monitor-password`,
-            { name: args.parameters.monitorPassword, type: "SecureString", value: pulumi.secret(args.monitorPassword) },
-            child,
-        );
-        const role = new InstanceRole(`${name}-instance`, { parameterArns: [ini.arn, userlist.arn, monitorPassword.arn] }, child);
+        const plainParameter = (suffix: string, parameterName: string, value: string) =>
+            new aws.ssm.Parameter(`${name}-${suffix}`, { name: parameterName, type: "String", insecureValue: value }, child);
+        const secretParameter = (suffix: string, parameterName: string, value: pulumi.Output<string>) =>
+            new aws.ssm.Parameter(`${name}-${suffix}`, { name: parameterName, type: "SecureString", value: pulumi.secret(value) }, child);
+        // Everything that follows from config lives here; each host polls it (receiver-tier-config.timer).
+        // insecureValue keeps the non-secret files readable in preview diffs.
+        const parameters = [
+            plainParameter("ini", args.parameters.pgbouncerIni, args.pgbouncerIni),
+            secretParameter("userlist", args.parameters.userlist, args.userlist),
+            secretParameter("monitor-password", args.parameters.monitorPassword, args.monitorPassword),
+            plainParameter("monitor-env", args.parameters.monitorEnv, renderMonitorEnv(cfg, args.region, args.parameters)),
+            plainParameter("monitor-sql", args.parameters.monitorSql, renderMonitorSql(cfg)),
+            plainParameter("monitor-timer", args.parameters.monitorTimer, renderMonitorTimer(cfg)),
+        ];
+        const role = new InstanceRole(`${name}-instance`, { parameterArns: parameters.map((p) => p.arn) }, child);
 
         const ami = aws.ssm.getParameterOutput({ name: args.network.amiSsmParameter }, child).value;
-        const userData = renderPgbouncerUserData(cfg, args.region, args.parameters);
         const subnets = args.network.privateSubnetIds;
         const hosts = Array.from({ length: pb.hosts }, (_, index) =>
             new aws.ec2.Instance(
@@ -71,30 +69,14 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
                     iamInstanceProfile: role.profile.name,
                     metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
                     rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: 16 },
-                    userData,
-                    tags: { Name: `${name}-host-${index + 1}`, [tagKey]: stackTag },
+                    userData: renderPgbouncerUserData(args.region, args.parameters),
+                    // cloud-init runs once per instance: new host code needs a new host, not a stop/start.
+                    userDataReplaceOnChange: true,
+                    tags: { Name: `${name}-host-${index + 1}` },
                 },
                 // A newer AMI in the SSM parameter must not replace a running pool host.
-                { ...child, ignoreChanges: ["ami"], dependsOn: [ini, userlist] },
+                { ...child, ignoreChanges: ["ami"], dependsOn: [...parameters, role.readPolicy] },
             ),
-        );
-
-        const document = new aws.ssm.Document(
-            `${name}-apply-config`,
-            { documentType: "Command", documentFormat: "JSON", content: renderApplyConfigDocument() },
-            child,
-        );
-        // A new configVersion (any change to the rendered files) re-runs the document on every host.
-        new aws.ssm.Association(
-            `${name}-apply-config`,
-            {
-                name: document.name,
-                targets: [{ key: `tag:${tagKey}`, values: [stackTag] }],
-                parameters: { configVersion: pulumi.secret(args.userlist).apply((list) => contentVersion(args.pgbouncerIni, list)) },
-                maxConcurrency: "1",
-                maxErrors: "0",
-            },
-            { ...child, dependsOn: hosts },
         );
 
         const nlb = new aws.lb.LoadBalancer(
@@ -140,9 +122,7 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
             child,
         );
 
-        this.endpoint = hostPort(pb.dnsName, pb.port);
         this.poolEndpoints = pulumi.all(hosts.map((host) => host.privateIp)).apply((ips) => ips.map((ip) => hostPort(ip, pb.port)));
-        this.instanceIds = pulumi.all(hosts.map((host) => host.id));
-        this.registerOutputs({ endpoint: this.endpoint, poolEndpoints: this.poolEndpoints, instanceIds: this.instanceIds });
+        this.registerOutputs({ poolEndpoints: this.poolEndpoints });
     }
 }

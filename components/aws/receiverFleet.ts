@@ -34,8 +34,6 @@ const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
  * launch template version, which rolls the group by instance refresh without dropping below capacity.
  */
 export class ReceiverFleet extends pulumi.ComponentResource {
-    public readonly albDnsName: pulumi.Output<string>;
-    public readonly autoScalingGroupName: pulumi.Output<string>;
 
     constructor(name: string, args: ReceiverFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("receiver-tier:aws:ReceiverFleet", name, {}, opts);
@@ -59,11 +57,11 @@ export class ReceiverFleet extends pulumi.ComponentResource {
                 vpcSecurityGroupIds: [args.receiverSecurityGroup.id],
                 metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
                 blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 16, deleteOnTermination: "true" } }],
-                userData: base64(renderReceiverUserData(cfg, args.region, args.parameters, args.files)),
+                userData: secrets.version.apply((version) => base64(renderReceiverUserData(cfg, args.region, args.parameters, args.files, version))),
                 updateDefaultVersion: true,
                 tagSpecifications: [{ resourceType: "instance", tags: { Name: `${name}-receiver` } }],
             },
-            child,
+            { ...child, dependsOn: [role.readPolicy] },
         );
 
         const alb = new aws.lb.LoadBalancer(
@@ -94,7 +92,7 @@ export class ReceiverFleet extends pulumi.ComponentResource {
             child,
         );
 
-        const group = new aws.autoscaling.Group(
+        new aws.autoscaling.Group(
             `${name}-asg`,
             {
                 vpcZoneIdentifiers: args.network.privateSubnetIds,
@@ -104,7 +102,9 @@ export class ReceiverFleet extends pulumi.ComponentResource {
                 maxSize: r.instances * 2,
                 launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
                 targetGroupArns: [targetGroup.arn],
-                healthCheckType: "ELB",
+                // EC2, not ELB: the ALB's health check follows the database, and a database outage
+                // must take receivers out of rotation, not make the group replace every one of them.
+                healthCheckType: "EC2",
                 healthCheckGracePeriod: 180,
                 instanceRefresh: {
                     strategy: "Rolling",
@@ -120,8 +120,6 @@ export class ReceiverFleet extends pulumi.ComponentResource {
             child,
         );
 
-        this.albDnsName = alb.dnsName;
-        this.autoScalingGroupName = group.name;
-        this.registerOutputs({ albDnsName: this.albDnsName, autoScalingGroupName: this.autoScalingGroupName });
+        this.registerOutputs({});
     }
 }

@@ -30,16 +30,8 @@ export function postgresBudget(cfg: TierConfig): number {
 
 /** Requests one Gunicorn worker serves at once, hence DB connections it can use at once. */
 export function workerConcurrency(cfg: TierConfig): number {
-    const g = cfg.receiver.gunicorn;
-    switch (g.worker_class) {
-        case "sync":
-            // Gunicorn runs gthread workers instead when threads > 1.
-            return g.threads ?? 1;
-        case "gthread":
-            return g.threads ?? 1;
-        default:
-            return g.worker_connections ?? 1000;
-    }
+    // sync serves one request; gthread (which sync becomes with threads > 1) one per thread.
+    return cfg.receiver.gunicorn.threads ?? 1;
 }
 
 export function reservePoolReachable(cfg: TierConfig): Problem[] {
@@ -130,7 +122,7 @@ export function platformSectionPresent(cfg: TierConfig): Problem[] {
     return [];
 }
 
-const TLS_STRENGTH = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+const TLS_STRENGTH = ["disable", "allow", "prefer", "require"];
 
 export function serverTlsAsStrictAsPostgres(cfg: TierConfig): Problem[] {
     const required = cfg.postgres.sslmode;

@@ -23,7 +23,8 @@ export const pgbouncerSettingsSchema = z.strictObject({
     server_lifetime: seconds.default(3600),
     server_connect_timeout: seconds.default(15),
     server_login_retry: seconds.default(2),
-    server_tls_sslmode: z.enum(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]).default("require"),
+    // verify-ca/verify-full need a server_tls_ca_file, which the stack does not ship.
+    server_tls_sslmode: z.enum(["disable", "allow", "prefer", "require"]).default("require"),
     query_timeout: seconds.default(10),
     query_wait_timeout: seconds.default(3),
     client_idle_timeout: seconds.default(0),
@@ -43,7 +44,7 @@ export const postgresSchema = z.strictObject({
     port: count(1).max(65535).default(5432),
     database: identifier.default("deltacrown"),
     adminUser: identifier.default("postgres"),
-    sslmode: z.enum(["disable", "prefer", "require", "verify-ca", "verify-full"]).default("require"),
+    sslmode: z.enum(["disable", "prefer", "require"]).default("require"),
     maxConnections: count(1).default(100),
     superuserReservedConnections: count(0).default(3),
     reservedForOtherClients: count(0).default(20),
@@ -70,7 +71,9 @@ export const pgbouncerSchema = z.strictObject({
 /** Gunicorn settings, under Gunicorn's own names. */
 export const gunicornSchema = z.strictObject({
     workers: count(1).default(2),
-    worker_class: z.enum(["sync", "gthread", "gevent", "eventlet"]).default("sync"),
+    // The hosts install Debian's gunicorn and psycopg2 only: no gevent/eventlet, whose green
+    // threads psycopg2 would block anyway.
+    worker_class: z.enum(["sync", "gthread"]).default("sync"),
     threads: count(1).optional(),
     worker_connections: count(1).optional(),
     keepalive: count(0).optional(),

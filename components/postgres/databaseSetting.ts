@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClientConfig } from "pg";
+import { clientTls } from "./tls";
 
 /** How the dynamic provider reaches PostgreSQL (an admin that may ALTER DATABASE). */
 export interface PostgresConnection {
@@ -23,8 +24,7 @@ export interface DatabaseSettingState {
 // `require` at call time keeps the serialized provider self-contained.
 
 function clientConfig(conn: PostgresConnection): ClientConfig {
-    const tls = conn.sslmode === "disable" || conn.sslmode === "prefer" ? false : { rejectUnauthorized: conn.sslmode.startsWith("verify") };
-    return { host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database, ssl: tls, connectionTimeoutMillis: 10_000 };
+    return { host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database, ssl: clientTls(conn.sslmode), connectionTimeoutMillis: 10_000 };
 }
 
 async function withClient<T>(conn: PostgresConnection, work: (client: import("pg").Client) => Promise<T>): Promise<T> {

@@ -3,7 +3,7 @@ import * as postgresql from "@pulumi/postgresql";
 import { durationToMs } from "../config/duration";
 import { TierConfig, TierSecrets } from "../config/schema";
 import { roleSecret } from "../render/userlist";
-import { MONITOR_CONNECTION_LIMIT, MONITOR_STATEMENT_TIMEOUT, receiverConnectionLimit } from "../render/databaseSql";
+import { monitorConnectionLimit, MONITOR_STATEMENT_TIMEOUT, receiverConnectionLimit } from "../render/databaseSql";
 import { DatabaseSetting, PostgresConnection } from "./databaseSetting";
 
 export interface PostgresSettingsArgs {
@@ -64,7 +64,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
                 password: hashed(cfg.monitor.role, (s) => s.monitorPassword),
                 roles: ["pg_monitor"],
                 statementTimeout: durationToMs(MONITOR_STATEMENT_TIMEOUT),
-                connectionLimit: MONITOR_CONNECTION_LIMIT,
+                connectionLimit: monitorConnectionLimit(cfg),
             },
             child,
         );

@@ -1,11 +1,9 @@
-import { createHash } from "crypto";
 import { gzipSync } from "zlib";
 import { stringify } from "yaml";
 import { TierConfig } from "../config/schema";
 import { asset } from "./assets";
 import { renderEnvFile } from "./envFile";
 import { HOST_PATHS } from "./hostPaths";
-import { renderMonitorSql, renderMonitorTimer } from "./monitor";
 import { ParameterNames } from "./parameterNames";
 import { PublicFiles } from "./index";
 
@@ -31,50 +29,72 @@ function cloudConfig(packages: string[], writeFiles: WriteFile[], runcmd: string
     return "#cloud-config\n" + stringify({ package_update: true, packages, write_files: writeFiles, runcmd }, { lineWidth: 0 });
 }
 
-/** Applies the rendered files on a PgBouncer host by reload; the SSM association runs it on change. */
+/** Applies the files in Parameter Store on a PgBouncer host: at boot and every minute. */
 export const APPLY_PGBOUNCER_CONFIG = "/usr/local/sbin/receiver-tier-apply-pgbouncer-config";
 
-/**
- * User data of a PgBouncer host. It holds no secret and no pgbouncer.ini: both come from SSM,
- * so a setting change never alters user data (no host replacement, only a reload).
- */
-export function renderPgbouncerUserData(cfg: TierConfig, region: string, names: ParameterNames): string {
+const MONITOR_TIMER_PATH = "/etc/systemd/system/receiver-long-query-monitor.timer";
+
+/** The monitor's connection settings (no secret: the password is fetched from its parameter). */
+export function renderMonitorEnv(cfg: TierConfig, region: string, names: ParameterNames): string {
     const pg = cfg.postgres;
+    return renderEnvFile("long-running-query monitor", [
+        ["AWS_REGION", region],
+        ["MONITOR_PASSWORD_PARAMETER", names.monitorPassword],
+        ["PGHOST", pg.host],
+        ["PGPORT", pg.port],
+        ["PGDATABASE", pg.database],
+        ["PGUSER", cfg.monitor.role],
+        ["PGSSLMODE", pg.sslmode],
+    ]);
+}
+
+/**
+ * Which parameter becomes which file on a PgBouncer host, and what applies it. Every file that
+ * follows from config is here, so config changes never touch user data.
+ */
+export function renderManagedFiles(names: ParameterNames): string {
+    const rows: [string, string, string, string, "pgbouncer" | "monitor" | "timer"][] = [
+        [names.pgbouncerIni, HOST_PATHS.pgbouncerIni, "0640", "postgres:postgres", "pgbouncer"],
+        [names.userlist, HOST_PATHS.userlist, "0600", "postgres:postgres", "pgbouncer"],
+        [names.monitorEnv, "/etc/receiver-tier/monitor.env", "0644", "root:root", "monitor"],
+        [names.monitorSql, "/etc/receiver-tier/monitor.sql", "0644", "root:root", "monitor"],
+        [names.monitorTimer, MONITOR_TIMER_PATH, "0644", "root:root", "timer"],
+    ];
+    return rows.map((row) => row.join(" ")).join("\n") + "\n";
+}
+
+/**
+ * User data of a PgBouncer host: packages, scripts and units only. It holds no secret and
+ * nothing that follows from config, so it changes only with this project's code.
+ */
+export function renderPgbouncerUserData(region: string, names: ParameterNames): string {
     return cloudConfig(
         ["pgbouncer", "postgresql-client", "awscli"],
         [
-            file("/etc/receiver-tier/pgbouncer-host.env", renderEnvFile("PgBouncer host settings", [
-                ["AWS_REGION", region],
-                ["INI_PARAMETER", names.pgbouncerIni],
-                ["USERLIST_PARAMETER", names.userlist],
-            ])),
+            file("/etc/receiver-tier/pgbouncer-host.env", renderEnvFile("PgBouncer host settings", [["AWS_REGION", region]])),
+            file("/etc/receiver-tier/managed-files", renderManagedFiles(names)),
             file(APPLY_PGBOUNCER_CONFIG, asset("pgbouncer/apply-config.sh"), "0755"),
+            file("/etc/systemd/system/receiver-tier-config.service", asset("systemd/receiver-tier-config.service")),
+            file("/etc/systemd/system/receiver-tier-config.timer", asset("systemd/receiver-tier-config.timer")),
             file("/etc/systemd/system/pgbouncer.service.d/override.conf", asset("systemd/pgbouncer-override.conf")),
-            file("/etc/receiver-tier/monitor.env", renderEnvFile("long-running-query monitor", [
-                ["AWS_REGION", region],
-                ["MONITOR_PASSWORD_PARAMETER", names.monitorPassword],
-                ["PGHOST", pg.host],
-                ["PGPORT", pg.port],
-                ["PGDATABASE", pg.database],
-                ["PGUSER", cfg.monitor.role],
-                ["PGSSLMODE", pg.sslmode],
-            ])),
-            file("/etc/receiver-tier/monitor.sql", renderMonitorSql(cfg)),
             file("/usr/local/bin/receiver-long-query-monitor", asset("pgbouncer/long-query-monitor.sh"), "0755"),
             file("/etc/systemd/system/receiver-long-query-monitor.service", asset("systemd/receiver-long-query-monitor.service")),
-            file("/etc/systemd/system/receiver-long-query-monitor.timer", renderMonitorTimer(cfg)),
         ],
         [
             ["systemctl", "daemon-reload"],
             [APPLY_PGBOUNCER_CONFIG],
-            ["systemctl", "enable", "pgbouncer.service"],
-            ["systemctl", "enable", "--now", "receiver-long-query-monitor.timer"],
+            ["systemctl", "enable", "pgbouncer.service", "receiver-long-query-monitor.timer"],
+            ["systemctl", "enable", "--now", "receiver-tier-config.timer"],
         ],
     );
 }
 
-/** User data of a receiver: the rendered Gunicorn config and env, the app, no secret. */
-export function renderReceiverUserData(cfg: TierConfig, region: string, names: ParameterNames, files: PublicFiles): string {
+/**
+ * User data of a receiver: the rendered Gunicorn config and env, the app, no secret.
+ * `secretsVersion` is the secrets parameter's version: a rotated password makes a new launch
+ * template version, so the fleet rolls and fetches it.
+ */
+export function renderReceiverUserData(cfg: TierConfig, region: string, names: ParameterNames, files: PublicFiles, secretsVersion: number): string {
     const app = cfg.receiver.app;
     return cloudConfig(
         ["gunicorn", "python3-psycopg2", "awscli"],
@@ -82,6 +102,7 @@ export function renderReceiverUserData(cfg: TierConfig, region: string, names: P
             file("/etc/receiver-tier/receiver-host.env", renderEnvFile("receiver host settings", [
                 ["AWS_REGION", region],
                 ["SECRETS_PARAMETER", names.receiverSecrets],
+                ["SECRETS_VERSION", secretsVersion],
                 ["APP_ARTIFACT_URL", app.artifactUrl ?? ""],
             ])),
             file(HOST_PATHS.gunicornConf, files["gunicorn.conf.py"]),
@@ -100,25 +121,4 @@ export function renderReceiverUserData(cfg: TierConfig, region: string, names: P
 /** base64 as EC2 launch templates take user data. */
 export function base64(text: string): string {
     return Buffer.from(text, "utf8").toString("base64");
-}
-
-/** Changes whenever the content an SSM association applies changes, so the association re-runs. */
-export function contentVersion(...contents: string[]): string {
-    const hash = createHash("sha256");
-    for (const content of contents) hash.update(content).update("\0");
-    return hash.digest("hex").slice(0, 16);
-}
-
-/** SSM Command document that runs the apply script; `configVersion` only forces a re-run. */
-export function renderApplyConfigDocument(): string {
-    return JSON.stringify(
-        {
-            schemaVersion: "2.2",
-            description: "Write pgbouncer.ini and userlist.txt from Parameter Store and reload PgBouncer (no restart).",
-            parameters: { configVersion: { type: "String", description: "Hash of the rendered files; a new value re-runs the association." } },
-            mainSteps: [{ action: "aws:runShellScript", name: "applyPgbouncerConfig", inputs: { runCommand: [APPLY_PGBOUNCER_CONFIG] } }],
-        },
-        null,
-        2,
-    );
 }

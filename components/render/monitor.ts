@@ -1,6 +1,6 @@
 import { TierConfig } from "../config/schema";
+import { sqlLiteral } from "./sql";
 
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** The runbook's long-running-query check, with the stack's age threshold and database. */
 export function renderMonitorSql(cfg: TierConfig): string {
@@ -9,8 +9,8 @@ export function renderMonitorSql(cfg: TierConfig): string {
         "       now() - query_start AS query_age, now() - state_change AS state_age",
         "FROM pg_stat_activity",
         "WHERE state <> 'idle'",
-        `  AND (now() - query_start) > interval ${literal(`${cfg.monitor.minQueryAgeSeconds} seconds`)}`,
-        `  AND datname = ${literal(cfg.postgres.database)}`,
+        `  AND (now() - query_start) > interval ${sqlLiteral(`${cfg.monitor.minQueryAgeSeconds} seconds`)}`,
+        `  AND datname = ${sqlLiteral(cfg.postgres.database)}`,
         "  AND pid <> pg_backend_pid()",
         "ORDER BY query_start ASC;",
     ].join("\n") + "\n";

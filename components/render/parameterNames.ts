@@ -3,6 +3,9 @@ export interface ParameterNames {
     readonly pgbouncerIni: string;
     readonly userlist: string;
     readonly monitorPassword: string;
+    readonly monitorEnv: string;
+    readonly monitorSql: string;
+    readonly monitorTimer: string;
     readonly receiverSecrets: string;
     /** One parameter per sender setting, named as the runbook names the variable. */
     readonly sender: (setting: string) => string;
@@ -14,6 +17,9 @@ export function parameterNames(stack: string): ParameterNames {
         pgbouncerIni: `${root}/pgbouncer/pgbouncer.ini`,
         userlist: `${root}/pgbouncer/userlist.txt`,
         monitorPassword: `${root}/monitor/password`,
+        monitorEnv: `${root}/monitor/monitor.env`,
+        monitorSql: `${root}/monitor/monitor.sql`,
+        monitorTimer: `${root}/monitor/receiver-long-query-monitor.timer`,
         receiverSecrets: `${root}/receiver/secrets.env`,
         sender: (setting) => `${root}/sender/${setting}`,
     };

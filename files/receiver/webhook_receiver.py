@@ -173,7 +173,6 @@ def _ensure_events_table(conn):
 
 
 DATABASE = ConnectionPool(SETTINGS.conn_max, SETTINGS.conn_timeout, SETTINGS.conn_recycle, _connect_database)
-CONSOLE = ConnectionPool(1, SETTINGS.conn_timeout, SETTINGS.conn_recycle, _connect_console)
 
 
 def _rows(cursor, sql):
@@ -183,10 +182,18 @@ def _rows(cursor, sql):
 
 
 def _pool_stats():
-    """db_pool from PgBouncer's console: this pool's clients and servers, and its size."""
-    with CONSOLE.connection() as conn, conn.cursor() as cur:
-        pools = _rows(cur, "SHOW POOLS")
-        databases = _rows(cur, "SHOW DATABASES")
+    """db_pool from PgBouncer's console: this pool's clients and servers, and its size.
+
+    A console connection per check, closed again: a held one per worker would count against
+    max_client_conn on top of the pool the capacity rule accounts for.
+    """
+    conn = _connect_console()
+    try:
+        with conn.cursor() as cur:
+            pools = _rows(cur, "SHOW POOLS")
+            databases = _rows(cur, "SHOW DATABASES")
+    finally:
+        _close(conn)
     pool = next((p for p in pools if p["database"] == SETTINGS.db_name and p["user"] == SETTINGS.db_user), None)
     database = next((d for d in databases if d["name"] == SETTINGS.db_name), None)
     if pool is None or database is None:
@@ -215,15 +222,17 @@ def health():
                 cur.fetchone()
             conn.commit()  # end the transaction: PgBouncer hands the server connection back
     except Exception as error:
-        reason = f"database: {_one_line(error)}"
+        # The endpoint is public: the reason names the failing part, the log has the details.
+        LOG.warning("health: database check failed: %s", _one_line(error))
+        reason = "database: query through the pool failed"
     try:
         body["db_pool"] = _pool_stats()
     except Exception as error:
-        reason = reason or f"pgbouncer stats: {_one_line(error)}"
+        LOG.warning("health: pgbouncer stats failed: %s", _one_line(error))
+        reason = reason or "pgbouncer stats: SHOW POOLS failed"
     body["status"] = "unhealthy" if reason else "healthy"
     if reason:
         body["reason"] = reason
-        LOG.warning("health check failed: %s", reason)
     body["response_time_ms"] = round((time.monotonic() - started) * 1000, 1)
     ordered = {key: body[key] for key in ("status", "reason", "db_pool", "response_time_ms") if key in body}
     return (503 if reason else 200), ordered

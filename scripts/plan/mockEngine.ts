@@ -61,6 +61,7 @@ function computedState(name: string): Record<string, unknown> {
         dnsName: `<dns name of ${name}>`,
         zoneId: `<zone of ${name}>`,
         latestVersion: 1,
+        version: 1,
     };
 }
 

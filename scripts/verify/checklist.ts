@@ -3,6 +3,7 @@ import { durationToMs } from "../../components/config/duration";
 import { TierConfig, TierSecrets } from "../../components/config/schema";
 import { serverConnectionsPerHost } from "../../components/config/rules";
 import { renderMonitorSql } from "../../components/render/monitor";
+import { clientTls } from "../../components/postgres/tls";
 
 /** Where a live tier answers. */
 export interface Endpoints {
@@ -27,10 +28,6 @@ async function withClient<T>(config: ClientConfig, work: (client: Client) => Pro
     } finally {
         await client.end().catch(() => undefined);
     }
-}
-
-function tls(sslmode: string): ClientConfig["ssl"] {
-    return sslmode === "disable" || sslmode === "allow" || sslmode === "prefer" ? false : { rejectUnauthorized: sslmode.startsWith("verify") };
 }
 
 /** Runs one check; an exception is a failure with its message, never a crash of the checklist. */
@@ -74,7 +71,7 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
         user: cfg.monitor.role,
         password: secrets.monitorPassword,
         database: cfg.postgres.database,
-        ssl: tls(cfg.postgres.sslmode),
+        ssl: clientTls(cfg.postgres.sslmode),
     };
     const results: CheckResult[] = [];
 

@@ -25,13 +25,13 @@ describe.each(["canary", "prod"])("user data of stack %s", (stack) => {
     const names = parameterNames(stack);
 
     it("is valid cloud-config for the PgBouncer hosts", () => {
-        const result = cloudInitSchema(`${stack}-pgbouncer.yaml`, renderPgbouncerUserData(cfg, "us-east-1", names));
+        const result = cloudInitSchema(`${stack}-pgbouncer.yaml`, renderPgbouncerUserData("us-east-1", names));
         expect(result.output).toContain("Valid cloud-config");
         expect(result.status).toBe(0);
     });
 
     it("is valid cloud-config for the receivers, and fits EC2's 16 KiB user data limit", () => {
-        const userData = renderReceiverUserData(cfg, "us-east-1", names, renderPublicFiles(cfg, stack));
+        const userData = renderReceiverUserData(cfg, "us-east-1", names, renderPublicFiles(cfg, stack), 1);
         const result = cloudInitSchema(`${stack}-receiver.yaml`, userData);
         expect(result.output).toContain("Valid cloud-config");
         expect(result.status).toBe(0);

@@ -234,10 +234,14 @@ describe("rule boundaries", () => {
         expect(parseTierConfig(edited(canaryRaw(), ["pgbouncer.settings.idle_transaction_timeout", 0])).warnings).toEqual([]);
     });
 
-    it("does not flag worker_connections for worker classes that use it", () => {
+    it("does not flag worker_connections for gthread workers, which use it", () => {
         const loaded = parseTierConfig(
-            edited(canaryRaw(), ["receiver.gunicorn.worker_class", "gevent"], ["receiver.gunicorn.worker_connections", 100]),
+            edited(canaryRaw(), ["receiver.gunicorn.worker_class", "gthread"], ["receiver.gunicorn.worker_connections", 100]),
         );
         expect(loaded.warnings).toEqual([]);
+    });
+
+    it("refuses worker classes the hosts do not install (gevent, eventlet)", () => {
+        expect(() => parseTierConfig(edited(canaryRaw(), ["receiver.gunicorn.worker_class", "gevent"]))).toThrow(/receiver\.gunicorn\.worker_class/);
     });
 });

@@ -66,24 +66,31 @@ describe("canary: PgBouncer hosts", () => {
         expect(plain(userlist.inputs)).toMatchObject({ type: "SecureString", value: files["userlist.txt"] });
     });
 
-    it("reloads PgBouncer through an SSM association keyed on the rendered content", () => {
-        const [association] = byType(run, "aws:ssm/association:Association");
-        const assoc = plain(association?.inputs) as Record<string, any>;
-        expect(isSecretValue(association?.inputs.parameters)).toBe(true);
-        expect(assoc.targets).toEqual([{ key: "tag:receiver-tier:pgbouncer", values: ["canary"] }]);
-        expect(assoc.parameters.configVersion).toMatch(/^[0-9a-f]{16}$/);
-        const document = byType(run, "aws:ssm/document:Document").map((d) => JSON.parse(plain(d.inputs.content) as string));
-        expect(document[0].mainSteps[0].inputs.runCommand).toEqual(["/usr/local/sbin/receiver-tier-apply-pgbouncer-config"]);
+    it("delivers the monitor's files through SSM too, and lets the hosts read exactly those parameters", () => {
+        expect(byName(run, "canary-pgbouncer-monitor-timer").inputs.insecureValue).toContain("OnUnitActiveSec=5min");
+        expect(byName(run, "canary-pgbouncer-monitor-sql").inputs.insecureValue).toContain("interval '10 seconds'");
+        const policy = JSON.parse(inputs("canary-pgbouncer-instance-read").policy as string);
+        expect(policy.Statement).toEqual([
+            {
+                Effect: "Allow",
+                Action: ["ssm:GetParameter"],
+                Resource: ["ini", "userlist", "monitor-password", "monitor-env", "monitor-sql", "monitor-timer"].map((p) => `<arn of canary-pgbouncer-${p}>`),
+            },
+        ]);
+        expect(byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
     });
 
-    it("ships the systemd drop-in and the monitor timer in user data, and no secret", () => {
-        const userData = inputs("canary-pgbouncer-host-1").userData as string;
-        const written = cloudInitFiles(userData);
+    it("ships the systemd drop-in and the config poller in user data, and no secret or config", () => {
+        const host = inputs("canary-pgbouncer-host-1");
+        const written = cloudInitFiles(host.userData as string);
         expect(written.get("/etc/systemd/system/pgbouncer.service.d/override.conf")).toMatch(/LimitNOFILE=65536[\s\S]*Restart=on-failure/);
-        expect(written.get("/etc/systemd/system/receiver-long-query-monitor.timer")).toContain("OnUnitActiveSec=5min");
-        expect(written.get("/etc/receiver-tier/monitor.sql")).toContain("interval '10 seconds'");
-        expect(userData).not.toContain("[pgbouncer]");
-        expect(userData).not.toMatch(/SCRAM-SHA-256\$|md5[0-9a-f]{32}/);
+        expect(written.get("/etc/systemd/system/receiver-tier-config.timer")).toContain("OnUnitActiveSec=60s");
+        expect(written.get("/etc/receiver-tier/managed-files")).toContain(
+            "/receiver-tier/canary/pgbouncer/pgbouncer.ini /etc/pgbouncer/pgbouncer.ini 0640 postgres:postgres pgbouncer",
+        );
+        expect(host.userData).not.toContain("[pgbouncer]");
+        expect(host.userData).not.toMatch(/SCRAM-SHA-256\$|md5[0-9a-f]{32}/);
+        expect(host.userDataReplaceOnChange).toBe(true);
     });
 
     it("puts the hosts behind an internal NLB named pgbouncer.internal", () => {
@@ -134,7 +141,7 @@ describe("canary: receivers", () => {
 
     it("runs receiver.instances in an ASG that refreshes without dropping below capacity", () => {
         const asg = inputs("canary-receivers-asg");
-        expect(asg).toMatchObject({ desiredCapacity: 2, minSize: 2, healthCheckType: "ELB" });
+        expect(asg).toMatchObject({ desiredCapacity: 2, minSize: 2, healthCheckType: "EC2" });
         expect(asg.instanceRefresh).toMatchObject({ strategy: "Rolling", preferences: { minHealthyPercentage: 100 } });
     });
 

@@ -8,7 +8,7 @@ import { loadCanary, loadCanaryWith, TEST_SECRETS } from "../support/stackConfig
 
 /** The clauses of the single `ALTER ROLE <role> WITH ...;` statement for a role. */
 function roleAttributes(sql: string, role: string): string {
-    const statements = sql.split("\n").filter((line) => line.startsWith(`ALTER ROLE ${role} WITH `));
+    const statements = sql.split("\n").filter((line) => line.startsWith(`ALTER ROLE "${role}" WITH `));
     expect(statements, `ALTER ROLE ${role} WITH`).toHaveLength(1);
     return statements[0] as string;
 }
@@ -36,12 +36,12 @@ describe("database.sql for the canary stack", () => {
     });
 
     it("sets the runbook's 5s statement timeout on the role and on the database, which is where it holds behind PgBouncer (mistake 1)", () => {
-        expect(lines(sql)).toContain("ALTER ROLE webhook_receiver SET statement_timeout = '5s';");
-        expect(lines(sql)).toContain("ALTER DATABASE deltacrown SET statement_timeout = '5s';");
+        expect(lines(sql)).toContain(`ALTER ROLE "webhook_receiver" SET statement_timeout = '5s';`);
+        expect(lines(sql)).toContain(`ALTER DATABASE "deltacrown" SET statement_timeout = '5s';`);
     });
 
     it("ends the receiver's idle-in-transaction sessions (mistake 10)", () => {
-        expect(lines(sql)).toContain("ALTER ROLE webhook_receiver SET idle_in_transaction_session_timeout = '10s';");
+        expect(lines(sql)).toContain(`ALTER ROLE "webhook_receiver" SET idle_in_transaction_session_timeout = '10s';`);
     });
 
     it("gives the receiver role the same pre-hashed secret that userlist.txt holds (mistake 2)", () => {
@@ -58,7 +58,7 @@ describe("database.sql for the canary stack", () => {
     });
 
     it("lets the monitor role read every session through pg_monitor, with its own verifier", () => {
-        expect(lines(sql)).toContain("GRANT pg_monitor TO receiver_monitor;");
+        expect(lines(sql)).toContain('GRANT pg_monitor TO "receiver_monitor";');
         expect(roleAttributes(sql, "receiver_monitor")).toMatch(/\bLOGIN\b/);
         expect(scramVerifierAccepts(passwordLiteral(sql, "receiver_monitor") ?? "", TEST_SECRETS.monitorPassword)).toBe(true);
     });
@@ -95,8 +95,8 @@ describe("database.sql follows the config", () => {
 
     it("applies another statement timeout and database name to both places", () => {
         const sql = sqlFor(loadCanaryWith(["receiverRole.statementTimeout", "2s"], ["postgres.database", "other_db"], ["pgbouncer.settings.query_timeout", 0]));
-        expect(lines(sql)).toContain("ALTER ROLE webhook_receiver SET statement_timeout = '2s';");
-        expect(lines(sql)).toContain("ALTER DATABASE other_db SET statement_timeout = '2s';");
+        expect(lines(sql)).toContain(`ALTER ROLE "webhook_receiver" SET statement_timeout = '2s';`);
+        expect(lines(sql)).toContain(`ALTER DATABASE "other_db" SET statement_timeout = '2s';`);
     });
 
     it("uses a 4096-iteration SCRAM verifier for every role password", () => {
