@@ -1,8 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsSettings, TierConfig } from "../config/schema";
-import { base64, renderReceiverUserData } from "../render/cloudInit";
-import { amiFromParameter } from "../render/iamPolicies";
+import { amiFromParameter, base64, renderReceiverUserData } from "../render/cloudInit";
 import { PublicFiles } from "../render";
 import { ParameterNames } from "../render/parameterNames";
 import { InstanceRole } from "./instanceRole";

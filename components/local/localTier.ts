@@ -64,8 +64,8 @@ export class LocalTier extends pulumi.ComponentResource {
                 image: pgbouncerImage.imageName,
                 name: `${name}-pgbouncer`,
                 uploads: [
-                    { file: "/etc/receiver-tier/pgbouncer.ini", content: args.files["pgbouncer.ini"] },
-                    { file: "/etc/receiver-tier/userlist.txt", content: pulumi.secret(args.userlist) },
+                    { file: HOST_PATHS.containerPgbouncerIni, content: args.files["pgbouncer.ini"] },
+                    { file: HOST_PATHS.containerUserlist, content: pulumi.secret(args.userlist) },
                 ],
                 networksAdvanced: onNetwork(cfg.pgbouncer.dnsName),
                 ports: [{ internal: cfg.pgbouncer.port, external: args.docker.pgbouncerHostPort, ip: LOOPBACK }],

@@ -17,7 +17,6 @@ export interface PostgresSettingsArgs {
 
 /** The receiver, stats and monitoring roles, their grants and the database statement_timeout. */
 export class PostgresSettings extends pulumi.ComponentResource {
-    public readonly receiverRoleName: pulumi.Output<string>;
     public readonly statementTimeout: pulumi.Output<string>;
 
     constructor(name: string, args: PostgresSettingsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -83,8 +82,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.receiverRoleName = receiver.name;
         this.statementTimeout = databaseTimeout.value;
-        this.registerOutputs({ receiverRoleName: this.receiverRoleName, statementTimeout: this.statementTimeout });
+        this.registerOutputs({ statementTimeout: this.statementTimeout });
     }
 }

@@ -118,6 +118,11 @@ export function renderReceiverUserData(cfg: TierConfig, region: string, names: P
     );
 }
 
+/** EC2 resolves this to the latest AMI in the parameter at each launch. */
+export function amiFromParameter(parameterName: string): string {
+    return `resolve:ssm:${parameterName}`;
+}
+
 /** base64 as EC2 launch templates take user data. */
 export function base64(text: string): string {
     return Buffer.from(text, "utf8").toString("base64");

@@ -21,7 +21,6 @@ export function renderEndpoints(cfg: TierConfig) {
         pgbouncerEndpoint: hostPort(pgbouncerHost, pgbouncerPort),
         // The runbook ran this as webhook_receiver, which PgBouncer refuses: only stats_users may.
         showPoolsCommand: `psql -h ${pgbouncerHost} -p ${pgbouncerPort} -U ${cfg.pgbouncer.statsUser} -d pgbouncer -c "SHOW POOLS;"`,
-        statementTimeout: cfg.receiverRole.statementTimeout,
     };
 }
 

@@ -9,4 +9,7 @@ export const HOST_PATHS = {
     gunicornConf: "/etc/webhook-receiver/gunicorn.conf.py",
     receiverEnv: "/etc/webhook-receiver/receiver.env",
     receiverSecretsEnv: "/etc/webhook-receiver/secrets.env",
+    /** The local PgBouncer container's upload folder; its entrypoint installs them for PgBouncer. */
+    containerPgbouncerIni: "/etc/receiver-tier/pgbouncer.ini",
+    containerUserlist: "/etc/receiver-tier/userlist.txt",
 } as const;

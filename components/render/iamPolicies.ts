@@ -14,8 +14,3 @@ export function renderInstanceReadPolicy(parameterArns: readonly string[], s3Obj
     }
     return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
-
-/** EC2 resolves this to the latest AMI in the parameter at each launch. */
-export function amiFromParameter(parameterName: string): string {
-    return `resolve:ssm:${parameterName}`;
-}

@@ -97,7 +97,8 @@ export async function runUnderMocks(
     const program = await load();
     const outputs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(program)) outputs[key] = await resolveOutput(value);
-    // Registrations are asynchronous: let every one reach the mocks.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Registrations are asynchronous: wait until every one has reached the mocks. waitForRPCs is
+    // the SDK's own (internal, stable in the pinned 3.248.0) wait that `pulumi up` ends with.
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
     return { resources, outputs };
 }

@@ -4,34 +4,30 @@ import { describe, expect, it } from "vitest";
 import { tierSchema } from "../../components/config/schema";
 
 const readme = fs.readFileSync(path.resolve(__dirname, "..", "..", "README.md"), "utf8");
-const reference = readme.slice(readme.indexOf("## Config reference"), readme.indexOf("## Deviations from the runbook"));
+const reference = readme.slice(readme.indexOf("## Config reference"), readme.indexOf("### Rules checked"));
 
-function leafKeys(value: unknown, at: string[] = []): string[][] {
+function leaves(value: unknown, at: string[] = []): [string[], unknown][] {
     if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-        return Object.entries(value).flatMap(([key, v]) => leafKeys(v, [...at, key]));
+        return Object.entries(value).flatMap(([key, v]) => leaves(v, [...at, key]));
     }
-    return [at];
+    return [[at, value]];
+}
+
+// Every key with a default, as the schema fills it for a bare aws stack.
+const defaults = leaves(tierSchema.parse({ platform: "aws" })).filter(([key]) => key[0] !== "platform");
+
+/** Lines of the reference that name a key: by its full path, or by its own name in a section's list. */
+function linesNaming(key: string[]): string[] {
+    const full = key.join(".");
+    const own = key.at(-1) as string;
+    return reference.split("\n").filter((line) => line.includes(`\`${full}\``) || line.includes(`\`${own}\``) || line.includes(`/ \`${own}\``));
 }
 
 describe("README config reference", () => {
-    const defaults = tierSchema.parse({
-        platform: "aws",
-        receiver: { gunicorn: { threads: 2, worker_connections: 100, keepalive: 5 }, app: { artifactUrl: "s3://bucket/app.tar.gz" } },
-        aws: {
-            vpcId: "vpc-0",
-            privateSubnetIds: ["subnet-0"],
-            publicSubnetIds: ["subnet-1", "subnet-2"],
-            postgresSecurityGroupId: "sg-0",
-            certificateArn: "arn:aws:acm:x",
-            publicZoneId: "Z",
-            privateZoneId: "Z",
-        },
+    it.each(defaults.map(([key, value]) => [key.join("."), key, value] as const))("documents %s with its default", (_name, key, value) => {
+        const lines = linesNaming(key);
+        expect(lines.length, `no line names ${key.join(".")}`).toBeGreaterThan(0);
+        const shown = Array.isArray(value) ? `[${value.join(", ")}]` : String(value);
+        expect(lines.some((line) => line.includes(`\`${shown}\``)), `${key.join(".")} default ${shown}`).toBe(true);
     });
-
-    it.each(leafKeys(defaults).map((key) => [key.join("."), key]))("documents %s", (_name, key) => {
-        const [section, ...rest] = key as string[];
-        expect(reference).toContain(section);
-        expect(reference).toContain(rest.at(-1) ?? section);
-    });
-
 });
