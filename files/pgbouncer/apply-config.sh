@@ -3,10 +3,15 @@
 # PgBouncer reloads (connected clients stay) unless its listener changed, which only a restart
 # applies; the monitor timer is re-read. Runs at boot and every minute (receiver-tier-config.timer),
 # so a config change reaches running hosts without replacing them or needing the SSM agent.
-# Each line of /etc/receiver-tier/managed-files: <parameter> <path> <mode> <owner> <applies-to>.
+# Each line of managed-files: <parameter> <path> <mode> <owner> <applies-to>.
+# All parameters are fetched before any file changes: a failed read changes nothing.
 set -eu
+# The tests point these at a sandbox; on a host they are the defaults.
+CONFIG_DIR=${RECEIVER_TIER_CONFIG_DIR:-/etc/receiver-tier}
+PGBOUNCER_INI=${RECEIVER_TIER_PGBOUNCER_INI:-/etc/pgbouncer/pgbouncer.ini}
+RETRY_DELAY=${RECEIVER_TIER_RETRY_DELAY:-6}
 # shellcheck source=/dev/null
-. /etc/receiver-tier/pgbouncer-host.env
+. "$CONFIG_DIR/pgbouncer-host.env"
 
 fetch() {
     attempt=1
@@ -15,32 +20,38 @@ fetch() {
         --query Parameter.Value --output text; do
         [ "$attempt" -ge 10 ] && return 1
         attempt=$((attempt + 1))
-        sleep 6
+        sleep "$RETRY_DELAY"
     done
 }
 
 listener() {
-    grep -E '^(listen_addr|listen_port|unix_socket_dir) ' /etc/pgbouncer/pgbouncer.ini 2>/dev/null || true
+    grep -E '^(listen_addr|listen_port|unix_socket_dir) ' "$PGBOUNCER_INI" 2>/dev/null || true
 }
 
-listener_before=$(listener)
-changed=""
+staged_list=$(mktemp)
+trap 'while read -r staged _; do rm -f "$staged"; done <"$staged_list"; rm -f "$staged_list"' EXIT
+
 while read -r parameter path mode owner applies_to; do
     [ -n "$parameter" ] || continue
     content=$(fetch "$parameter")
     staged=$(mktemp "$path.XXXXXX")
+    echo "$staged $path $applies_to" >>"$staged_list"
     # Command substitution drops trailing newlines; the rendered files end in exactly one.
     printf '%s\n' "$content" >"$staged"
-    if cmp -s "$staged" "$path"; then
-        rm -f "$staged"
-        continue
-    fi
     chown "$owner" "$staged"
     chmod "$mode" "$staged"
+done <"$CONFIG_DIR/managed-files"
+
+listener_before=$(listener)
+changed=""
+while read -r staged path applies_to; do
+    if cmp -s "$staged" "$path"; then
+        continue
+    fi
     mv "$staged" "$path"
-    logger -t receiver-tier-config "updated $path from $parameter"
+    logger -t receiver-tier-config "updated $path"
     changed="$changed $applies_to"
-done </etc/receiver-tier/managed-files
+done <"$staged_list"
 
 case "$changed" in *timer*)
     systemctl daemon-reload
