@@ -30,7 +30,7 @@ function cloudConfig(packages: string[], writeFiles: WriteFile[], runcmd: string
 }
 
 /** Applies the files in Parameter Store on a PgBouncer host: at boot and every minute. */
-export const APPLY_PGBOUNCER_CONFIG = "/usr/local/sbin/receiver-tier-apply-pgbouncer-config";
+const APPLY_PGBOUNCER_CONFIG = "/usr/local/sbin/receiver-tier-apply-pgbouncer-config";
 
 const MONITOR_TIMER_PATH = "/etc/systemd/system/receiver-long-query-monitor.timer";
 
