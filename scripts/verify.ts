@@ -1,7 +1,6 @@
 import * as path from "path";
 import { parseTierConfig } from "../components/config/load";
-import { SecretKey, TierSecrets } from "../components/config/schema";
-import { lookupSecret, readStackFile } from "../components/config/stackFile";
+import { readStackFile, readTierSecrets } from "../components/config/stackFile";
 import { postgresEndpoint, renderEndpoints } from "../components/render/endpoints";
 import { parseArgs, requireArg } from "./args";
 import { Endpoints, formatChecklist, runChecklist } from "./verify/checklist";
@@ -20,14 +19,7 @@ async function main(): Promise<number> {
     const projectDir = path.resolve(args.get("project-dir") ?? path.join(__dirname, ".."));
     const stackFile = readStackFile(projectDir, stack);
     const { config } = parseTierConfig(stackFile.raw);
-    const secrets: Partial<TierSecrets> = {};
-    const missing: string[] = [];
-    for (const key of ["receiverPassword", "statsPassword", "monitorPassword"] as const satisfies readonly SecretKey[]) {
-        const found = lookupSecret(stackFile, stack, key, process.env);
-        if ("value" in found) secrets[key] = found.value;
-        else missing.push(found.missing);
-    }
-    if (missing.length > 0) throw new Error(`missing secrets:\n  ${missing.join("\n  ")}`);
+    const secrets = readTierSecrets(stackFile, stack, process.env);
     // The same function computes the stack outputs, so these defaults are what `pulumi stack output` shows.
     const outputs = renderEndpoints(config);
     const endpoints: Endpoints = {
@@ -35,7 +27,7 @@ async function main(): Promise<number> {
         postgres: hostPort(args.get("postgres") ?? postgresEndpoint(config), "postgres"),
         healthUrl: args.get("health-url") ?? outputs.healthUrl,
     };
-    const results = await runChecklist(config, secrets as TierSecrets, endpoints);
+    const results = await runChecklist(config, secrets, endpoints);
     process.stdout.write(formatChecklist(stack, results));
     return results.every((r) => r.passed) ? 0 : 1;
 }

@@ -5,6 +5,7 @@ import { renderMonitorEnv, renderPgbouncerUserData } from "../render/cloudInit";
 import { renderMonitorSql, renderMonitorTimer } from "../render/monitor";
 import { hostPort } from "../render/endpoints";
 import { ParameterNames } from "../render/parameterNames";
+import { IMDS_V2_ONLY } from "./ec2";
 import { InstanceRole } from "./instanceRole";
 
 export interface PgbouncerFleetArgs {
@@ -67,7 +68,7 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
                     subnetId: subnets[index % subnets.length] as string,
                     vpcSecurityGroupIds: [args.hostSecurityGroup.id],
                     iamInstanceProfile: role.profile.name,
-                    metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+                    metadataOptions: IMDS_V2_ONLY,
                     rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: 16 },
                     userData: renderPgbouncerUserData(args.region, args.parameters),
                     // cloud-init runs once per instance: new host code needs a new host, not a stop/start.

@@ -4,6 +4,7 @@ import { AwsSettings, TierConfig } from "../config/schema";
 import { amiFromParameter, base64, renderReceiverUserData } from "../render/cloudInit";
 import { PublicFiles } from "../render";
 import { ParameterNames } from "../render/parameterNames";
+import { IMDS_V2_ONLY } from "./ec2";
 import { InstanceRole } from "./instanceRole";
 
 export interface ReceiverFleetArgs {
@@ -54,7 +55,7 @@ export class ReceiverFleet extends pulumi.ComponentResource {
                 instanceType: r.instanceType,
                 iamInstanceProfile: { arn: role.profile.arn },
                 vpcSecurityGroupIds: [args.receiverSecurityGroup.id],
-                metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+                metadataOptions: IMDS_V2_ONLY,
                 blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 16, deleteOnTermination: "true" } }],
                 userData: secrets.version.apply((version) => base64(renderReceiverUserData(cfg, args.region, args.parameters, args.files, version))),
                 updateDefaultVersion: true,

@@ -133,7 +133,7 @@ export function serverTlsAsStrictAsPostgres(cfg: TierConfig): Problem[] {
         : [
               error(
                   ["pgbouncer", "settings", "server_tls_sslmode"],
-                  `'${pooled}' may fall back to plaintext between PgBouncer and PostgreSQL while postgres.sslmode is '${required}'; use require or stricter`,
+                  `'${pooled}' may fall back to plaintext between PgBouncer and PostgreSQL while postgres.sslmode is '${required}'; use require`,
               ),
           ];
 }

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { projectConfig } from "./load";
-import { CONFIG_NAMESPACE, SecretKey } from "./schema";
+import { CONFIG_NAMESPACE, SecretKey, TierSecrets } from "./schema";
 
 /** The config of one stack as `pulumi` would see it, read without the CLI. */
 export interface StackFileConfig {
@@ -65,4 +65,27 @@ export function lookupSecret(stackFile: StackFileConfig, stack: string, key: Sec
     return inFile !== undefined
         ? { missing: `${fullKey} is encrypted in Pulumi.${stack}.yaml and cannot be read offline; ${how}` }
         : { missing: `${fullKey} is not set; ${how}` };
+}
+
+/** Thrown when secrets are not available offline; never invents one. */
+export class MissingSecretsError extends Error {
+    constructor(readonly missing: readonly string[]) {
+        super(`missing secrets:\n${missing.map((m) => `  ${m}`).join("\n")}`);
+        this.name = "MissingSecretsError";
+    }
+}
+
+const TIER_SECRET_KEYS: readonly (keyof TierSecrets)[] = ["receiverPassword", "statsPassword", "monitorPassword"];
+
+/** The passwords the rendered files and the checklist need; one error naming every missing one. */
+export function readTierSecrets(stackFile: StackFileConfig, stack: string, env: NodeJS.ProcessEnv): TierSecrets {
+    const secrets: Partial<TierSecrets> = {};
+    const missing: string[] = [];
+    for (const key of TIER_SECRET_KEYS) {
+        const found = lookupSecret(stackFile, stack, key, env);
+        if ("value" in found) secrets[key] = found.value;
+        else missing.push(found.missing);
+    }
+    if (missing.length > 0) throw new MissingSecretsError(missing);
+    return secrets as TierSecrets;
 }

@@ -32,8 +32,6 @@ function cloudConfig(packages: string[], writeFiles: WriteFile[], runcmd: string
 /** Applies the files in Parameter Store on a PgBouncer host: at boot and every minute. */
 const APPLY_PGBOUNCER_CONFIG = "/usr/local/sbin/receiver-tier-apply-pgbouncer-config";
 
-const MONITOR_TIMER_PATH = "/etc/systemd/system/receiver-long-query-monitor.timer";
-
 /** The monitor's connection settings (no secret: the password is fetched from its parameter). */
 export function renderMonitorEnv(cfg: TierConfig, region: string, names: ParameterNames): string {
     const pg = cfg.postgres;
@@ -56,9 +54,9 @@ export function renderManagedFiles(names: ParameterNames): string {
     const rows: [string, string, string, string, "pgbouncer" | "monitor" | "timer"][] = [
         [names.pgbouncerIni, HOST_PATHS.pgbouncerIni, "0640", "postgres:postgres", "pgbouncer"],
         [names.userlist, HOST_PATHS.userlist, "0600", "postgres:postgres", "pgbouncer"],
-        [names.monitorEnv, "/etc/receiver-tier/monitor.env", "0644", "root:root", "monitor"],
-        [names.monitorSql, "/etc/receiver-tier/monitor.sql", "0644", "root:root", "monitor"],
-        [names.monitorTimer, MONITOR_TIMER_PATH, "0644", "root:root", "timer"],
+        [names.monitorEnv, HOST_PATHS.monitorEnv, "0644", "root:root", "monitor"],
+        [names.monitorSql, HOST_PATHS.monitorSql, "0644", "root:root", "monitor"],
+        [names.monitorTimer, HOST_PATHS.monitorTimer, "0644", "root:root", "timer"],
     ];
     return rows.map((row) => row.join(" ")).join("\n") + "\n";
 }

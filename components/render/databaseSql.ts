@@ -10,7 +10,6 @@ export function monitorConnectionLimit(cfg: TierConfig): number {
     return cfg.pgbouncer.hosts + 2;
 }
 
-
 /** Connections the receiver role may hold: every PgBouncer host at its max_db_connections. */
 export function receiverConnectionLimit(cfg: TierConfig): number {
     return cfg.pgbouncer.hosts * serverConnectionsPerHost(cfg);

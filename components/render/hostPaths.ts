@@ -9,6 +9,9 @@ export const HOST_PATHS = {
     gunicornConf: "/etc/webhook-receiver/gunicorn.conf.py",
     receiverEnv: "/etc/webhook-receiver/receiver.env",
     receiverSecretsEnv: "/etc/webhook-receiver/secrets.env",
+    monitorEnv: "/etc/receiver-tier/monitor.env",
+    monitorSql: "/etc/receiver-tier/monitor.sql",
+    monitorTimer: "/etc/systemd/system/receiver-long-query-monitor.timer",
     /** The local PgBouncer container's upload folder; its entrypoint installs them for PgBouncer. */
     containerPgbouncerIni: "/etc/receiver-tier/pgbouncer.ini",
     containerUserlist: "/etc/receiver-tier/userlist.txt",

@@ -1,7 +1,6 @@
 import { TierConfig } from "../config/schema";
 import { sqlLiteral } from "./sql";
 
-
 /** The runbook's long-running-query check, with the stack's age threshold and database. */
 export function renderMonitorSql(cfg: TierConfig): string {
     return [
@@ -20,7 +19,7 @@ export function renderMonitorSql(cfg: TierConfig): string {
 export function renderMonitorTimer(cfg: TierConfig): string {
     return [
         "[Unit]",
-        "Description=receiver-tier long-running-query check every " + `${cfg.monitor.intervalMinutes} min`,
+        `Description=receiver-tier long-running-query check every ${cfg.monitor.intervalMinutes} min`,
         "",
         "[Timer]",
         "OnBootSec=2min",
