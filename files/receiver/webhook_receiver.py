@@ -120,26 +120,30 @@ def _close(conn):
 SETTINGS = Settings(os.environ)
 
 
-def _connect_pgbouncer(dbname, user, password, **extra):
+def _connect_database():
     # options="" also overrides a PGOPTIONS variable: PgBouncer must never see 'options'.
     return psycopg2.connect(
         host=SETTINGS.db_host,
         port=SETTINGS.db_port,
-        dbname=dbname,
-        user=user,
-        password=password,
+        dbname=SETTINGS.db_name,
+        user=SETTINGS.db_user,
+        password=SETTINGS.db_password,
         connect_timeout=SETTINGS.conn_timeout,
+        application_name="webhook_receiver",
         options="",
-        **extra,
     )
 
 
-def _connect_database():
-    return _connect_pgbouncer(SETTINGS.db_name, SETTINGS.db_user, SETTINGS.db_password, application_name="webhook_receiver")
-
-
 def _connect_console():
-    conn = _connect_pgbouncer(SETTINGS.admin_db, SETTINGS.stats_user, SETTINGS.stats_password)
+    conn = psycopg2.connect(
+        host=SETTINGS.db_host,
+        port=SETTINGS.db_port,
+        dbname=SETTINGS.admin_db,
+        user=SETTINGS.stats_user,
+        password=SETTINGS.stats_password,
+        connect_timeout=SETTINGS.conn_timeout,
+        options="",
+    )
     conn.autocommit = True  # the console accepts SHOW commands only, no BEGIN
     return conn
 
