@@ -82,12 +82,23 @@ function deployDocker(r: Rendered, settings: DockerSettings) {
         { config: r.cfg, secrets: r.secrets, admin: adminConnection(r, "127.0.0.1", settings.postgresHostPort, "disable") },
         { dependsOn: [local.postgres] },
     );
-    return { poolEndpoints: [renderEndpoints(r.cfg).pgbouncerEndpoint], senderLimits: renderSenderSettings(r.cfg), statementTimeout: postgres.statementTimeout };
+    return {
+        poolEndpoints: [renderEndpoints(r.cfg).pgbouncerEndpoint],
+        senderLimits: renderSenderSettings(r.cfg),
+        statementTimeout: postgres.statementTimeout,
+    };
 }
 
 function adminConnection(r: Rendered, host: string, port: number, sslmode = r.cfg.postgres.sslmode): pulumi.Output<PostgresConnection> {
     return pulumi.secret(
-        r.adminPassword.apply((password) => ({ host, port, user: r.cfg.postgres.adminUser, password, database: r.cfg.postgres.database, sslmode })),
+        r.adminPassword.apply((password) => ({
+            host,
+            port,
+            user: r.cfg.postgres.adminUser,
+            password,
+            database: r.cfg.postgres.database,
+            sslmode,
+        })),
     );
 }
 
@@ -98,8 +109,17 @@ function requireAwsSettings(cfg: TierConfig): AwsSettings {
 }
 
 /** Places the whole tier for one stack and returns its outputs. */
-export function deployTier(cfg: TierConfig, allSecrets: pulumi.Output<Record<SecretKey, string>>, stack: string, awsRegion: () => string): TierOutputs {
-    const secrets = allSecrets.apply(({ receiverPassword, statsPassword, monitorPassword }) => ({ receiverPassword, statsPassword, monitorPassword }));
+export function deployTier(
+    cfg: TierConfig,
+    allSecrets: pulumi.Output<Record<SecretKey, string>>,
+    stack: string,
+    awsRegion: () => string,
+): TierOutputs {
+    const secrets = allSecrets.apply(({ receiverPassword, statsPassword, monitorPassword }) => ({
+        receiverPassword,
+        statsPassword,
+        monitorPassword,
+    }));
     const rendered: Rendered = {
         cfg,
         stack,
@@ -109,7 +129,8 @@ export function deployTier(cfg: TierConfig, allSecrets: pulumi.Output<Record<Sec
         secrets: pulumi.secret(secrets),
         adminPassword: pulumi.secret(allSecrets.apply((s) => s.postgresAdminPassword)),
     };
-    const deployed = cfg.platform === "aws" ? deployAws(rendered, requireAwsSettings(cfg), awsRegion()) : deployDocker(rendered, cfg.docker);
+    const deployed =
+        cfg.platform === "aws" ? deployAws(rendered, requireAwsSettings(cfg), awsRegion()) : deployDocker(rendered, cfg.docker);
     const { healthUrl, pgbouncerEndpoint, showPoolsCommand } = renderEndpoints(cfg);
     return { healthUrl, pgbouncerEndpoint, showPoolsCommand, ...deployed };
 }

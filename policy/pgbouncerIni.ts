@@ -39,7 +39,11 @@ export interface PoolModeSetting {
     readonly explicit: boolean;
 }
 
-const unquote = (value: string) => value.replace(/^'(.*)'$/, "$1").trim().toLowerCase();
+const unquote = (value: string) =>
+    value
+        .replace(/^'(.*)'$/, "$1")
+        .trim()
+        .toLowerCase();
 /** pool_mode inside a [databases] connection string or a [users] entry: "host=... pool_mode=session". */
 const INLINE_POOL_MODE = /(?:^|\s)pool_mode\s*=\s*('[^']*'|\S+)/i;
 
@@ -48,7 +52,11 @@ export function poolModeSettings(text: string): PoolModeSetting[] {
     const sections = parseSections(text);
     const globalMode = sections.get("pgbouncer")?.get("pool_mode");
     const settings: PoolModeSetting[] = [
-        { where: "[pgbouncer] pool_mode", mode: globalMode === undefined ? DEFAULT_POOL_MODE : unquote(globalMode), explicit: globalMode !== undefined },
+        {
+            where: "[pgbouncer] pool_mode",
+            mode: globalMode === undefined ? DEFAULT_POOL_MODE : unquote(globalMode),
+            explicit: globalMode !== undefined,
+        },
     ];
     for (const section of ["databases", "users"]) {
         for (const [name, value] of sections.get(section) ?? []) {

@@ -58,7 +58,12 @@ export const policies: ResourceValidationPolicy[] = [
             },
         },
     ),
-    policy("imdsv2-required", "EC2 instances and launch templates must require IMDSv2 (metadataOptions.httpTokens = required).", imdsV2Required, noConfig),
+    policy(
+        "imdsv2-required",
+        "EC2 instances and launch templates must require IMDSv2 (metadataOptions.httpTokens = required).",
+        imdsV2Required,
+        noConfig,
+    ),
     policy(
         "encrypted-volumes",
         "EBS volumes must be encrypted: instance root and EBS devices, every launch template EBS mapping (at least one), standalone volumes.",

@@ -43,24 +43,43 @@ interface IngressPermission {
     readonly cidrs: readonly string[];
 }
 
-const strings = (...values: unknown[]): string[] => values.flatMap((value) => (Array.isArray(value) ? value : [value])).filter((v): v is string => typeof v === "string");
+const strings = (...values: unknown[]): string[] =>
+    values.flatMap((value) => (Array.isArray(value) ? value : [value])).filter((v): v is string => typeof v === "string");
 
 function ingressPermissions(type: string, props: Props): IngressPermission[] {
     switch (type) {
         case TYPES.securityGroupIngressRule:
-            return [{ where: "ingress", protocol: String(props.ipProtocol), fromPort: props.fromPort, toPort: props.toPort, cidrs: strings(props.cidrIpv4, props.cidrIpv6) }];
+            return [
+                {
+                    where: "ingress",
+                    protocol: String(props.ipProtocol),
+                    fromPort: props.fromPort,
+                    toPort: props.toPort,
+                    cidrs: strings(props.cidrIpv4, props.cidrIpv6),
+                },
+            ];
         case TYPES.securityGroupRule:
             return props.type === "ingress"
-                ? [{ where: "ingress", protocol: String(props.protocol), fromPort: props.fromPort, toPort: props.toPort, cidrs: strings(props.cidrBlocks, props.ipv6CidrBlocks) }]
+                ? [
+                      {
+                          where: "ingress",
+                          protocol: String(props.protocol),
+                          fromPort: props.fromPort,
+                          toPort: props.toPort,
+                          cidrs: strings(props.cidrBlocks, props.ipv6CidrBlocks),
+                      },
+                  ]
                 : [];
         case TYPES.securityGroup:
-            return list(props.ingress).map(record).map((rule, index) => ({
-                where: `ingress[${index}]`,
-                protocol: String(rule.protocol),
-                fromPort: rule.fromPort,
-                toPort: rule.toPort,
-                cidrs: strings(rule.cidrBlocks, rule.ipv6CidrBlocks),
-            }));
+            return list(props.ingress)
+                .map(record)
+                .map((rule, index) => ({
+                    where: `ingress[${index}]`,
+                    protocol: String(rule.protocol),
+                    fromPort: rule.fromPort,
+                    toPort: rule.toPort,
+                    cidrs: strings(rule.cidrBlocks, rule.ipv6CidrBlocks),
+                }));
         default:
             return [];
     }
@@ -93,7 +112,11 @@ function describeTraffic(permission: IngressPermission): string {
         : `${permission.protocol} ports ${show(permission.fromPort)}-${show(permission.toPort)}`;
 }
 
-export function noWorldOpenDatabaseIngress(type: string, props: Props, config: DatabaseIngressConfig = DATABASE_INGRESS_DEFAULTS): string[] {
+export function noWorldOpenDatabaseIngress(
+    type: string,
+    props: Props,
+    config: DatabaseIngressConfig = DATABASE_INGRESS_DEFAULTS,
+): string[] {
     return ingressPermissions(type, props).flatMap((permission) => {
         const worldCidrs = permission.cidrs.filter(isEverywhere);
         const ports = worldCidrs.length > 0 ? reachablePorts(permission, config.databasePorts) : [];
@@ -113,7 +136,9 @@ export function imdsV2Required(type: string, props: Props): string[] {
     const httpTokens = record(props.metadataOptions).httpTokens;
     return httpTokens === "required"
         ? []
-        : [`metadataOptions.httpTokens is ${show(httpTokens)}; set it to "required" so only IMDSv2 session tokens can read instance credentials`];
+        : [
+              `metadataOptions.httpTokens is ${show(httpTokens)}; set it to "required" so only IMDSv2 session tokens can read instance credentials`,
+          ];
 }
 
 // ---- 3. Encrypted volumes ----
@@ -124,24 +149,35 @@ function instanceVolumeProblems(props: Props): string[] {
     const ebsProblems = list(props.ebsBlockDevices)
         .map(record)
         .flatMap((device, index) =>
-            device.encrypted === true ? [] : [`ebsBlockDevices[${index}] (${text(device.deviceName) ?? "no deviceName"}).encrypted is ${show(device.encrypted)}; set it to true`],
+            device.encrypted === true
+                ? []
+                : [
+                      `ebsBlockDevices[${index}] (${text(device.deviceName) ?? "no deviceName"}).encrypted is ${show(device.encrypted)}; set it to true`,
+                  ],
         );
     return [...rootProblem, ...ebsProblems];
 }
 
 /** Instance-store (virtualName) and suppressed (noDevice) mappings are not EBS volumes. */
-const isNonEbsMapping = (mapping: Props) => mapping.ebs === undefined && (mapping.virtualName !== undefined || mapping.noDevice !== undefined);
+const isNonEbsMapping = (mapping: Props) =>
+    mapping.ebs === undefined && (mapping.virtualName !== undefined || mapping.noDevice !== undefined);
 
 function launchTemplateVolumeProblems(props: Props): string[] {
     const mappings = list(props.blockDeviceMappings).map(record);
     const ebsMappings = mappings.filter((mapping) => !isNonEbsMapping(mapping));
     if (ebsMappings.length === 0) {
-        return ["no blockDeviceMappings with ebs; map the root device with ebs.encrypted \"true\", or the root volume follows the AMI and may be unencrypted"];
+        return [
+            'no blockDeviceMappings with ebs; map the root device with ebs.encrypted "true", or the root volume follows the AMI and may be unencrypted',
+        ];
     }
     // The launch template schema types ebs.encrypted as a string.
     return ebsMappings.flatMap((mapping) => {
         const encrypted = record(mapping.ebs).encrypted;
-        return String(encrypted) === "true" ? [] : [`blockDeviceMappings (${text(mapping.deviceName) ?? "no deviceName"}).ebs.encrypted is ${show(encrypted)}; set it to "true"`];
+        return String(encrypted) === "true"
+            ? []
+            : [
+                  `blockDeviceMappings (${text(mapping.deviceName) ?? "no deviceName"}).ebs.encrypted is ${show(encrypted)}; set it to "true"`,
+              ];
     });
 }
 
@@ -171,7 +207,10 @@ export function noSecretsInUserData(type: string, props: Props): string[] {
         const userData = text(props[field]);
         return userData === undefined
             ? []
-            : secretsInUserData(userData).map((what) => `${field} contains ${what}; deliver secrets through SSM Parameter Store (SecureString) and fetch them on the host`);
+            : secretsInUserData(userData).map(
+                  (what) =>
+                      `${field} contains ${what}; deliver secrets through SSM Parameter Store (SecureString) and fetch them on the host`,
+              );
     });
 }
 
@@ -186,13 +225,19 @@ export interface StatementTimeoutConfig {
 
 export const STATEMENT_TIMEOUT_DEFAULTS: StatementTimeoutConfig = { receiverRoleName: "webhook_receiver", maxStatementTimeoutMs: 5000 };
 
-export function receiverStatementTimeoutCapped(type: string, props: Props, config: StatementTimeoutConfig = STATEMENT_TIMEOUT_DEFAULTS): string[] {
+export function receiverStatementTimeoutCapped(
+    type: string,
+    props: Props,
+    config: StatementTimeoutConfig = STATEMENT_TIMEOUT_DEFAULTS,
+): string[] {
     const cap = config.maxStatementTimeoutMs;
     // The database-level default (ALTER DATABASE ... SET) covers sessions the role setting misses.
     if (type === TYPES.databaseSetting && props.name === "statement_timeout") {
         const value = text(props.value) ?? "";
         const ms = isDuration(value) ? durationToMs(value) : NaN;
-        return ms > 0 && ms <= cap ? [] : [`database ${show(props.database)}: statement_timeout ${show(props.value)} is not within 1-${cap} ms`];
+        return ms > 0 && ms <= cap
+            ? []
+            : [`database ${show(props.database)}: statement_timeout ${show(props.value)} is not within 1-${cap} ms`];
     }
     if (type !== TYPES.postgresRole || props.name !== config.receiverRoleName) {
         return [];
@@ -215,7 +260,9 @@ interface IniCopy {
 function pgbouncerIniCopies(type: string, props: Props): IniCopy[] {
     if (type === TYPES.ssmParameter) {
         const name = text(props.name) ?? "";
-        return name.endsWith("/pgbouncer.ini") ? [{ where: `parameter ${name}`, content: text(props.value) ?? text(props.insecureValue) }] : [];
+        return name.endsWith("/pgbouncer.ini")
+            ? [{ where: `parameter ${name}`, content: text(props.value) ?? text(props.insecureValue) }]
+            : [];
     }
     if (type === TYPES.dockerContainer) {
         return list(props.uploads)
@@ -223,7 +270,10 @@ function pgbouncerIniCopies(type: string, props: Props): IniCopy[] {
             .filter((upload) => (text(upload.file) ?? "").endsWith("pgbouncer.ini"))
             .map((upload) => {
                 const base64 = text(upload.contentBase64);
-                return { where: `upload ${text(upload.file)}`, content: text(upload.content) ?? (base64 === undefined ? undefined : Buffer.from(base64, "base64").toString("utf8")) };
+                return {
+                    where: `upload ${text(upload.file)}`,
+                    content: text(upload.content) ?? (base64 === undefined ? undefined : Buffer.from(base64, "base64").toString("utf8")),
+                };
             });
     }
     return [];

@@ -12,14 +12,19 @@ function table(results: readonly LoadResult[]): string {
         (r) =>
             `| ${r.label} | ${r.clients} | ${r.transactions} | ${r.tps.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} | ${r.connectErrors} |`,
     );
-    return ["| run | clients | inserts | inserts/s | p50 ms | p99 ms | errors | failed connects |", "|---|---|---|---|---|---|---|---|", ...rows].join("\n");
+    return [
+        "| run | clients | inserts | inserts/s | p50 ms | p99 ms | errors | failed connects |",
+        "|---|---|---|---|---|---|---|---|",
+        ...rows,
+    ].join("\n");
 }
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
     const clients = Number(args.get("clients") ?? 500);
     const seconds = Number(args.get("seconds") ?? 15);
-    if (!(clients > 0 && clients <= 500 && seconds > 0 && seconds <= 120)) throw new Error(`clients 1..500, seconds 1..120\nusage: ${USAGE}`);
+    if (!(clients > 0 && clients <= 500 && seconds > 0 && seconds <= 120))
+        throw new Error(`clients 1..500, seconds 1..120\nusage: ${USAGE}`);
     const local = loadTierConfig("local");
     const poolSize = local.pgbouncer.settings.default_pool_size + local.pgbouncer.settings.reserve_pool_size;
     // PostgreSQL must admit the direct run's clients next to PgBouncer's idle server connections.

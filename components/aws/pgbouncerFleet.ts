@@ -59,25 +59,27 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
 
         const ami = aws.ssm.getParameterOutput({ name: args.network.amiSsmParameter }, child).value;
         const subnets = args.network.privateSubnetIds;
-        const hosts = Array.from({ length: pb.hosts }, (_, index) =>
-            new aws.ec2.Instance(
-                `${name}-host-${index + 1}`,
-                {
-                    ami,
-                    instanceType: pb.instanceType,
-                    subnetId: subnets[index % subnets.length] as string,
-                    vpcSecurityGroupIds: [args.hostSecurityGroup.id],
-                    iamInstanceProfile: role.profile.name,
-                    metadataOptions: IMDS_V2_ONLY,
-                    rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: 16 },
-                    userData: renderPgbouncerUserData(args.region, args.parameters),
-                    // cloud-init runs once per instance: new host code needs a new host, not a stop/start.
-                    userDataReplaceOnChange: true,
-                    tags: { Name: `${name}-host-${index + 1}` },
-                },
-                // A newer AMI in the SSM parameter must not replace a running pool host.
-                { ...child, ignoreChanges: ["ami"], dependsOn: [...parameters, role.readPolicy] },
-            ),
+        const hosts = Array.from(
+            { length: pb.hosts },
+            (_, index) =>
+                new aws.ec2.Instance(
+                    `${name}-host-${index + 1}`,
+                    {
+                        ami,
+                        instanceType: pb.instanceType,
+                        subnetId: subnets[index % subnets.length] as string,
+                        vpcSecurityGroupIds: [args.hostSecurityGroup.id],
+                        iamInstanceProfile: role.profile.name,
+                        metadataOptions: IMDS_V2_ONLY,
+                        rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: 16 },
+                        userData: renderPgbouncerUserData(args.region, args.parameters),
+                        // cloud-init runs once per instance: new host code needs a new host, not a stop/start.
+                        userDataReplaceOnChange: true,
+                        tags: { Name: `${name}-host-${index + 1}` },
+                    },
+                    // A newer AMI in the SSM parameter must not replace a running pool host.
+                    { ...child, ignoreChanges: ["ami"], dependsOn: [...parameters, role.readPolicy] },
+                ),
         );
 
         const nlb = new aws.lb.LoadBalancer(
@@ -104,12 +106,22 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
             },
             child,
         );
-        hosts.forEach((host, index) =>
-            new aws.lb.TargetGroupAttachment(`${name}-tg-${index + 1}`, { targetGroupArn: targetGroup.arn, targetId: host.id, port: pb.port }, child),
+        hosts.forEach(
+            (host, index) =>
+                new aws.lb.TargetGroupAttachment(
+                    `${name}-tg-${index + 1}`,
+                    { targetGroupArn: targetGroup.arn, targetId: host.id, port: pb.port },
+                    child,
+                ),
         );
         new aws.lb.Listener(
             `${name}-listener`,
-            { loadBalancerArn: nlb.arn, port: pb.port, protocol: "TCP", defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }] },
+            {
+                loadBalancerArn: nlb.arn,
+                port: pb.port,
+                protocol: "TCP",
+                defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+            },
             child,
         );
         new aws.route53.Record(

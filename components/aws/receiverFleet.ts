@@ -34,7 +34,6 @@ const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
  * launch template version, which rolls the group by instance refresh without dropping below capacity.
  */
 export class ReceiverFleet extends pulumi.ComponentResource {
-
     constructor(name: string, args: ReceiverFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("receiver-tier:aws:ReceiverFleet", name, {}, opts);
         const cfg = args.config;
@@ -56,8 +55,12 @@ export class ReceiverFleet extends pulumi.ComponentResource {
                 iamInstanceProfile: { arn: role.profile.arn },
                 vpcSecurityGroupIds: [args.receiverSecurityGroup.id],
                 metadataOptions: IMDS_V2_ONLY,
-                blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 16, deleteOnTermination: "true" } }],
-                userData: secrets.version.apply((version) => base64(renderReceiverUserData(cfg, args.region, args.parameters, args.files, version))),
+                blockDeviceMappings: [
+                    { deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 16, deleteOnTermination: "true" } },
+                ],
+                userData: secrets.version.apply((version) =>
+                    base64(renderReceiverUserData(cfg, args.region, args.parameters, args.files, version)),
+                ),
                 updateDefaultVersion: true,
                 tagSpecifications: [{ resourceType: "instance", tags: { Name: `${name}-receiver` } }],
             },
@@ -66,7 +69,13 @@ export class ReceiverFleet extends pulumi.ComponentResource {
 
         const alb = new aws.lb.LoadBalancer(
             `${name}-alb`,
-            { loadBalancerType: "application", internal: false, subnets: args.network.publicSubnetIds, securityGroups: [args.albSecurityGroup.id], dropInvalidHeaderFields: true },
+            {
+                loadBalancerType: "application",
+                internal: false,
+                subnets: args.network.publicSubnetIds,
+                securityGroups: [args.albSecurityGroup.id],
+                dropInvalidHeaderFields: true,
+            },
             child,
         );
         const targetGroup = new aws.lb.TargetGroup(
@@ -83,12 +92,24 @@ export class ReceiverFleet extends pulumi.ComponentResource {
         );
         new aws.lb.Listener(
             `${name}-https`,
-            { loadBalancerArn: alb.arn, port: 443, protocol: "HTTPS", sslPolicy: TLS_POLICY, certificateArn: args.network.certificateArn, defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }] },
+            {
+                loadBalancerArn: alb.arn,
+                port: 443,
+                protocol: "HTTPS",
+                sslPolicy: TLS_POLICY,
+                certificateArn: args.network.certificateArn,
+                defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+            },
             child,
         );
         new aws.lb.Listener(
             `${name}-http`,
-            { loadBalancerArn: alb.arn, port: 80, protocol: "HTTP", defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }] },
+            {
+                loadBalancerArn: alb.arn,
+                port: 80,
+                protocol: "HTTP",
+                defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+            },
             child,
         );
 
@@ -116,7 +137,12 @@ export class ReceiverFleet extends pulumi.ComponentResource {
         );
         new aws.route53.Record(
             `${name}-dns`,
-            { zoneId: args.network.publicZoneId, name: r.domain, type: "A", aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }] },
+            {
+                zoneId: args.network.publicZoneId,
+                name: r.domain,
+                type: "A",
+                aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }],
+            },
             child,
         );
 

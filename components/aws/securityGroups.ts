@@ -28,7 +28,11 @@ export class SecurityGroups extends pulumi.ComponentResource {
         const cfg = args.config;
         const network = args.network;
         const group = (suffix: string, description: string) =>
-            new aws.ec2.SecurityGroup(`${name}-${suffix}`, { vpcId: network.vpcId, description, tags: { Name: `${name}-${suffix}` } }, { parent: this });
+            new aws.ec2.SecurityGroup(
+                `${name}-${suffix}`,
+                { vpcId: network.vpcId, description, tags: { Name: `${name}-${suffix}` } },
+                { parent: this },
+            );
         this.alb = group("alb", "receiver-tier public ALB");
         this.receivers = group("receivers", "receiver-tier Gunicorn receivers");
         this.pgbouncerNlb = group("pgbouncer-nlb", "receiver-tier internal PgBouncer NLB");
@@ -51,15 +55,27 @@ export class SecurityGroups extends pulumi.ComponentResource {
                     fromPort: port,
                     toPort: port,
                     description,
-                    ...(typeof peer === "string" && peer.includes("/") ? { cidrIpv4: peer } : { referencedSecurityGroupId: typeof peer === "string" ? peer : peer.id }),
+                    ...(typeof peer === "string" && peer.includes("/")
+                        ? { cidrIpv4: peer }
+                        : { referencedSecurityGroupId: typeof peer === "string" ? peer : peer.id }),
                 },
                 { parent: this },
             );
         };
-        const ingress = (suffix: string, group: aws.ec2.SecurityGroup | string, port: number, from: aws.ec2.SecurityGroup | string, description: string) =>
-            rule("in", suffix, group, port, from, description);
-        const egress = (suffix: string, group: aws.ec2.SecurityGroup | string, port: number, to: aws.ec2.SecurityGroup | string, description: string) =>
-            rule("out", suffix, group, port, to, description);
+        const ingress = (
+            suffix: string,
+            group: aws.ec2.SecurityGroup | string,
+            port: number,
+            from: aws.ec2.SecurityGroup | string,
+            description: string,
+        ) => rule("in", suffix, group, port, from, description);
+        const egress = (
+            suffix: string,
+            group: aws.ec2.SecurityGroup | string,
+            port: number,
+            to: aws.ec2.SecurityGroup | string,
+            description: string,
+        ) => rule("out", suffix, group, port, to, description);
         const pgbouncerPort = cfg.pgbouncer.port;
         const receiverPort = cfg.receiver.port;
         const postgresPort = cfg.postgres.port;
@@ -70,20 +86,46 @@ export class SecurityGroups extends pulumi.ComponentResource {
 
         ingress("receivers-from-alb", this.receivers, receiverPort, this.alb, "Gunicorn from the ALB only");
         egress("receivers-to-nlb", this.receivers, pgbouncerPort, this.pgbouncerNlb, "PgBouncer through the NLB");
-        egress("receivers-to-pgbouncer", this.receivers, pgbouncerPort, this.pgbouncer, "PgBouncer hosts directly (per-host pool endpoints)");
+        egress(
+            "receivers-to-pgbouncer",
+            this.receivers,
+            pgbouncerPort,
+            this.pgbouncer,
+            "PgBouncer hosts directly (per-host pool endpoints)",
+        );
 
         ingress("nlb-from-receivers", this.pgbouncerNlb, pgbouncerPort, this.receivers, "PgBouncer from receivers only");
         egress("nlb-to-pgbouncer", this.pgbouncerNlb, pgbouncerPort, this.pgbouncer, "PgBouncer hosts");
 
         ingress("pgbouncer-from-receivers", this.pgbouncer, pgbouncerPort, this.receivers, "PgBouncer from receivers");
-        ingress("pgbouncer-from-nlb", this.pgbouncer, pgbouncerPort, this.pgbouncerNlb, "PgBouncer from the NLB (traffic and health checks)");
+        ingress(
+            "pgbouncer-from-nlb",
+            this.pgbouncer,
+            pgbouncerPort,
+            this.pgbouncerNlb,
+            "PgBouncer from the NLB (traffic and health checks)",
+        );
         egress("pgbouncer-to-postgres", this.pgbouncer, postgresPort, network.postgresSecurityGroupId, "PostgreSQL, its port only");
-        ingress("postgres-from-pgbouncer", network.postgresSecurityGroupId, postgresPort, this.pgbouncer, "receiver-tier PgBouncer hosts and monitor");
+        ingress(
+            "postgres-from-pgbouncer",
+            network.postgresSecurityGroupId,
+            postgresPort,
+            this.pgbouncer,
+            "receiver-tier PgBouncer hosts and monitor",
+        );
         // Boot-time package installs and the AWS APIs (SSM Parameter Store, State Manager): HTTPS/HTTP out only.
-        for (const [suffix, sg] of [["receivers", this.receivers], ["pgbouncer", this.pgbouncer]] as const) {
+        for (const [suffix, sg] of [
+            ["receivers", this.receivers],
+            ["pgbouncer", this.pgbouncer],
+        ] as const) {
             egress(`${suffix}-https-out`, sg, HTTPS, ANYWHERE, "AWS APIs and package mirror");
             egress(`${suffix}-http-out`, sg, HTTP, ANYWHERE, "package mirror");
         }
-        this.registerOutputs({ alb: this.alb.id, receivers: this.receivers.id, pgbouncerNlb: this.pgbouncerNlb.id, pgbouncer: this.pgbouncer.id });
+        this.registerOutputs({
+            alb: this.alb.id,
+            receivers: this.receivers.id,
+            pgbouncerNlb: this.pgbouncerNlb.id,
+            pgbouncer: this.pgbouncer.id,
+        });
     }
 }

@@ -18,7 +18,11 @@ export class SenderLimits extends pulumi.ComponentResource {
         super("receiver-tier:aws:SenderLimits", name, {}, opts);
         this.settings = renderSenderSettings(args.config);
         for (const [key, value] of Object.entries(this.settings)) {
-            new aws.ssm.Parameter(`${name}-${key.toLowerCase()}`, { name: args.parameterName(key), type: "String", insecureValue: value }, { parent: this });
+            new aws.ssm.Parameter(
+                `${name}-${key.toLowerCase()}`,
+                { name: args.parameterName(key), type: "String", insecureValue: value },
+                { parent: this },
+            );
         }
         this.registerOutputs({ settings: this.settings });
     }

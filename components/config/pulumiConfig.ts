@@ -17,6 +17,8 @@ export function loadPulumiSecrets(): pulumi.Output<Record<SecretKey, string>> {
     }
     const values = found.map(([, value]) => value as pulumi.Output<string>);
     return pulumi.secret(
-        pulumi.all(values).apply((plain) => Object.fromEntries(SECRET_KEYS.map((key, index) => [key, plain[index]])) as Record<SecretKey, string>),
+        pulumi
+            .all(values)
+            .apply((plain) => Object.fromEntries(SECRET_KEYS.map((key, index) => [key, plain[index]])) as Record<SecretKey, string>),
     );
 }

@@ -37,14 +37,22 @@ export function workerConcurrency(cfg: TierConfig): number {
 export function reservePoolReachable(cfg: TierConfig): Problem[] {
     const s = cfg.pgbouncer.settings;
     // PgBouncer reads reserve_pool_timeout 0 as "no reserve pool", whatever reserve_pool_size says.
-    if (s.reserve_pool_size === 0 || (s.reserve_pool_timeout > 0 && (s.query_wait_timeout === 0 || s.reserve_pool_timeout < s.query_wait_timeout))) {
+    if (
+        s.reserve_pool_size === 0 ||
+        (s.reserve_pool_timeout > 0 && (s.query_wait_timeout === 0 || s.reserve_pool_timeout < s.query_wait_timeout))
+    ) {
         return [];
     }
     const why =
         s.reserve_pool_timeout === 0
             ? "0 disables the reserve pool in PgBouncer; set it above 0 and below query_wait_timeout, or set reserve_pool_size to 0"
             : `must be below query_wait_timeout (${s.query_wait_timeout}s), or waiting clients are dropped first`;
-    return [error(["pgbouncer", "settings", "reserve_pool_timeout"], `reserve pool never activates: reserve_pool_timeout (${s.reserve_pool_timeout}s) ${why}`)];
+    return [
+        error(
+            ["pgbouncer", "settings", "reserve_pool_timeout"],
+            `reserve pool never activates: reserve_pool_timeout (${s.reserve_pool_timeout}s) ${why}`,
+        ),
+    ];
 }
 
 export function queryTimeoutClearOfStatementTimeout(cfg: TierConfig): Problem[] {
@@ -97,7 +105,12 @@ export function minPoolWithinDefault(cfg: TierConfig): Problem[] {
     const s = cfg.pgbouncer.settings;
     return s.min_pool_size <= s.default_pool_size
         ? []
-        : [error(["pgbouncer", "settings", "min_pool_size"], `min_pool_size ${s.min_pool_size} is above default_pool_size ${s.default_pool_size}`)];
+        : [
+              error(
+                  ["pgbouncer", "settings", "min_pool_size"],
+                  `min_pool_size ${s.min_pool_size} is above default_pool_size ${s.default_pool_size}`,
+              ),
+          ];
 }
 
 export function dbPoolMinWithinMax(cfg: TierConfig): Problem[] {
@@ -109,12 +122,22 @@ export function burstAtLeastRate(cfg: TierConfig): Problem[] {
     const s = cfg.sender;
     return s.burstLimit >= s.maxQps
         ? []
-        : [error(["sender", "burstLimit"], `burstLimit ${s.burstLimit}/s is below maxQps ${s.maxQps}/s, so the steady rate could never be reached`)];
+        : [
+              error(
+                  ["sender", "burstLimit"],
+                  `burstLimit ${s.burstLimit}/s is below maxQps ${s.maxQps}/s, so the steady rate could never be reached`,
+              ),
+          ];
 }
 
 export function platformSectionPresent(cfg: TierConfig): Problem[] {
     if (cfg.platform === "aws" && !cfg.aws) {
-        return [error(["aws"], "platform aws needs the aws section (vpcId, privateSubnetIds, publicSubnetIds, postgresSecurityGroupId, certificateArn, publicZoneId, privateZoneId)")];
+        return [
+            error(
+                ["aws"],
+                "platform aws needs the aws section (vpcId, privateSubnetIds, publicSubnetIds, postgresSecurityGroupId, certificateArn, publicZoneId, privateZoneId)",
+            ),
+        ];
     }
     if (cfg.platform === "docker" && cfg.pgbouncer.hosts !== 1) {
         return [error(["pgbouncer", "hosts"], `platform docker runs one PgBouncer container; set hosts to 1 (got ${cfg.pgbouncer.hosts})`)];
@@ -158,7 +181,10 @@ export function asyncOnlyGunicornSettings(cfg: TierConfig): Problem[] {
     const ignored = (["worker_connections", "keepalive"] as const)
         .filter((key) => g[key] !== undefined)
         .map((key) => warning(["receiver", "gunicorn", key], "has no effect with worker_class 'sync'"));
-    const switched = (g.threads ?? 1) > 1 ? [warning(["receiver", "gunicorn", "threads"], "above 1 makes Gunicorn run gthread workers instead of sync")] : [];
+    const switched =
+        (g.threads ?? 1) > 1
+            ? [warning(["receiver", "gunicorn", "threads"], "above 1 makes Gunicorn run gthread workers instead of sync")]
+            : [];
     return [...ignored, ...switched];
 }
 
@@ -192,7 +218,12 @@ export function gunicornOutlivesStatement(cfg: TierConfig): Problem[] {
     const statementSeconds = durationToMs(cfg.receiverRole.statementTimeout) / 1000;
     return timeout > statementSeconds
         ? []
-        : [warning(["receiver", "gunicorn", "timeout"], `${timeout}s does not exceed the ${cfg.receiverRole.statementTimeout} statement timeout: workers are killed before PostgreSQL answers`)];
+        : [
+              warning(
+                  ["receiver", "gunicorn", "timeout"],
+                  `${timeout}s does not exceed the ${cfg.receiverRole.statementTimeout} statement timeout: workers are killed before PostgreSQL answers`,
+              ),
+          ];
 }
 
 export const RULES = [

@@ -99,13 +99,22 @@ export const dbPoolSchema = z.strictObject({
 export const receiverSchema = z.strictObject({
     instances: count(1).default(2),
     port: count(1).max(65535).default(8000),
-    healthPath: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, "must be an absolute URL path").default("/webhooks/health"),
+    healthPath: z
+        .string()
+        .regex(/^\/[A-Za-z0-9/_-]*$/, "must be an absolute URL path")
+        .default("/webhooks/health"),
     domain: hostName.default("api.deltacrown.gg"),
     instanceType: z.string().default("t3.small"),
     app: z
         .strictObject({
-            wsgi: z.string().regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, "must be module:callable").default("webhook_receiver:application"),
-            artifactUrl: z.string().regex(/^s3:\/\/.+\.tar\.gz$/, "must be an s3:// URL of a .tar.gz").optional(),
+            wsgi: z
+                .string()
+                .regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, "must be module:callable")
+                .default("webhook_receiver:application"),
+            artifactUrl: z
+                .string()
+                .regex(/^s3:\/\/.+\.tar\.gz$/, "must be an s3:// URL of a .tar.gz")
+                .optional(),
         })
         .prefault({}),
     gunicorn: gunicornSchema.prefault({}),

@@ -36,7 +36,11 @@ export class LocalTier extends pulumi.ComponentResource {
         const onNetwork = (alias: string) => [{ name: network.name, aliases: [alias] }];
         const postgresSettings = renderLocalPostgres(cfg);
 
-        const postgresImage = new docker.RemoteImage(`${name}-postgres-image`, { name: args.docker.postgresImage, keepLocally: true }, child);
+        const postgresImage = new docker.RemoteImage(
+            `${name}-postgres-image`,
+            { name: args.docker.postgresImage, keepLocally: true },
+            child,
+        );
         this.postgres = new docker.Container(
             `${name}-postgres`,
             {
@@ -76,7 +80,11 @@ export class LocalTier extends pulumi.ComponentResource {
 
         const receiverImage = new docker.Image(
             `${name}-receiver-image`,
-            { imageName: "receiver-tier/receiver:local", build: { context: assetDir("."), dockerfile: assetDir("docker/receiver/Dockerfile") }, skipPush: true },
+            {
+                imageName: "receiver-tier/receiver:local",
+                build: { context: assetDir("."), dockerfile: assetDir("docker/receiver/Dockerfile") },
+                skipPush: true,
+            },
             child,
         );
         new docker.Container(

@@ -24,7 +24,15 @@ export interface DatabaseSettingState {
 // `require` at call time keeps the serialized provider self-contained.
 
 function clientConfig(conn: PostgresConnection): ClientConfig {
-    return { host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database, ssl: clientTls(conn.sslmode), connectionTimeoutMillis: 10_000 };
+    return {
+        host: conn.host,
+        port: conn.port,
+        user: conn.user,
+        password: conn.password,
+        database: conn.database,
+        ssl: clientTls(conn.sslmode),
+        connectionTimeoutMillis: 10_000,
+    };
 }
 
 async function withClient<T>(conn: PostgresConnection, work: (client: import("pg").Client) => Promise<T>): Promise<T> {
@@ -41,7 +49,9 @@ async function withClient<T>(conn: PostgresConnection, work: (client: import("pg
 export async function setDatabaseSetting(s: DatabaseSettingState): Promise<void> {
     await withClient(s.connection, async (client) => {
         // ALTER DATABASE takes no bind parameters: quote with the driver's own escaping.
-        await client.query(`ALTER DATABASE ${client.escapeIdentifier(s.database)} SET ${client.escapeIdentifier(s.name)} = ${client.escapeLiteral(s.value)}`);
+        await client.query(
+            `ALTER DATABASE ${client.escapeIdentifier(s.database)} SET ${client.escapeIdentifier(s.name)} = ${client.escapeLiteral(s.value)}`,
+        );
     });
 }
 
@@ -107,6 +117,13 @@ export class DatabaseSetting extends pulumi.dynamic.Resource {
     declare public readonly value: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseSettingArgs, opts?: pulumi.CustomResourceOptions) {
-        super(databaseSettingProvider, name, { ...args }, { ...opts, additionalSecretOutputs: ["connection"] }, "receiver-tier", "DatabaseSetting");
+        super(
+            databaseSettingProvider,
+            name,
+            { ...args },
+            { ...opts, additionalSecretOutputs: ["connection"] },
+            "receiver-tier",
+            "DatabaseSetting",
+        );
     }
 }

@@ -67,14 +67,21 @@ export class PostgresSettings extends pulumi.ComponentResource {
             },
             child,
         );
-        for (const [suffix, role] of [["receiver", receiver], ["monitor", monitor]] as const) {
+        for (const [suffix, role] of [
+            ["receiver", receiver],
+            ["monitor", monitor],
+        ] as const) {
             new postgresql.Grant(
                 `${name}-${suffix}-connect`,
                 { database: cfg.postgres.database, role: role.name, objectType: "database", privileges: ["CONNECT"] },
                 child,
             );
         }
-        new postgresql.Schema(`${name}-receiver-schema`, { database: cfg.postgres.database, name: cfg.receiverRole.name, owner: receiver.name }, child);
+        new postgresql.Schema(
+            `${name}-receiver-schema`,
+            { database: cfg.postgres.database, name: cfg.receiverRole.name, owner: receiver.name },
+            child,
+        );
 
         const databaseTimeout = new DatabaseSetting(
             `${name}-database-statement-timeout`,

@@ -5,7 +5,12 @@ export const SCRAM_ITERATIONS = 4096;
 
 /** The md5 secret PostgreSQL and PgBouncer store: "md5" + md5(password + username). */
 export function md5Secret(username: string, password: string): string {
-    return "md5" + createHash("md5").update(password + username).digest("hex");
+    return (
+        "md5" +
+        createHash("md5")
+            .update(password + username)
+            .digest("hex")
+    );
 }
 
 // PostgreSQL applies SASLprep to SCRAM passwords; for printable ASCII that is the identity,

@@ -92,17 +92,26 @@ export function renderPgbouncerUserData(region: string, names: ParameterNames): 
  * `secretsVersion` is the secrets parameter's version: a rotated password makes a new launch
  * template version, so the fleet rolls and fetches it.
  */
-export function renderReceiverUserData(cfg: TierConfig, region: string, names: ParameterNames, files: PublicFiles, secretsVersion: number): string {
+export function renderReceiverUserData(
+    cfg: TierConfig,
+    region: string,
+    names: ParameterNames,
+    files: PublicFiles,
+    secretsVersion: number,
+): string {
     const app = cfg.receiver.app;
     return cloudConfig(
         ["gunicorn", "python3-psycopg2", "awscli"],
         [
-            file("/etc/receiver-tier/receiver-host.env", renderEnvFile("receiver host settings", [
-                ["AWS_REGION", region],
-                ["SECRETS_PARAMETER", names.receiverSecrets],
-                ["SECRETS_VERSION", secretsVersion],
-                ["APP_ARTIFACT_URL", app.artifactUrl ?? ""],
-            ])),
+            file(
+                "/etc/receiver-tier/receiver-host.env",
+                renderEnvFile("receiver host settings", [
+                    ["AWS_REGION", region],
+                    ["SECRETS_PARAMETER", names.receiverSecrets],
+                    ["SECRETS_VERSION", secretsVersion],
+                    ["APP_ARTIFACT_URL", app.artifactUrl ?? ""],
+                ]),
+            ),
             file(HOST_PATHS.gunicornConf, files["gunicorn.conf.py"]),
             file(HOST_PATHS.receiverEnv, files["receiver.env"]),
             compressedFile(`${HOST_PATHS.receiverDir}/app/webhook_receiver.py`, asset("receiver/webhook_receiver.py")),

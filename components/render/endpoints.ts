@@ -8,7 +8,11 @@ export function hostPort(host: string, port: number): string {
 /** Where operators reach the tier: the public receiver URL and the PgBouncer address. */
 function reach(cfg: TierConfig): { baseUrl: string; pgbouncerHost: string; pgbouncerPort: number } {
     if (cfg.platform === "docker") {
-        return { baseUrl: `http://localhost:${cfg.docker.receiverHostPort}`, pgbouncerHost: "127.0.0.1", pgbouncerPort: cfg.docker.pgbouncerHostPort };
+        return {
+            baseUrl: `http://localhost:${cfg.docker.receiverHostPort}`,
+            pgbouncerHost: "127.0.0.1",
+            pgbouncerPort: cfg.docker.pgbouncerHostPort,
+        };
     }
     return { baseUrl: `https://${cfg.receiver.domain}`, pgbouncerHost: cfg.pgbouncer.dnsName, pgbouncerPort: cfg.pgbouncer.port };
 }

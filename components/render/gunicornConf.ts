@@ -18,8 +18,10 @@ export function renderGunicornConf(cfg: TierConfig, stack: string): string {
     for (const [key, value] of Object.entries(r.gunicorn)) {
         if (value !== undefined) settings.push([key, value]);
     }
-    return [
-        `# gunicorn.conf.py for receiver-tier stack "${stack}". Rendered from stack config; do not edit on the host.`,
-        ...settings.map(([key, value]) => `${key} = ${pythonLiteral(value)}`),
-    ].join("\n") + "\n";
+    return (
+        [
+            `# gunicorn.conf.py for receiver-tier stack "${stack}". Rendered from stack config; do not edit on the host.`,
+            ...settings.map(([key, value]) => `${key} = ${pythonLiteral(value)}`),
+        ].join("\n") + "\n"
+    );
 }

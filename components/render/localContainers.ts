@@ -10,7 +10,13 @@ export function renderLocalPostgres(cfg: TierConfig) {
             // pg_hba for the tier's roles: md5 also accepts SCRAM-stored passwords, scram-sha-256 does not accept md5.
             `POSTGRES_HOST_AUTH_METHOD=${cfg.pgbouncer.settings.auth_type}`,
         ],
-        command: ["postgres", "-c", `max_connections=${pg.maxConnections}`, "-c", `superuser_reserved_connections=${pg.superuserReservedConnections}`],
+        command: [
+            "postgres",
+            "-c",
+            `max_connections=${pg.maxConnections}`,
+            "-c",
+            `superuser_reserved_connections=${pg.superuserReservedConnections}`,
+        ],
         healthcheck: ["CMD", "pg_isready", "-U", pg.adminUser, "-d", pg.database],
     };
 }

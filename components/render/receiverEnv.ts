@@ -31,7 +31,10 @@ export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
         ["PGBOUNCER_ADMIN_DB", "pgbouncer"],
         ["HEALTH_PATH", cfg.receiver.healthPath],
     ];
-    return renderEnvFile(`receiver.env for receiver-tier stack "${stack}". Rendered from stack config; passwords come from the secret store.`, vars);
+    return renderEnvFile(
+        `receiver.env for receiver-tier stack "${stack}". Rendered from stack config; passwords come from the secret store.`,
+        vars,
+    );
 }
 
 /** secrets.env: the receiver's passwords, delivered through the secret store only. */

@@ -21,7 +21,8 @@ export interface LoadTarget {
 }
 
 /** The benchmark's table, created in the receiver's own schema. */
-export const BENCH_TABLE_DDL = "CREATE TABLE IF NOT EXISTS bench_events (id bigserial PRIMARY KEY, source text NOT NULL, payload jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())";
+export const BENCH_TABLE_DDL =
+    "CREATE TABLE IF NOT EXISTS bench_events (id bigserial PRIMARY KEY, source text NOT NULL, payload jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())";
 const INSERT = "INSERT INTO bench_events (source, payload) VALUES ($1, $2)";
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -61,12 +62,7 @@ export function sharedPool(config: ClientConfig, clients: number, poolSize: numb
  * Every client inserts webhooks back to back for `seconds` (bounded in time; the count follows).
  * Latency is measured per insert, waiting for a pooled connection included.
  */
-export async function runLoad(
-    label: string,
-    clients: number,
-    seconds: number,
-    connect: () => Promise<LoadTarget>,
-): Promise<LoadResult> {
+export async function runLoad(label: string, clients: number, seconds: number, connect: () => Promise<LoadTarget>): Promise<LoadResult> {
     const target = await connect();
     const latencies: number[] = [];
     let errors = 0;

@@ -18,7 +18,11 @@ export function planAtRef(projectDir: string, ref: string, stack: string, env: N
         }
         fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"));
         const tsx = path.join(projectDir, "node_modules", ".bin", "tsx");
-        const json = execFileSync(tsx, ["scripts/plan.ts", "--stack", stack, "--format", "json"], { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 });
+        const json = execFileSync(tsx, ["scripts/plan.ts", "--stack", stack, "--format", "json"], {
+            cwd: dir,
+            env,
+            maxBuffer: 64 * 1024 * 1024,
+        });
         return JSON.parse(json.toString("utf8")) as Plan;
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });

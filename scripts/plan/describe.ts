@@ -32,7 +32,11 @@ function readable(value: unknown): unknown {
 function sortKeys(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(sortKeys);
     if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+        return Object.fromEntries(
+            Object.keys(value)
+                .sort()
+                .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+        );
     }
     return readable(value);
 }
@@ -54,7 +58,9 @@ export function describePlan(stack: string, run: ProgramRun): Plan {
             parent: parentOf(r.name, components),
             inputs: sortKeys(
                 Object.fromEntries(
-                    Object.entries(mapSecrets(r.inputs, () => SECRET_INPUT) as Record<string, unknown>).filter(([key]) => !HIDDEN_INPUTS.has(key)),
+                    Object.entries(mapSecrets(r.inputs, () => SECRET_INPUT) as Record<string, unknown>).filter(
+                        ([key]) => !HIDDEN_INPUTS.has(key),
+                    ),
                 ),
             ) as Record<string, unknown>,
         }))

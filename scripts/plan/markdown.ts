@@ -50,7 +50,9 @@ function changeLines(change: InputChange): string[] {
 }
 
 function listed(title: string, mark: string, resources: PlannedResource[]): string[] {
-    return resources.length === 0 ? [] : ["", `### ${title}`, ...resources.flatMap((r) => ["", resourceHeading(mark, r), "", ...inputLines(r.inputs)])];
+    return resources.length === 0
+        ? []
+        : ["", `### ${title}`, ...resources.flatMap((r) => ["", resourceHeading(mark, r), "", ...inputLines(r.inputs)])];
 }
 
 export function diffMarkdown(diff: PlanDiff): string {

@@ -65,7 +65,12 @@ function expectedConfig(cfg: TierConfig): Record<string, string | number> {
 export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: Endpoints): Promise<CheckResult[]> {
     const pb = cfg.pgbouncer;
     const console_: ClientConfig = { ...at.pgbouncer, user: pb.statsUser, password: secrets.statsPassword, database: "pgbouncer" };
-    const receiver: ClientConfig = { ...at.pgbouncer, user: cfg.receiverRole.name, password: secrets.receiverPassword, database: pb.databaseAlias };
+    const receiver: ClientConfig = {
+        ...at.pgbouncer,
+        user: cfg.receiverRole.name,
+        password: secrets.receiverPassword,
+        database: pb.databaseAlias,
+    };
     const monitor: ClientConfig = {
         ...at.postgres,
         user: cfg.monitor.role,
@@ -75,7 +80,9 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
     };
     const results: CheckResult[] = [];
 
-    const shown = await withClient(console_, async (c) => (await c.query<{ key: string; value: string }>("SHOW CONFIG")).rows).catch((err: Error) => err);
+    const shown = await withClient(console_, async (c) => (await c.query<{ key: string; value: string }>("SHOW CONFIG")).rows).catch(
+        (err: Error) => err,
+    );
     for (const [key, want] of Object.entries(expectedConfig(cfg))) {
         results.push(
             await check(`PgBouncer ${key} = ${want}`, async () => {
@@ -89,7 +96,10 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
 
     results.push(
         await check(`statement timeout ${cfg.receiverRole.statementTimeout} as ${cfg.receiverRole.name} through PgBouncer`, async () => {
-            const value = await withClient(receiver, async (c) => (await c.query<{ statement_timeout: string }>("SHOW statement_timeout")).rows[0]?.statement_timeout ?? "");
+            const value = await withClient(
+                receiver,
+                async (c) => (await c.query<{ statement_timeout: string }>("SHOW statement_timeout")).rows[0]?.statement_timeout ?? "",
+            );
             return [durationToMs(value) === durationToMs(cfg.receiverRole.statementTimeout), `SHOW statement_timeout: ${value}`];
         }),
     );
@@ -101,14 +111,23 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
             if (!pool) return [true, `no pool for ${pb.databaseAlias}/${cfg.receiverRole.name} yet (no client connected)`];
             const waiting = Number(pool.cl_waiting);
             const maxwait = Number(pool.maxwait) + Number(pool.maxwait_us ?? 0) / 1e6;
-            return [waiting === 0 && maxwait < 1, `cl_active ${pool.cl_active}, cl_waiting ${waiting}, sv_active ${pool.sv_active}, sv_idle ${pool.sv_idle}, maxwait ${maxwait.toFixed(3)}s`];
+            return [
+                waiting === 0 && maxwait < 1,
+                `cl_active ${pool.cl_active}, cl_waiting ${waiting}, sv_active ${pool.sv_active}, sv_idle ${pool.sv_idle}, maxwait ${maxwait.toFixed(3)}s`,
+            ];
         }),
     );
 
     results.push(
         await check(`no query running longer than ${cfg.monitor.minQueryAgeSeconds} s (long-running-query check)`, async () => {
-            const rows = await withClient(monitor, async (c) => (await c.query<{ pid: number; usename: string; state: string }>(renderMonitorSql(cfg))).rows);
-            return [rows.length === 0, rows.length === 0 ? "empty result" : rows.map((r) => `pid ${r.pid} ${r.usename} ${r.state}`).join("; ")];
+            const rows = await withClient(
+                monitor,
+                async (c) => (await c.query<{ pid: number; usename: string; state: string }>(renderMonitorSql(cfg))).rows,
+            );
+            return [
+                rows.length === 0,
+                rows.length === 0 ? "empty result" : rows.map((r) => `pid ${r.pid} ${r.usename} ${r.state}`).join("; "),
+            ];
         }),
     );
 

@@ -40,11 +40,21 @@ describe("pgbouncer 1.18 and the rendered pgbouncer.ini", () => {
     afterAll(() => sandbox.remove());
 
     it("starts with the rendered ini and userlist and serves its console", async () => {
-        const pb = await startPgbouncer({ ini: files["pgbouncer.ini"], userlist: files["userlist.txt"], serverHost: "127.0.0.1", serverPort: nowhere, sandbox });
+        const pb = await startPgbouncer({
+            ini: files["pgbouncer.ini"],
+            userlist: files["userlist.txt"],
+            serverHost: "127.0.0.1",
+            serverPort: nowhere,
+            sandbox,
+        });
         try {
             await sleep(500);
             expect(pb.alive()).toBe(true);
-            const stats = await connectPg(pb, { user: cfg.pgbouncer.statsUser, password: TEST_SECRETS.statsPassword, database: "pgbouncer" });
+            const stats = await connectPg(pb, {
+                user: cfg.pgbouncer.statsUser,
+                password: TEST_SECRETS.statsPassword,
+                database: "pgbouncer",
+            });
             try {
                 const version = await rowsOf(stats, "SHOW VERSION");
                 expect(String(version[0]?.version)).toMatch(/^PgBouncer 1\.18\./);
@@ -59,9 +69,9 @@ describe("pgbouncer 1.18 and the rendered pgbouncer.ini", () => {
 
     it("refuses to start when the ini has an unknown key, so the check above can fail", async () => {
         const ini = withExtraSetting(files["pgbouncer.ini"], "bogus_key = 1");
-        await expect(startPgbouncer({ ini, userlist: files["userlist.txt"], serverHost: "127.0.0.1", serverPort: nowhere, sandbox })).rejects.toThrow(
-            /unknown parameter: pgbouncer\/bogus_key[\s\S]*cannot load config file/,
-        );
+        await expect(
+            startPgbouncer({ ini, userlist: files["userlist.txt"], serverHost: "127.0.0.1", serverPort: nowhere, sandbox }),
+        ).rejects.toThrow(/unknown parameter: pgbouncer\/bogus_key[\s\S]*cannot load config file/);
     });
 });
 

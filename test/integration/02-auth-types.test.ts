@@ -33,7 +33,11 @@ describe.each([
     it("pg_authid.rolpassword of the receiver role equals its userlist.txt secret", async () => {
         const secret = userlistSecrets(tier.files["userlist.txt"]).get(receiver);
         expect(secret).toMatch(secretPattern);
-        const stored = await tier.postgres.query<{ rolpassword: string }>("SELECT rolpassword FROM pg_authid WHERE rolname = $1", "postgres", [receiver]);
+        const stored = await tier.postgres.query<{ rolpassword: string }>(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = $1",
+            "postgres",
+            [receiver],
+        );
         expect(stored).toEqual([{ rolpassword: secret }]);
         // pg_hba for the tier roles is this auth_type, not trust.
         const hba = await tier.postgres.query<{ auth_method: string }>(
@@ -45,18 +49,27 @@ describe.each([
     it("the receiver role logs in through PgBouncer, PgBouncer logs in to PostgreSQL, and writes land", async () => {
         const client = await tier.receiver();
         try {
-            expect(await rowsOf(client, "SELECT current_user AS who, current_database() AS db")).toEqual([{ who: receiver, db: cfg.postgres.database }]);
+            expect(await rowsOf(client, "SELECT current_user AS who, current_database() AS db")).toEqual([
+                { who: receiver, db: cfg.postgres.database },
+            ]);
         } finally {
             await endQuietly(client);
         }
         // The same password also works directly against PostgreSQL with this pg_hba method.
-        const direct = await connectPg(tier.postgres, { user: receiver, password: tier.secrets.receiverPassword, database: cfg.postgres.database });
+        const direct = await connectPg(tier.postgres, {
+            user: receiver,
+            password: tier.secrets.receiverPassword,
+            database: cfg.postgres.database,
+        });
         await endQuietly(direct);
         // And the receiver app (Gunicorn, via PgBouncer) stores a webhook.
         const port = tier.gunicorn?.port ?? 0;
         const response = await httpRequest({ port, method: "POST", path: "/webhooks/auth-check", body: JSON.stringify({ authType }) });
         expect(response.status).toBe(202);
-        const rows = await tier.postgres.query(`SELECT payload->>'authType' AS auth FROM ${cfg.receiverRole.name}.webhook_events WHERE source = 'auth-check'`, cfg.postgres.database);
+        const rows = await tier.postgres.query(
+            `SELECT payload->>'authType' AS auth FROM ${cfg.receiverRole.name}.webhook_events WHERE source = 'auth-check'`,
+            cfg.postgres.database,
+        );
         expect(rows).toEqual([{ auth: authType }]);
     });
 

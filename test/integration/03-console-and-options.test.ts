@@ -79,7 +79,9 @@ describe("PgBouncer console for the stats user", () => {
             const client = await tier.receiver({ options });
             try {
                 // 1234 ms would show as "1234ms": the parameter was dropped, the role's 5s applies.
-                expect(await rowsOf(client, "SHOW statement_timeout"), options).toEqual([{ statement_timeout: cfg.receiverRole.statementTimeout }]);
+                expect(await rowsOf(client, "SHOW statement_timeout"), options).toEqual([
+                    { statement_timeout: cfg.receiverRole.statementTimeout },
+                ]);
             } finally {
                 await endQuietly(client);
             }
@@ -120,7 +122,10 @@ describe("the reference receiver never sends a startup 'options' parameter", () 
             appEnv: { PGOPTIONS: RUNBOOK_OPTIONS },
             tamper: (files) => ({
                 ...files,
-                "pgbouncer.ini": files["pgbouncer.ini"].replace(/^ignore_startup_parameters = .*$/m, "ignore_startup_parameters = extra_float_digits"),
+                "pgbouncer.ini": files["pgbouncer.ini"].replace(
+                    /^ignore_startup_parameters = .*$/m,
+                    "ignore_startup_parameters = extra_float_digits",
+                ),
             }),
         });
     });

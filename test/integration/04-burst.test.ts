@@ -23,7 +23,8 @@ async function inBatches<T, R>(items: readonly T[], limit: number, fn: (item: T)
 describe("burst of max_client_conn clients through PgBouncer", () => {
     const base = loadTierConfig("local");
     // PostgreSQL gets exactly PgBouncer's budget + the superuser reserve + OTHER_CLIENTS slots.
-    const maxConnections = base.pgbouncer.hosts * serverConnectionsPerHost(base) + base.postgres.superuserReservedConnections + OTHER_CLIENTS;
+    const maxConnections =
+        base.pgbouncer.hosts * serverConnectionsPerHost(base) + base.postgres.superuserReservedConnections + OTHER_CLIENTS;
     const cfg = loadTierConfig("local", { postgres: { maxConnections, reservedForOtherClients: OTHER_CLIENTS } });
     const s = cfg.pgbouncer.settings;
     const serverCap = s.default_pool_size + s.reserve_pool_size;
@@ -44,7 +45,9 @@ describe("burst of max_client_conn clients through PgBouncer", () => {
     });
 
     it(`PostgreSQL runs with max_connections = ${maxConnections} (the configured budget)`, async () => {
-        const rows = await tier.postgres.query("SELECT current_setting('max_connections') AS max, current_setting('superuser_reserved_connections') AS su");
+        const rows = await tier.postgres.query(
+            "SELECT current_setting('max_connections') AS max, current_setting('superuser_reserved_connections') AS su",
+        );
         expect(rows).toEqual([{ max: String(maxConnections), su: String(cfg.postgres.superuserReservedConnections) }]);
     });
 
@@ -62,7 +65,9 @@ describe("burst of max_client_conn clients through PgBouncer", () => {
         let sampling = true;
         const sampling$ = (async () => {
             for (let i = 0; sampling && i < 2000; i++) {
-                const r = await sampler.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1", [cfg.receiverRole.name]);
+                const r = await sampler.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1", [
+                    cfg.receiverRole.name,
+                ]);
                 peak = Math.max(peak, r.rows[0]?.n ?? 0);
                 samples++;
                 await sleep(20);
@@ -94,7 +99,10 @@ describe("burst of max_client_conn clients through PgBouncer", () => {
 
         console.info(`burst: ${burstSeconds.toFixed(1)} s, ${samples} samples, peak ${peak} server connections (cap ${serverCap})`);
         expect(outcomes.flat()).toEqual([]);
-        const rows = await tier.postgres.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${cfg.receiverRole.name}.burst_events`, cfg.postgres.database);
+        const rows = await tier.postgres.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM ${cfg.receiverRole.name}.burst_events`,
+            cfg.postgres.database,
+        );
         expect(rows).toEqual([{ n: s.max_client_conn * TRANSACTIONS_PER_CLIENT }]);
         expect(samples).toBeGreaterThan(3);
         expect(peak).toBeLessThanOrEqual(serverCap);

@@ -46,7 +46,13 @@ describe("pool saturation: reserve pool, then query_wait_timeout", () => {
     const clients: Client[] = [];
 
     const serverConnections = async () =>
-        (await tier.postgres.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1", cfg.postgres.database, [cfg.receiverRole.name]))[0]?.n;
+        (
+            await tier.postgres.query<{ n: number }>(
+                "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1",
+                cfg.postgres.database,
+                [cfg.receiverRole.name],
+            )
+        )[0]?.n;
     const newClient = async () => {
         const c = await tier.receiver();
         clients.push(c);
@@ -91,7 +97,9 @@ describe("pool saturation: reserve pool, then query_wait_timeout", () => {
         expect(await serverConnections()).toBe(s.default_pool_size + s.reserve_pool_size);
         const stats = await tier.stats();
         try {
-            const pool = (await rowsOf(stats, "SHOW POOLS")).find((p) => p.database === cfg.pgbouncer.databaseAlias && p.user === cfg.receiverRole.name);
+            const pool = (await rowsOf(stats, "SHOW POOLS")).find(
+                (p) => p.database === cfg.pgbouncer.databaseAlias && p.user === cfg.receiverRole.name,
+            );
             expect(pool?.sv_active).toBe(s.default_pool_size + s.reserve_pool_size);
         } finally {
             await endQuietly(stats);

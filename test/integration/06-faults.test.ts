@@ -43,7 +43,9 @@ describe("faults", () => {
             for (let n = 0; !stop && n < MAX_POSTS_PER_LOOP; n++) {
                 const key = `${loop}-${n}`;
                 const sentAt = Date.now();
-                const res = await timed(() => httpRequest({ port, method: "POST", path: "/webhooks/loadtest", body: JSON.stringify({ key }), timeoutMs: 20_000 }));
+                const res = await timed(() =>
+                    httpRequest({ port, method: "POST", path: "/webhooks/loadtest", body: JSON.stringify({ key }), timeoutMs: 20_000 }),
+                );
                 posts.push({ key, sentAt, doneAt: Date.now(), status: res.value?.status ?? 0 });
                 await sleep(PAUSE_BETWEEN_POSTS_MS);
             }
@@ -56,7 +58,7 @@ describe("faults", () => {
             const restartedAt = Date.now();
             // PgBouncer retries a failed server login after server_login_retry; a request in flight
             // may wait query_wait_timeout on top. Allow that plus a little slack, no more.
-            const recoveryBudgetMs = (restartedAt - restartAt) + (s.server_login_retry + s.query_wait_timeout + 3) * 1000;
+            const recoveryBudgetMs = restartedAt - restartAt + (s.server_login_retry + s.query_wait_timeout + 3) * 1000;
             await waitFor("the tier to recover after the restart", recoveryBudgetMs + 10_000, () => {
                 const after = posts.filter((p) => p.sentAt > restartedAt);
                 const tail = after.slice(-HEALTHY_TAIL);
@@ -84,8 +86,16 @@ describe("faults", () => {
             expect(tier.postgres.pid()).not.toBe(postgresPid);
 
             // acknowledged == committed: exactly the 202'd keys are in the table.
-            const acknowledged = posts.filter((p) => p.status === 202).map((p) => p.key).sort();
-            const stored = (await tier.postgres.query<{ key: string }>(`SELECT payload->>'key' AS key FROM ${cfg.receiverRole.name}.webhook_events WHERE source = 'loadtest'`, cfg.postgres.database))
+            const acknowledged = posts
+                .filter((p) => p.status === 202)
+                .map((p) => p.key)
+                .sort();
+            const stored = (
+                await tier.postgres.query<{ key: string }>(
+                    `SELECT payload->>'key' AS key FROM ${cfg.receiverRole.name}.webhook_events WHERE source = 'loadtest'`,
+                    cfg.postgres.database,
+                )
+            )
                 .map((r) => r.key)
                 .sort();
             expect(acknowledged.length).toBeGreaterThan(HEALTHY_TAIL);

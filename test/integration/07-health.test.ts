@@ -19,7 +19,8 @@ describe("receiver health check", () => {
     const s = cfg.pgbouncer.settings;
     let tier: Tier;
     const clients: Client[] = [];
-    const health = (): Promise<HttpResponse> => httpRequest({ port: tier.gunicorn?.port ?? 0, method: "GET", path: cfg.receiver.healthPath, timeoutMs: 20_000 });
+    const health = (): Promise<HttpResponse> =>
+        httpRequest({ port: tier.gunicorn?.port ?? 0, method: "GET", path: cfg.receiver.healthPath, timeoutMs: 20_000 });
 
     beforeAll(async () => {
         tier = await startTier({ cfg, gunicorn: true });
@@ -69,13 +70,18 @@ describe("receiver health check", () => {
     it("the app keeps at most DB_CONN_MAX PgBouncer connections per Gunicorn worker", async () => {
         const port = tier.gunicorn?.port ?? 0;
         const posts = await Promise.all(
-            Array.from({ length: 20 }, (_, i) => httpRequest({ port, method: "POST", path: "/webhooks/conn-check", body: JSON.stringify({ i }) })),
+            Array.from({ length: 20 }, (_, i) =>
+                httpRequest({ port, method: "POST", path: "/webhooks/conn-check", body: JSON.stringify({ i }) }),
+            ),
         );
         expect(posts.map((p) => p.status)).toEqual(Array(20).fill(202));
         const stats = await tier.stats();
         try {
             const appClients = (await rowsOf(stats, "SHOW CLIENTS")).filter(
-                (c) => c.user === cfg.receiverRole.name && c.database === cfg.pgbouncer.databaseAlias && c.application_name === "webhook_receiver",
+                (c) =>
+                    c.user === cfg.receiverRole.name &&
+                    c.database === cfg.pgbouncer.databaseAlias &&
+                    c.application_name === "webhook_receiver",
             );
             expect(appClients.length).toBeGreaterThanOrEqual(1);
             expect(appClients.length).toBeLessThanOrEqual(cfg.receiver.gunicorn.workers * cfg.receiver.dbPool.max);
@@ -105,10 +111,15 @@ describe("receiver health check", () => {
         const startedAt = Date.now();
         // PgBouncer retries the server after server_login_retry; allow that and a query wait.
         const budgetMs = (s.server_login_retry + s.query_wait_timeout + 3) * 1000;
-        const res = await waitFor("health to turn 200", budgetMs, async () => {
-            const r = await health();
-            return r.status === 200 ? r : undefined;
-        }, 250);
+        const res = await waitFor(
+            "health to turn 200",
+            budgetMs,
+            async () => {
+                const r = await health();
+                return r.status === 200 ? r : undefined;
+            },
+            250,
+        );
         console.info(`health recovered ${Date.now() - startedAt} ms after PostgreSQL started`);
         const body = res.json as HealthBody;
         expect(body.status).toBe("healthy");

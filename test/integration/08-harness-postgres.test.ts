@@ -20,12 +20,18 @@ describe("harness: startPostgres on its own", () => {
         const client = new Client({ connectionString: pg.superuserUrl });
         await client.connect();
         try {
-            const rows = (await client.query("SELECT current_user AS who, current_setting('max_connections') AS max, current_setting('password_encryption') AS enc, inet_server_addr()::text AS addr")).rows;
+            const rows = (
+                await client.query(
+                    "SELECT current_user AS who, current_setting('max_connections') AS max, current_setting('password_encryption') AS enc, inet_server_addr()::text AS addr",
+                )
+            ).rows;
             expect(rows).toEqual([{ who: "postgres", max: "20", enc: "scram-sha-256", addr: "127.0.0.1/32" }]);
         } finally {
             await client.end();
         }
-        await expect(connectPg(pg, { user: "postgres", password: "wrong", database: "postgres" })).rejects.toThrow(/password authentication failed/);
+        await expect(connectPg(pg, { user: "postgres", password: "wrong", database: "postgres" })).rejects.toThrow(
+            /password authentication failed/,
+        );
     });
 
     it("trusts nobody over TCP: other roles need their password", async () => {
@@ -34,7 +40,9 @@ describe("harness: startPostgres on its own", () => {
         await pg.query("CREATE ROLE harness_probe LOGIN PASSWORD 'probe-pass'");
         const ok = await connectPg(pg, { user: "harness_probe", password: "probe-pass", database: "postgres" });
         await endQuietly(ok);
-        await expect(connectPg(pg, { user: "harness_probe", password: "nope", database: "postgres" })).rejects.toThrow(/password authentication failed/);
+        await expect(connectPg(pg, { user: "harness_probe", password: "nope", database: "postgres" })).rejects.toThrow(
+            /password authentication failed/,
+        );
     });
 
     it("stop() ends the server by PID and removes its files", async () => {

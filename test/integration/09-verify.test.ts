@@ -40,7 +40,10 @@ describe("npm run verify against a running tier", () => {
     it("passes every check of a healthy tier and exits 0", () => {
         const { status, stdout } = verify();
         const lines = stdout.split("\n").filter((line) => /^(PASS|FAIL) /.test(line));
-        expect(lines.filter((line) => line.startsWith("FAIL")), stdout).toEqual([]);
+        expect(
+            lines.filter((line) => line.startsWith("FAIL")),
+            stdout,
+        ).toEqual([]);
         expect(lines.length).toBeGreaterThanOrEqual(14);
         expect(stdout).toMatch(/PASS {2}PgBouncer pool_mode = transaction/);
         expect(stdout).toMatch(/PASS {2}statement timeout 5s as webhook_receiver through PgBouncer/);

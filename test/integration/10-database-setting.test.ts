@@ -17,12 +17,20 @@ describe("database-setting dynamic provider", () => {
     let pg: PostgresCluster;
     let admin: PostgresConnection;
     const state = (value: string): DatabaseSettingState => ({ connection: admin, database: DATABASE, name: "statement_timeout", value });
-    const asNewSession = async () => (await pg.query<{ statement_timeout: string }>("SHOW statement_timeout", DATABASE))[0]?.statement_timeout;
+    const asNewSession = async () =>
+        (await pg.query<{ statement_timeout: string }>("SHOW statement_timeout", DATABASE))[0]?.statement_timeout;
 
     beforeAll(async () => {
         pg = await startPostgres();
         await pg.createDatabase(DATABASE);
-        admin = { host: pg.host, port: pg.port, user: pg.superuser, password: pg.superuserPassword, database: "postgres", sslmode: "disable" };
+        admin = {
+            host: pg.host,
+            port: pg.port,
+            user: pg.superuser,
+            password: pg.superuserPassword,
+            database: "postgres",
+            sslmode: "disable",
+        };
     });
     afterAll(async () => {
         await pg?.stop();

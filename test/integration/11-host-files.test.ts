@@ -48,7 +48,10 @@ describe("the schema check", () => {
 });
 
 describe("shell scripts shipped to hosts and containers", () => {
-    const scripts = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "files/*.sh", "files/**/*.sh"], { cwd: PROJECT_DIR, encoding: "utf8" })
+    const scripts = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "files/*.sh", "files/**/*.sh"], {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+    })
         .split("\n")
         .filter(Boolean);
 

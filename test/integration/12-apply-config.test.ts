@@ -26,7 +26,15 @@ function parameter(name: string, content: string): void {
 function apply(): { status: number | null; systemctl: string[]; stderr: string } {
     fs.writeFileSync(calls, "");
     const result = spawnSync("sh", [path.join(PROJECT_DIR, "files/pgbouncer/apply-config.sh")], {
-        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, RECEIVER_TIER_CONFIG_DIR: etc, RECEIVER_TIER_PGBOUNCER_INI: ini, RECEIVER_TIER_RETRY_DELAY: "0.2", FIXTURES: fixtures, CALLS: calls },
+        env: {
+            ...process.env,
+            PATH: `${bin}:${process.env.PATH}`,
+            RECEIVER_TIER_CONFIG_DIR: etc,
+            RECEIVER_TIER_PGBOUNCER_INI: ini,
+            RECEIVER_TIER_RETRY_DELAY: "0.2",
+            FIXTURES: fixtures,
+            CALLS: calls,
+        },
         encoding: "utf8",
         timeout: 30_000,
     });
@@ -47,7 +55,12 @@ beforeEach(() => {
     fs.writeFileSync(path.join(etc, "pgbouncer-host.env"), "AWS_REGION=us-east-1\n");
     fs.writeFileSync(
         path.join(etc, "managed-files"),
-        [`/t/ini ${ini} 0640 root:root pgbouncer`, `/t/userlist ${userlist} 0600 root:root pgbouncer`, `/t/timer ${timer} 0644 root:root timer`, ""].join("\n"),
+        [
+            `/t/ini ${ini} 0640 root:root pgbouncer`,
+            `/t/userlist ${userlist} 0600 root:root pgbouncer`,
+            `/t/timer ${timer} 0644 root:root timer`,
+            "",
+        ].join("\n"),
     );
     parameter("/t/ini", INI);
     parameter("/t/userlist", '"webhook_receiver" "md5..."\n');

@@ -11,12 +11,16 @@ const tsx = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
 let repo: string;
 
 const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@localhost", ...args], { cwd: repo });
-const plan = (...args: string[]) => execFileSync(tsx, ["scripts/plan.ts", "--stack", "canary", ...args], { cwd: repo, maxBuffer: 64 * 1024 * 1024 }).toString("utf8");
+const plan = (...args: string[]) =>
+    execFileSync(tsx, ["scripts/plan.ts", "--stack", "canary", ...args], { cwd: repo, maxBuffer: 64 * 1024 * 1024 }).toString("utf8");
 
 // A throwaway repository holding this working tree, so the test sees uncommitted work too.
 beforeAll(() => {
     repo = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-tier-plan-test-"));
-    const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard"], { cwd: PROJECT_DIR }).toString("utf8").split("\n").filter(Boolean);
+    const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard"], { cwd: PROJECT_DIR })
+        .toString("utf8")
+        .split("\n")
+        .filter(Boolean);
     for (const file of files) {
         if (!fs.existsSync(path.join(PROJECT_DIR, file))) continue;
         fs.mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
@@ -41,7 +45,9 @@ describe("npm run plan", { timeout: 120_000 }, () => {
     it("lists every resource with secrets masked, in a stable order", () => {
         const first = plan("--format", "json");
         expect(plan("--format", "json")).toBe(first);
-        const parsed = JSON.parse(first) as { resources: { type: string; name: string; parent: string; inputs: Record<string, unknown> }[] };
+        const parsed = JSON.parse(first) as {
+            resources: { type: string; name: string; parent: string; inputs: Record<string, unknown> }[];
+        };
         const userlist = parsed.resources.find((r) => r.name === "canary-pgbouncer-userlist");
         expect(userlist?.inputs.value).toBe("[secret]");
         expect(userlist?.parent).toBe("receiver-tier:aws:PgbouncerFleet canary-pgbouncer");
@@ -53,7 +59,9 @@ describe("npm run plan", { timeout: 120_000 }, () => {
         expect(diff.added).toEqual([]);
         expect(diff.removed).toEqual([]);
         expect(diff.outputs).toEqual([]);
-        expect(diff.changed.map((c) => [c.name, c.changes.map((change) => change.path)])).toEqual([["canary-pgbouncer-ini", ["insecureValue"]]]);
+        expect(diff.changed.map((c) => [c.name, c.changes.map((change) => change.path)])).toEqual([
+            ["canary-pgbouncer-ini", ["insecureValue"]],
+        ]);
         const markdown = plan("--diff", "HEAD~1");
         expect(markdown).toContain("1 changed, 0 added, 0 removed");
         const diffLines = markdown.split("\n").filter((line) => /^[-+][a-z_]+ = /.test(line));
@@ -67,7 +75,12 @@ describe("npm run plan", { timeout: 120_000 }, () => {
 
 describe("line diff", () => {
     it("keeps common lines and marks the rest", () => {
-        expect(lineDiff("a\nb\nc", "a\nx\nc")).toEqual([[" ", "a"], ["-", "b"], ["+", "x"], [" ", "c"]]);
+        expect(lineDiff("a\nb\nc", "a\nx\nc")).toEqual([
+            [" ", "a"],
+            ["-", "b"],
+            ["+", "x"],
+            [" ", "c"],
+        ]);
         expect(changedHunks(lineDiff("1\n2\n3\n4\n5\n6", "1\n2\n3\n4\n5\n7"), 1)).toEqual([" 5", "-6", "+7"]);
     });
 });

@@ -20,7 +20,9 @@ const defaults = leaves(tierSchema.parse({ platform: "aws" })).filter(([key]) =>
 function linesNaming(key: string[]): string[] {
     const full = key.join(".");
     const own = key.at(-1) as string;
-    return reference.split("\n").filter((line) => line.includes(`\`${full}\``) || line.includes(`\`${own}\``) || line.includes(`/ \`${own}\``));
+    return reference
+        .split("\n")
+        .filter((line) => line.includes(`\`${full}\``) || line.includes(`\`${own}\``) || line.includes(`/ \`${own}\``));
 }
 
 describe("README config reference", () => {
@@ -28,6 +30,9 @@ describe("README config reference", () => {
         const lines = linesNaming(key);
         expect(lines.length, `no line names ${key.join(".")}`).toBeGreaterThan(0);
         const shown = Array.isArray(value) ? `[${value.join(", ")}]` : String(value);
-        expect(lines.some((line) => line.includes(`\`${shown}\``)), `${key.join(".")} default ${shown}`).toBe(true);
+        expect(
+            lines.some((line) => line.includes(`\`${shown}\``)),
+            `${key.join(".")} default ${shown}`,
+        ).toBe(true);
     });
 });

@@ -85,13 +85,17 @@ describe.each(workflowFiles)("%s follows our rules", (file) => {
 
     it("grants id-token: write only to jobs that assume the AWS role", () => {
         for (const [name, job] of jobs(file)) {
-            expect({ name, oidc: job.permissions?.["id-token"] === "write" }).toEqual({ name, oidc: usesAction(job, "aws-actions/configure-aws-credentials") });
+            expect({ name, oidc: job.permissions?.["id-token"] === "write" }).toEqual({
+                name,
+                oidc: usesAction(job, "aws-actions/configure-aws-credentials"),
+            });
         }
     });
 
     it("grants pull-requests: write only to jobs that comment", () => {
         const comments = (job: Job) =>
-            usesAction(job, "actions/github-script") || (job.steps ?? []).some((step) => step.uses?.startsWith("pulumi/actions@") && step.with?.["comment-on-pr"] === true);
+            usesAction(job, "actions/github-script") ||
+            (job.steps ?? []).some((step) => step.uses?.startsWith("pulumi/actions@") && step.with?.["comment-on-pr"] === true);
         for (const [name, job] of jobs(file)) {
             expect({ name, write: job.permissions?.["pull-requests"] === "write" }).toEqual({ name, write: comments(job) });
         }
@@ -129,7 +133,10 @@ describe("pull-request.yml", () => {
 
 describe("deploy.yml", () => {
     it("deploys on push to main and lets only a manual dispatch choose prod", () => {
-        const on = workflow("deploy.yml").on as { push: { branches: string[] }; workflow_dispatch: { inputs: { stack: { options: string[] } } } };
+        const on = workflow("deploy.yml").on as {
+            push: { branches: string[] };
+            workflow_dispatch: { inputs: { stack: { options: string[] } } };
+        };
         expect(on.push.branches).toEqual(["main"]);
         expect(on.workflow_dispatch.inputs.stack.options).toEqual(["canary", "prod"]);
     });
@@ -139,7 +146,11 @@ describe("deploy.yml", () => {
             const stack = "${{ inputs.stack || 'canary' }}";
             expect(job.environment).toBe(stack);
             expect(job.concurrency).toEqual({ group: `deploy-stack-${stack}`, "cancel-in-progress": false });
-            expect(job.steps?.find((step) => step.uses?.startsWith("pulumi/actions@"))?.with).toMatchObject({ command: "up", "stack-name": stack, policyPacks: "policy" });
+            expect(job.steps?.find((step) => step.uses?.startsWith("pulumi/actions@"))?.with).toMatchObject({
+                command: "up",
+                "stack-name": stack,
+                policyPacks: "policy",
+            });
         }
     });
 });

@@ -24,21 +24,24 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
             headers["Content-Type"] = "application/json";
             headers["Content-Length"] = Buffer.byteLength(req.body);
         }
-        const request = http.request({ host: "127.0.0.1", port: req.port, method: req.method, path: req.path, headers, agent: false }, (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (chunk: string) => (body += chunk));
-            res.on("end", () => {
-                let json: unknown;
-                try {
-                    json = JSON.parse(body);
-                } catch {
-                    json = undefined;
-                }
-                resolve({ status: res.statusCode ?? 0, body, json });
-            });
-            res.on("error", reject);
-        });
+        const request = http.request(
+            { host: "127.0.0.1", port: req.port, method: req.method, path: req.path, headers, agent: false },
+            (res) => {
+                let body = "";
+                res.setEncoding("utf8");
+                res.on("data", (chunk: string) => (body += chunk));
+                res.on("end", () => {
+                    let json: unknown;
+                    try {
+                        json = JSON.parse(body);
+                    } catch {
+                        json = undefined;
+                    }
+                    resolve({ status: res.statusCode ?? 0, body, json });
+                });
+                res.on("error", reject);
+            },
+        );
         request.setTimeout(req.timeoutMs ?? 15_000, () => request.destroy(new Error(`HTTP ${req.method} ${req.path} timed out`)));
         request.on("error", reject);
         request.end(req.body);

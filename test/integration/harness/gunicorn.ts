@@ -1,6 +1,19 @@
 import * as path from "path";
 import { httpRequest } from "./clients";
-import { baseEnv, childPids, freePort, isAlive, portAccepts, run, RunResult, Sandbox, sleep, startService, stopPid, tail } from "./processes";
+import {
+    baseEnv,
+    childPids,
+    freePort,
+    isAlive,
+    portAccepts,
+    run,
+    RunResult,
+    Sandbox,
+    sleep,
+    startService,
+    stopPid,
+    tail,
+} from "./processes";
 
 export const GUNICORN_BIN = "/usr/bin/gunicorn";
 /** Debian's python3: the one with python3-psycopg2 (a pyenv python on PATH may lack it). */
@@ -18,7 +31,12 @@ export interface GunicornRewrite {
 
 /** The rendered config with only those assignments replaced; throws when bind or chdir is missing. */
 export function rewriteGunicornConf(conf: string, to: GunicornRewrite): string {
-    const replacements: Record<string, string | undefined> = { bind: to.bind, chdir: to.chdir, accesslog: to.accesslog, errorlog: to.errorlog };
+    const replacements: Record<string, string | undefined> = {
+        bind: to.bind,
+        chdir: to.chdir,
+        accesslog: to.accesslog,
+        errorlog: to.errorlog,
+    };
     const seen = new Set<string>();
     const out = conf.split("\n").map((line) => {
         const m = /^(\w+)(\s*=\s*)(.*)$/.exec(line);
@@ -97,7 +115,12 @@ export async function writeGunicornConf(sandbox: Sandbox, conf: string, port: nu
 }
 
 /** The app's environment: receiver.env as rendered, DB_HOST/DB_PORT pointed at the sandbox, plus secrets. */
-export function receiverAppEnv(receiverEnv: string, dbHost: string, dbPort: number, secretEnv: Readonly<Record<string, string>>): Record<string, string> {
+export function receiverAppEnv(
+    receiverEnv: string,
+    dbHost: string,
+    dbPort: number,
+    secretEnv: Readonly<Record<string, string>>,
+): Record<string, string> {
     const env = parseEnvFile(receiverEnv);
     for (const key of ["DB_HOST", "DB_PORT"]) {
         if (!(key in env)) throw new Error(`rendered receiver.env lacks ${key}`);
@@ -139,7 +162,11 @@ export async function startGunicorn(options: GunicornOptions): Promise<GunicornP
             throw new Error(`gunicorn exited (${service.exitStatus()}) at start:\n${tail(service.logFile)}\n${tail(errorLog)}`);
         }
         // A worker answered (404 for an unknown path): the app imported and the worker booted.
-        if ((await portAccepts(port)) && (await httpRequest({ port, method: "GET", path: "/__harness_ready", timeoutMs: 2000 }).catch(() => undefined))?.status === 404) break;
+        if (
+            (await portAccepts(port)) &&
+            (await httpRequest({ port, method: "GET", path: "/__harness_ready", timeoutMs: 2000 }).catch(() => undefined))?.status === 404
+        )
+            break;
         if (Date.now() > deadline) {
             await stop();
             throw new Error(`gunicorn not serving on 127.0.0.1:${port}:\n${tail(service.logFile)}\n${tail(errorLog)}`);

@@ -128,7 +128,10 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
     };
     let ini = rewriteIni(options.ini, rewrite);
     const iniPath = sandbox.write("pgbouncer/pgbouncer.ini", ini, 0o640);
-    const service: Service = startService(PGBOUNCER_BIN, [iniPath], sandbox.path("pgbouncer/stderr.log"), { as: sandbox.account, cwd: dir });
+    const service: Service = startService(PGBOUNCER_BIN, [iniPath], sandbox.path("pgbouncer/stderr.log"), {
+        as: sandbox.account,
+        cwd: dir,
+    });
     const stop = () => stopPid(service.pid, "SIGTERM", 5000);
     const deadline = Date.now() + (options.startTimeoutSeconds ?? 15) * 1000;
     for (;;) {

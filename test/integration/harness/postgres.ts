@@ -141,7 +141,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
             stopped = true;
             try {
                 if (pid() !== undefined) {
-                    await run(`${PG_BIN}/pg_ctl`, ["-D", dataDir, "-w", "-t", "20", "-m", "fast", "stop"], { as, env, cwd: sandbox.dir, timeoutMs: 30_000 });
+                    await run(`${PG_BIN}/pg_ctl`, ["-D", dataDir, "-w", "-t", "20", "-m", "fast", "stop"], {
+                        as,
+                        env,
+                        cwd: sandbox.dir,
+                        timeoutMs: 30_000,
+                    });
                 }
             } finally {
                 // pg_ctl signals the postmaster PID; if it is somehow still there, end it by PID.
@@ -158,7 +163,19 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     try {
         await runChecked(
             `${PG_BIN}/initdb`,
-            ["-D", dataDir, "-U", "postgres", `--pwfile=${pwFile}`, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync"],
+            [
+                "-D",
+                dataDir,
+                "-U",
+                "postgres",
+                `--pwfile=${pwFile}`,
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ],
             { as, env, cwd: sandbox.dir, timeoutMs: 120_000 },
         );
         fs.rmSync(pwFile);
@@ -178,7 +195,11 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         };
         fs.appendFileSync(
             `${dataDir}/postgresql.conf`,
-            "\n# receiver-tier integration harness\n" + Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join("\n") + "\n",
+            "\n# receiver-tier integration harness\n" +
+                Object.entries(settings)
+                    .map(([k, v]) => `${k} = ${v}`)
+                    .join("\n") +
+                "\n",
         );
         // The harness's own superuser: unix socket (dir is 0700) or password over TCP. Tier roles: never trust.
         fs.writeFileSync(

@@ -28,7 +28,12 @@ export function unixAccount(name: string): UnixAccount {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it returns a value other than undefined; throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+    what: string,
+    timeoutMs: number,
+    probe: () => Promise<T | undefined> | T | undefined,
+    intervalMs = 100,
+): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let lastError: unknown;
     for (;;) {
@@ -233,7 +238,9 @@ export function run(command: string, args: readonly string[], options: RunOption
 export async function runChecked(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const result = await run(command, args, options);
     if (result.code !== 0) {
-        throw new Error(`${path.basename(command)} ${args.join(" ")} exited ${result.code ?? result.signal}:\n${result.stdout}${result.stderr}`);
+        throw new Error(
+            `${path.basename(command)} ${args.join(" ")} exited ${result.code ?? result.signal}:\n${result.stdout}${result.stderr}`,
+        );
     }
     return result;
 }
@@ -248,7 +255,12 @@ export interface Service {
     exitStatus(): number | string | undefined;
 }
 
-export function startService(command: string, args: readonly string[], logFile: string, options: Omit<RunOptions, "timeoutMs" | "input"> = {}): Service {
+export function startService(
+    command: string,
+    args: readonly string[],
+    logFile: string,
+    options: Omit<RunOptions, "timeoutMs" | "input"> = {},
+): Service {
     const fd = fs.openSync(logFile, "a");
     let child: ChildProcess;
     try {

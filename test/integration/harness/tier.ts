@@ -58,7 +58,9 @@ export async function startTier(options: TierOptions): Promise<Tier> {
         if (stopped) return;
         stopped = true;
         const errors: unknown[] = [];
-        const pids = [gunicorn?.pid, ...(gunicorn?.workerPids() ?? []), pgbouncer?.pid, postgres?.pid()].filter((p): p is number => p !== undefined);
+        const pids = [gunicorn?.pid, ...(gunicorn?.workerPids() ?? []), pgbouncer?.pid, postgres?.pid()].filter(
+            (p): p is number => p !== undefined,
+        );
         for (const step of [() => gunicorn?.stop(), () => pgbouncer?.stop(), () => postgres?.stop()]) {
             try {
                 await step();
@@ -118,8 +120,14 @@ export async function startTier(options: TierOptions): Promise<Tier> {
         pgbouncer: bouncer,
         gunicorn,
         receiver: (config = {}) =>
-            connectPg(bouncer, { user: cfg.receiverRole.name, password: secrets.receiverPassword, database: cfg.pgbouncer.databaseAlias, ...config }),
-        stats: (config = {}) => connectPg(bouncer, { user: cfg.pgbouncer.statsUser, password: secrets.statsPassword, database: "pgbouncer", ...config }),
+            connectPg(bouncer, {
+                user: cfg.receiverRole.name,
+                password: secrets.receiverPassword,
+                database: cfg.pgbouncer.databaseAlias,
+                ...config,
+            }),
+        stats: (config = {}) =>
+            connectPg(bouncer, { user: cfg.pgbouncer.statsUser, password: secrets.statsPassword, database: "pgbouncer", ...config }),
         stop,
     };
 }

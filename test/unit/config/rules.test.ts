@@ -173,12 +173,16 @@ describe("rule boundaries", () => {
     const refusedAt = (...edits: Edit[]) => problemKeys(refusedProblems(edited(canaryRaw(), ...edits)));
 
     it("refuses reserve_pool_timeout equal to query_wait_timeout: the reserve needs strictly less", () => {
-        expect(refusedAt(["pgbouncer.settings.reserve_pool_timeout", 3])).toEqual(["receiver-tier:pgbouncer.settings.reserve_pool_timeout (error)"]);
+        expect(refusedAt(["pgbouncer.settings.reserve_pool_timeout", 3])).toEqual([
+            "receiver-tier:pgbouncer.settings.reserve_pool_timeout (error)",
+        ]);
         expect(accepted(["pgbouncer.settings.reserve_pool_timeout", 2.5]).pgbouncer.settings.reserve_pool_timeout).toBe(2.5);
     });
 
     it("refuses reserve_pool_timeout 0, which disables the reserve in PgBouncer (pgbouncer(5): '0 disables')", () => {
-        expect(refusedAt(["pgbouncer.settings.reserve_pool_timeout", 0])).toEqual(["receiver-tier:pgbouncer.settings.reserve_pool_timeout (error)"]);
+        expect(refusedAt(["pgbouncer.settings.reserve_pool_timeout", 0])).toEqual([
+            "receiver-tier:pgbouncer.settings.reserve_pool_timeout (error)",
+        ]);
         expect(refusedAt(["pgbouncer.settings.reserve_pool_timeout", 0], ["pgbouncer.settings.query_wait_timeout", 0])).toEqual([
             "receiver-tier:pgbouncer.settings.reserve_pool_timeout (error)",
         ]);
@@ -195,7 +199,9 @@ describe("rule boundaries", () => {
         const floor = 5 + rules.QUERY_TIMEOUT_MARGIN_SECONDS;
         expect(() => accepted(["pgbouncer.settings.query_timeout", 0])).not.toThrow();
         expect(() => accepted(["pgbouncer.settings.query_timeout", floor])).not.toThrow();
-        expect(refusedAt(["pgbouncer.settings.query_timeout", floor - 1])).toEqual(["receiver-tier:pgbouncer.settings.query_timeout (error)"]);
+        expect(refusedAt(["pgbouncer.settings.query_timeout", floor - 1])).toEqual([
+            "receiver-tier:pgbouncer.settings.query_timeout (error)",
+        ]);
     });
 
     it("measures the query_timeout margin from the configured statement timeout, in its own unit", () => {
@@ -204,7 +210,9 @@ describe("rule boundaries", () => {
         expect(refusedAt(statement, gunicorn, ["pgbouncer.settings.query_timeout", 60 + rules.QUERY_TIMEOUT_MARGIN_SECONDS - 1])).toEqual([
             "receiver-tier:pgbouncer.settings.query_timeout (error)",
         ]);
-        expect(() => accepted(statement, gunicorn, ["pgbouncer.settings.query_timeout", 60 + rules.QUERY_TIMEOUT_MARGIN_SECONDS])).not.toThrow();
+        expect(() =>
+            accepted(statement, gunicorn, ["pgbouncer.settings.query_timeout", 60 + rules.QUERY_TIMEOUT_MARGIN_SECONDS]),
+        ).not.toThrow();
     });
 
     it("accepts client connections exactly at max_client_conn - clientHeadroom", () => {
@@ -224,7 +232,9 @@ describe("rule boundaries", () => {
     it("accepts server connections exactly at the PostgreSQL budget and refuses one more", () => {
         // 2 hosts x (28 + 10) = 76 <= 77; 2 x (29 + 10) = 78.
         expect(() => accepted(["pgbouncer.settings.default_pool_size", 28])).not.toThrow();
-        expect(refusedAt(["pgbouncer.settings.default_pool_size", 29])).toEqual(["receiver-tier:pgbouncer.settings.default_pool_size (error)"]);
+        expect(refusedAt(["pgbouncer.settings.default_pool_size", 29])).toEqual([
+            "receiver-tier:pgbouncer.settings.default_pool_size (error)",
+        ]);
         // Budget 100 - 3 - 28 = 69 < 70.
         expect(refusedAt(["postgres.reservedForOtherClients", 28])).toEqual(["receiver-tier:pgbouncer.settings.default_pool_size (error)"]);
     });
@@ -242,6 +252,8 @@ describe("rule boundaries", () => {
     });
 
     it("refuses worker classes the hosts do not install (gevent, eventlet)", () => {
-        expect(() => parseTierConfig(edited(canaryRaw(), ["receiver.gunicorn.worker_class", "gevent"]))).toThrow(/receiver\.gunicorn\.worker_class/);
+        expect(() => parseTierConfig(edited(canaryRaw(), ["receiver.gunicorn.worker_class", "gevent"]))).toThrow(
+            /receiver\.gunicorn\.worker_class/,
+        );
     });
 });

@@ -8,7 +8,9 @@ const refusedAt = (...edits: Edit[]) => problemKeys(refusedProblems(edited(canar
 
 describe("unknown keys", () => {
     it("names a misspelt PgBouncer setting by its full key path", () => {
-        expect(refusedAt(["pgbouncer.settings.default_poolsize", 30])).toEqual(["receiver-tier:pgbouncer.settings.default_poolsize (error)"]);
+        expect(refusedAt(["pgbouncer.settings.default_poolsize", 30])).toEqual([
+            "receiver-tier:pgbouncer.settings.default_poolsize (error)",
+        ]);
     });
 
     it("names a misspelt top-level key and a misspelt Gunicorn setting", () => {
@@ -47,14 +49,30 @@ describe("unknown keys", () => {
 
 describe("schema type errors name their key path", () => {
     const cases: readonly { readonly what: string; readonly edit: Edit; readonly path: string }[] = [
-        { what: "a word where PgBouncer wants a number", edit: ["pgbouncer.settings.max_client_conn", "lots"], path: "pgbouncer.settings.max_client_conn" },
+        {
+            what: "a word where PgBouncer wants a number",
+            edit: ["pgbouncer.settings.max_client_conn", "lots"],
+            path: "pgbouncer.settings.max_client_conn",
+        },
         { what: "a fractional worker count", edit: ["receiver.gunicorn.workers", 1.5], path: "receiver.gunicorn.workers" },
         { what: "an unknown pool_mode", edit: ["pgbouncer.settings.pool_mode", "sessionn"], path: "pgbouncer.settings.pool_mode" },
-        { what: "an auth_type PgBouncer cannot pass through", edit: ["pgbouncer.settings.auth_type", "plain"], path: "pgbouncer.settings.auth_type" },
-        { what: "a duration PostgreSQL would not read", edit: ["receiverRole.statementTimeout", "5 seconds"], path: "receiverRole.statementTimeout" },
+        {
+            what: "an auth_type PgBouncer cannot pass through",
+            edit: ["pgbouncer.settings.auth_type", "plain"],
+            path: "pgbouncer.settings.auth_type",
+        },
+        {
+            what: "a duration PostgreSQL would not read",
+            edit: ["receiverRole.statementTimeout", "5 seconds"],
+            path: "receiverRole.statementTimeout",
+        },
         { what: "a role name that is not an SQL identifier", edit: ["receiverRole.name", "Webhook-Receiver"], path: "receiverRole.name" },
         { what: "a port out of range", edit: ["postgres.port", 70000], path: "postgres.port" },
-        { what: "a log flag other than 0 or 1", edit: ["pgbouncer.settings.log_connections", 2], path: "pgbouncer.settings.log_connections" },
+        {
+            what: "a log flag other than 0 or 1",
+            edit: ["pgbouncer.settings.log_connections", 2],
+            path: "pgbouncer.settings.log_connections",
+        },
         {
             what: "one bad element of a list",
             edit: ["aws.privateSubnetIds", ["subnet-0c0ffee0c0ffee011", "bogus"]],
@@ -137,7 +155,13 @@ describe("defaults", () => {
         expect(config.receiverRole).toEqual({ name: "webhook_receiver", statementTimeout: "5s", idleInTransactionSessionTimeout: "10s" });
         expect(config.postgres).toMatchObject({ host: "postgres-primary.internal", port: 5432, database: "deltacrown" });
         expect(config.pgbouncer).toMatchObject({ port: 6432, databaseAlias: "deltacrown_receiver", statsUser: "pgbouncer_stats" });
-        expect(config.receiver.gunicorn).toMatchObject({ workers: 2, worker_class: "sync", timeout: 30, max_requests: 1000, max_requests_jitter: 50 });
+        expect(config.receiver.gunicorn).toMatchObject({
+            workers: 2,
+            worker_class: "sync",
+            timeout: 30,
+            max_requests: 1000,
+            max_requests_jitter: 50,
+        });
         expect(config.receiver.gunicorn.worker_connections).toBeUndefined();
         expect(config.receiver.gunicorn.keepalive).toBeUndefined();
     });

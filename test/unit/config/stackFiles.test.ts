@@ -101,12 +101,16 @@ describe("lookupSecret", () => {
     it("reports a missing secret with the command that sets it", () => {
         const found = lookupSecret(canary(), "canary", "statsPassword", {});
         expect(found).toEqual({ missing: expect.stringContaining("receiver-tier:statsPassword is not set") });
-        expect(found).toEqual({ missing: expect.stringContaining("pulumi config set --secret receiver-tier:statsPassword --stack canary") });
+        expect(found).toEqual({
+            missing: expect.stringContaining("pulumi config set --secret receiver-tier:statsPassword --stack canary"),
+        });
     });
 
     it("names PULUMI_CONFIG when it is not a JSON object", () => {
         for (const text of ["not json", '["a"]', "null"]) {
-            expect(() => lookupSecret(canary(), "canary", "statsPassword", { PULUMI_CONFIG: text })).toThrow(/PULUMI_CONFIG must be a JSON object/);
+            expect(() => lookupSecret(canary(), "canary", "statsPassword", { PULUMI_CONFIG: text })).toThrow(
+                /PULUMI_CONFIG must be a JSON object/,
+            );
         }
     });
 

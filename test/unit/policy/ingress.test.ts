@@ -21,7 +21,9 @@ describe("no-world-open-database-ingress: SecurityGroupIngressRule", () => {
     });
 
     it("fails PgBouncer's port opened to ::/0", () => {
-        expect(ingressRule({ ipProtocol: "tcp", fromPort: 6432, toPort: 6432, cidrIpv6: "::/0" })).toEqual([expect.stringContaining("::/0 reach database port 6432")]);
+        expect(ingressRule({ ipProtocol: "tcp", fromPort: 6432, toPort: 6432, cidrIpv6: "::/0" })).toEqual([
+            expect.stringContaining("::/0 reach database port 6432"),
+        ]);
     });
 
     it("fails a port range that contains both database ports", () => {
@@ -50,7 +52,15 @@ describe("no-world-open-database-ingress: SecurityGroupIngressRule", () => {
 
 describe("no-world-open-database-ingress: SecurityGroupRule", () => {
     it("passes an egress rule to everywhere", () => {
-        expect(noWorldOpenDatabaseIngress(TYPES.securityGroupRule, { type: "egress", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] })).toEqual([]);
+        expect(
+            noWorldOpenDatabaseIngress(TYPES.securityGroupRule, {
+                type: "egress",
+                protocol: "-1",
+                fromPort: 0,
+                toPort: 0,
+                cidrBlocks: ["0.0.0.0/0"],
+            }),
+        ).toEqual([]);
     });
 
     it("passes an ingress rule from a security group", () => {
@@ -78,7 +88,10 @@ describe("no-world-open-database-ingress: inline SecurityGroup ingress", () => {
 
     it("fails the offending entry and names its index", () => {
         expect(
-            inlineGroup({ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }, { protocol: "tcp", fromPort: 0, toPort: 65535, cidrBlocks: ["0.0.0.0/0"] }),
+            inlineGroup(
+                { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] },
+                { protocol: "tcp", fromPort: 0, toPort: 65535, cidrBlocks: ["0.0.0.0/0"] },
+            ),
         ).toEqual([expect.stringMatching(/^ingress\[1\].*5432/), expect.stringMatching(/^ingress\[1\].*6432/)]);
     });
 

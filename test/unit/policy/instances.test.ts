@@ -22,7 +22,10 @@ describe("imdsv2-required", () => {
 describe("encrypted-volumes: Instance", () => {
     it("passes an encrypted root and encrypted EBS devices", () => {
         expect(
-            encryptedVolumes(TYPES.instance, { rootBlockDevice: { encrypted: true }, ebsBlockDevices: [{ deviceName: "/dev/sdf", encrypted: true }] }),
+            encryptedVolumes(TYPES.instance, {
+                rootBlockDevice: { encrypted: true },
+                ebsBlockDevices: [{ deviceName: "/dev/sdf", encrypted: true }],
+            }),
         ).toEqual([]);
     });
 
@@ -32,7 +35,10 @@ describe("encrypted-volumes: Instance", () => {
 
     it("fails an unencrypted EBS device and names it", () => {
         expect(
-            encryptedVolumes(TYPES.instance, { rootBlockDevice: { encrypted: true }, ebsBlockDevices: [{ deviceName: "/dev/sdf", encrypted: false }] }),
+            encryptedVolumes(TYPES.instance, {
+                rootBlockDevice: { encrypted: true },
+                ebsBlockDevices: [{ deviceName: "/dev/sdf", encrypted: false }],
+            }),
         ).toEqual([expect.stringContaining("/dev/sdf")]);
     });
 });
@@ -45,7 +51,11 @@ describe("encrypted-volumes: LaunchTemplate", () => {
     });
 
     it("ignores instance-store mappings next to an encrypted EBS root", () => {
-        expect(encryptedVolumes(TYPES.launchTemplate, { blockDeviceMappings: [ebs("true"), { deviceName: "/dev/sdb", virtualName: "ephemeral0" }] })).toEqual([]);
+        expect(
+            encryptedVolumes(TYPES.launchTemplate, {
+                blockDeviceMappings: [ebs("true"), { deviceName: "/dev/sdb", virtualName: "ephemeral0" }],
+            }),
+        ).toEqual([]);
     });
 
     it("fails without any mapping: the root volume would follow the AMI", () => {
@@ -53,7 +63,9 @@ describe("encrypted-volumes: LaunchTemplate", () => {
     });
 
     it.each(["false", undefined])("fails ebs.encrypted %s", (encrypted) => {
-        expect(encryptedVolumes(TYPES.launchTemplate, { blockDeviceMappings: [ebs(encrypted)] })).toEqual([expect.stringContaining("/dev/xvda")]);
+        expect(encryptedVolumes(TYPES.launchTemplate, { blockDeviceMappings: [ebs(encrypted)] })).toEqual([
+            expect.stringContaining("/dev/xvda"),
+        ]);
     });
 
     it("fails a mapping without ebs that is not instance store either", () => {

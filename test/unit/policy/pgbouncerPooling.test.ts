@@ -2,10 +2,19 @@ import { describe, expect, it } from "vitest";
 import { pgbouncerTransactionPooling, TYPES } from "../../../policy/rules";
 
 const ini = (...pgbouncerLines: string[]) =>
-    ["[databases]", "deltacrown_receiver = host=postgres-primary.internal port=5432 dbname=deltacrown", "", "[pgbouncer]", ...pgbouncerLines, ""].join("\n");
+    [
+        "[databases]",
+        "deltacrown_receiver = host=postgres-primary.internal port=5432 dbname=deltacrown",
+        "",
+        "[pgbouncer]",
+        ...pgbouncerLines,
+        "",
+    ].join("\n");
 
-const parameter = (value: string, name = "/receiver-tier/canary/pgbouncer/pgbouncer.ini") => pgbouncerTransactionPooling(TYPES.ssmParameter, { name, type: "String", value });
-const container = (...uploads: Record<string, unknown>[]) => pgbouncerTransactionPooling(TYPES.dockerContainer, { image: "pgbouncer", uploads });
+const parameter = (value: string, name = "/receiver-tier/canary/pgbouncer/pgbouncer.ini") =>
+    pgbouncerTransactionPooling(TYPES.ssmParameter, { name, type: "String", value });
+const container = (...uploads: Record<string, unknown>[]) =>
+    pgbouncerTransactionPooling(TYPES.dockerContainer, { image: "pgbouncer", uploads });
 
 describe("pgbouncer-transaction-pooling: SSM parameter", () => {
     it("passes pool_mode = transaction", () => {
@@ -35,7 +44,9 @@ describe("pgbouncer-transaction-pooling: SSM parameter", () => {
     });
 
     it("fails a file that %includes settings the policy cannot see", () => {
-        expect(parameter(`%include /etc/pgbouncer/extra.ini\n${ini("pool_mode = transaction")}`)).toEqual([expect.stringContaining("%include")]);
+        expect(parameter(`%include /etc/pgbouncer/extra.ini\n${ini("pool_mode = transaction")}`)).toEqual([
+            expect.stringContaining("%include"),
+        ]);
     });
 
     it("ignores other parameters", () => {
@@ -46,12 +57,17 @@ describe("pgbouncer-transaction-pooling: SSM parameter", () => {
 describe("pgbouncer-transaction-pooling: Docker uploads", () => {
     it("passes an uploaded ini in transaction mode, and other uploads", () => {
         expect(
-            container({ file: "/etc/pgbouncer/pgbouncer.ini", content: ini("pool_mode = transaction") }, { file: "/etc/pgbouncer/userlist.txt", content: '"a" "b"' }),
+            container(
+                { file: "/etc/pgbouncer/pgbouncer.ini", content: ini("pool_mode = transaction") },
+                { file: "/etc/pgbouncer/userlist.txt", content: '"a" "b"' },
+            ),
         ).toEqual([]);
     });
 
     it("fails an uploaded ini without pool_mode", () => {
-        expect(container({ file: "/etc/pgbouncer/pgbouncer.ini", content: ini() })).toEqual([expect.stringMatching(/^upload \/etc\/pgbouncer\/pgbouncer.ini: /)]);
+        expect(container({ file: "/etc/pgbouncer/pgbouncer.ini", content: ini() })).toEqual([
+            expect.stringMatching(/^upload \/etc\/pgbouncer\/pgbouncer.ini: /),
+        ]);
     });
 
     it("decodes contentBase64", () => {
@@ -60,6 +76,8 @@ describe("pgbouncer-transaction-pooling: Docker uploads", () => {
     });
 
     it("fails an ini uploaded from a source path it cannot read", () => {
-        expect(container({ file: "/etc/pgbouncer/pgbouncer.ini", source: "./pgbouncer.ini" })).toEqual([expect.stringContaining("cannot be checked")]);
+        expect(container({ file: "/etc/pgbouncer/pgbouncer.ini", source: "./pgbouncer.ini" })).toEqual([
+            expect.stringContaining("cannot be checked"),
+        ]);
     });
 });

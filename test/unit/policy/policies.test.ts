@@ -28,12 +28,18 @@ const byName = (name: string) => {
 
 // One violating resource per policy: proves each policy is wired to its rule.
 const VIOLATIONS: Record<string, [string, Record<string, unknown>]> = {
-    "no-world-open-database-ingress": [TYPES.securityGroup, { ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["10.0.0.0/8", "0.0.0.0/0"] }] }],
+    "no-world-open-database-ingress": [
+        TYPES.securityGroup,
+        { ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["10.0.0.0/8", "0.0.0.0/0"] }] },
+    ],
     "imdsv2-required": [TYPES.instance, { metadataOptions: { httpTokens: "optional" } }],
     "encrypted-volumes": [TYPES.launchTemplate, { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false" } }] }],
     "no-plaintext-secrets-in-user-data": [TYPES.instance, { userData: "PASSWORD=hunter2" }],
     "receiver-statement-timeout-capped": [TYPES.postgresRole, { name: "webhook_receiver", statementTimeout: 60000 }],
-    "pgbouncer-transaction-pooling": [TYPES.dockerContainer, { uploads: [{ file: "/etc/pgbouncer/pgbouncer.ini", content: "[pgbouncer]\npool_mode = session\n" }] }],
+    "pgbouncer-transaction-pooling": [
+        TYPES.dockerContainer,
+        { uploads: [{ file: "/etc/pgbouncer/pgbouncer.ini", content: "[pgbouncer]\npool_mode = session\n" }] },
+    ],
 };
 
 describe("policy list", () => {

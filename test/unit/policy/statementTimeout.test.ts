@@ -9,7 +9,9 @@ describe("receiver-statement-timeout-capped", () => {
     });
 
     it("fails a timeout above the cap", () => {
-        expect(role({ name: "webhook_receiver", statementTimeout: 30000 })).toEqual([expect.stringContaining("30000 ms exceeds the 5000 ms cap")]);
+        expect(role({ name: "webhook_receiver", statementTimeout: 30000 })).toEqual([
+            expect.stringContaining("30000 ms exceeds the 5000 ms cap"),
+        ]);
     });
 
     it.each([0, undefined])("fails statementTimeout %s, which means no limit", (statementTimeout) => {
@@ -28,7 +30,9 @@ describe("receiver-statement-timeout-capped", () => {
     });
 
     it("leaves other database settings alone", () => {
-        expect(receiverStatementTimeoutCapped(TYPES.databaseSetting, { database: "deltacrown", name: "lock_timeout", value: "1min" })).toEqual([]);
+        expect(
+            receiverStatementTimeoutCapped(TYPES.databaseSetting, { database: "deltacrown", name: "lock_timeout", value: "1min" }),
+        ).toEqual([]);
     });
 
     it("leaves other roles alone", () => {

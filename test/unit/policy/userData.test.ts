@@ -35,7 +35,9 @@ describe("no-plaintext-secrets-in-user-data", () => {
     });
 
     it("fails an md5 secret", () => {
-        expect(instance(`psql -c "ALTER ROLE admin PASSWORD '${MD5_SECRET}'"`)).toEqual(expect.arrayContaining([expect.stringContaining("md5 password secret")]));
+        expect(instance(`psql -c "ALTER ROLE admin PASSWORD '${MD5_SECRET}'"`)).toEqual(
+            expect.arrayContaining([expect.stringContaining("md5 password secret")]),
+        );
     });
 
     it("fails a SCRAM verifier", () => {
@@ -43,15 +45,20 @@ describe("no-plaintext-secrets-in-user-data", () => {
     });
 
     it("fails a PgBouncer userlist line", () => {
-        expect(instance('cat > /etc/pgbouncer/userlist.txt <<EOF\n"webhook_receiver" "hunter2"\nEOF\n')).toEqual([expect.stringContaining("userlist line")]);
+        expect(instance('cat > /etc/pgbouncer/userlist.txt <<EOF\n"webhook_receiver" "hunter2"\nEOF\n')).toEqual([
+            expect.stringContaining("userlist line"),
+        ]);
     });
 
-    it.each(["DB_PASSWORD=hunter2", "PGPASSWORD='hunter2'", "password = hunter2", 'export PASSWORD="hunter2"', "CREATE ROLE r LOGIN PASSWORD 'hunter2';"])(
-        "fails the literal password in %s",
-        (line) => {
-            expect(instance(`#!/bin/sh\n${line}\n`)).toEqual([expect.stringContaining("literal value")]);
-        },
-    );
+    it.each([
+        "DB_PASSWORD=hunter2",
+        "PGPASSWORD='hunter2'",
+        "password = hunter2",
+        'export PASSWORD="hunter2"',
+        "CREATE ROLE r LOGIN PASSWORD 'hunter2';",
+    ])("fails the literal password in %s", (line) => {
+        expect(instance(`#!/bin/sh\n${line}\n`)).toEqual([expect.stringContaining("literal value")]);
+    });
 
     it("decodes base64 launch template user data", () => {
         expect(launchTemplate(base64(`#!/bin/sh\necho '"stats" "${MD5_SECRET}"' >> /etc/pgbouncer/userlist.txt\n`))).toEqual([
@@ -61,16 +68,23 @@ describe("no-plaintext-secrets-in-user-data", () => {
     });
 
     it("decompresses gzip behind base64", () => {
-        expect(launchTemplate(gzipBase64("#!/bin/sh\nDB_PASSWORD=hunter2 /opt/app/start\n"))).toEqual([expect.stringContaining("literal value")]);
+        expect(launchTemplate(gzipBase64("#!/bin/sh\nDB_PASSWORD=hunter2 /opt/app/start\n"))).toEqual([
+            expect.stringContaining("literal value"),
+        ]);
     });
 
     it("finds a secret in a cloud-init write_files entry encoded gz+b64", () => {
         const userData = `#cloud-config\nwrite_files:\n  - path: /etc/pgbouncer/userlist.txt\n    encoding: gz+b64\n    content: ${gzipBase64(`"webhook_receiver" "${SCRAM_VERIFIER}"\n`)}\n`;
-        expect(launchTemplate(gzipBase64(userData))).toEqual([expect.stringContaining("SCRAM-SHA-256 verifier"), expect.stringContaining("userlist line")]);
+        expect(launchTemplate(gzipBase64(userData))).toEqual([
+            expect.stringContaining("SCRAM-SHA-256 verifier"),
+            expect.stringContaining("userlist line"),
+        ]);
     });
 
     it("checks Instance.userDataBase64 too", () => {
-        expect(noSecretsInUserData(TYPES.instance, { userDataBase64: gzipBase64("PASSWORD=hunter2\n") })).toEqual([expect.stringMatching(/^userDataBase64 contains/)]);
+        expect(noSecretsInUserData(TYPES.instance, { userDataBase64: gzipBase64("PASSWORD=hunter2\n") })).toEqual([
+            expect.stringMatching(/^userDataBase64 contains/),
+        ]);
     });
 
     it("never repeats the secret in its message", () => {

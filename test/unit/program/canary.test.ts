@@ -2,7 +2,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { roleSecret } from "../../../components/render/userlist";
 import { parseTierConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stackFile";
-import { byName, byType, cloudInitFiles, isSecretValue, plain, PROJECT_DIR, ProgramRun, renderedFiles, runProgram, TEST_SECRETS } from "./mockTier";
+import {
+    byName,
+    byType,
+    cloudInitFiles,
+    isSecretValue,
+    plain,
+    PROJECT_DIR,
+    ProgramRun,
+    renderedFiles,
+    runProgram,
+    TEST_SECRETS,
+} from "./mockTier";
 
 let run: ProgramRun;
 const files = renderedFiles("canary");
@@ -36,12 +47,22 @@ describe("canary: PostgreSQL settings", () => {
     });
 
     it("gives the monitoring role pg_monitor and a connection limit", () => {
-        expect(inputs("canary-postgres-monitor")).toMatchObject({ name: "receiver_monitor", login: true, roles: ["pg_monitor"], statementTimeout: 30_000 });
+        expect(inputs("canary-postgres-monitor")).toMatchObject({
+            name: "receiver_monitor",
+            login: true,
+            roles: ["pg_monitor"],
+            statementTimeout: 30_000,
+        });
         expect(inputs("canary-postgres-stats")).toMatchObject({ name: "pgbouncer_stats", login: false });
     });
 
     it("connects the provider with the stack's admin settings", () => {
-        expect(inputs("canary-postgres-provider")).toMatchObject({ host: "postgres-primary.internal", port: "5432", username: "postgres", sslmode: "require" });
+        expect(inputs("canary-postgres-provider")).toMatchObject({
+            host: "postgres-primary.internal",
+            port: "5432",
+            username: "postgres",
+            sslmode: "require",
+        });
     });
 });
 
@@ -60,7 +81,11 @@ describe("canary: PgBouncer hosts", () => {
     it("keeps pgbouncer.ini in SSM byte for byte as `render` writes it, and the userlist as a SecureString", () => {
         // insecureValue: reviewers see the ini in preview diffs (the provider hides `value`).
         const ini = byName(run, "canary-pgbouncer-ini");
-        expect(ini.inputs).toMatchObject({ name: "/receiver-tier/canary/pgbouncer/pgbouncer.ini", type: "String", insecureValue: files["pgbouncer.ini"] });
+        expect(ini.inputs).toMatchObject({
+            name: "/receiver-tier/canary/pgbouncer/pgbouncer.ini",
+            type: "String",
+            insecureValue: files["pgbouncer.ini"],
+        });
         const userlist = byName(run, "canary-pgbouncer-userlist");
         expect(isSecretValue(userlist.inputs.value)).toBe(true);
         expect(plain(userlist.inputs)).toMatchObject({ type: "SecureString", value: files["userlist.txt"] });
@@ -74,7 +99,9 @@ describe("canary: PgBouncer hosts", () => {
             {
                 Effect: "Allow",
                 Action: ["ssm:GetParameter"],
-                Resource: ["ini", "userlist", "monitor-password", "monitor-env", "monitor-sql", "monitor-timer"].map((p) => `<arn of canary-pgbouncer-${p}>`),
+                Resource: ["ini", "userlist", "monitor-password", "monitor-env", "monitor-sql", "monitor-timer"].map(
+                    (p) => `<arn of canary-pgbouncer-${p}>`,
+                ),
             },
         ]);
         expect(byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
@@ -101,11 +128,16 @@ describe("canary: PgBouncer hosts", () => {
 });
 
 describe("canary: security groups", () => {
-    const rules = (type: string): Record<string, any>[] => byType(run, type).map((r) => ({ name: r.name, ...(plain(r.inputs) as Record<string, any>) }));
+    const rules = (type: string): Record<string, any>[] =>
+        byType(run, type).map((r) => ({ name: r.name, ...(plain(r.inputs) as Record<string, any>) }));
 
     it("admits 6432 only from the receivers and the NLB", () => {
         const pgbouncerIngress = rules("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.fromPort === 6432);
-        expect(pgbouncerIngress.map((r) => r.name).sort()).toEqual(["canary-sg-nlb-from-receivers", "canary-sg-pgbouncer-from-nlb", "canary-sg-pgbouncer-from-receivers"]);
+        expect(pgbouncerIngress.map((r) => r.name).sort()).toEqual([
+            "canary-sg-nlb-from-receivers",
+            "canary-sg-pgbouncer-from-nlb",
+            "canary-sg-pgbouncer-from-receivers",
+        ]);
         for (const rule of pgbouncerIngress) {
             expect(rule.cidrIpv4).toBeUndefined();
             expect(rule.referencedSecurityGroupId).toBeDefined();
@@ -114,11 +146,16 @@ describe("canary: security groups", () => {
 
     it("opens only the ALB to the internet", () => {
         const open = rules("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.cidrIpv4 === "0.0.0.0/0");
-        expect(open.map((r) => [r.name, r.fromPort])).toEqual([["canary-sg-alb-https-in", 443], ["canary-sg-alb-http-in", 80]]);
+        expect(open.map((r) => [r.name, r.fromPort])).toEqual([
+            ["canary-sg-alb-https-in", 443],
+            ["canary-sg-alb-http-in", 80],
+        ]);
     });
 
     it("lets PgBouncer reach PostgreSQL on its port only", () => {
-        const egress = rules("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").filter((r) => r.name.startsWith("canary-sg-pgbouncer-"));
+        const egress = rules("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").filter((r) =>
+            r.name.startsWith("canary-sg-pgbouncer-"),
+        );
         const toPostgres = egress.find((r) => r.name === "canary-sg-pgbouncer-to-postgres");
         expect(toPostgres).toMatchObject({ fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "sg-0c0ffee0c0ffee031" });
         expect(egress.every((r) => [5432, 443, 80].includes(r.fromPort) && r.fromPort === r.toPort)).toBe(true);
@@ -147,7 +184,11 @@ describe("canary: receivers", () => {
 
     it("health-checks receiver.healthPath behind an HTTPS listener with the configured certificate", () => {
         expect(inputs("canary-receivers-tg").healthCheck).toMatchObject({ path: "/webhooks/health", matcher: "200" });
-        expect(inputs("canary-receivers-https")).toMatchObject({ protocol: "HTTPS", port: 443, certificateArn: expect.stringContaining(":acm:") });
+        expect(inputs("canary-receivers-https")).toMatchObject({
+            protocol: "HTTPS",
+            port: 443,
+            certificateArn: expect.stringContaining(":acm:"),
+        });
         expect(inputs("canary-receivers-dns")).toMatchObject({ name: "api.deltacrown.gg", zoneId: "Z0C0FFEE0C0FFEE" });
     });
 
@@ -182,6 +223,7 @@ describe("canary: sender limits and outputs", () => {
             senderLimits: { WEBHOOK_MAX_QPS: "10", WEBHOOK_MAX_INFLIGHT: "100" },
         });
         expect(run.outputs.poolEndpoints).toHaveLength(2);
-        for (const endpoint of run.outputs.poolEndpoints as string[]) expect(endpoint).toMatch(/^<private ip of canary-pgbouncer-host-\d>:6432$/);
+        for (const endpoint of run.outputs.poolEndpoints as string[])
+            expect(endpoint).toMatch(/^<private ip of canary-pgbouncer-host-\d>:6432$/);
     });
 });

@@ -10,9 +10,18 @@ function touched(before: ProgramRun, after: ProgramRun) {
     const b = index(after);
     const name = (key: string) => key.split("::")[1] as string;
     return {
-        changed: [...a.keys()].filter((k) => b.has(k) && a.get(k) !== b.get(k)).map(name).sort(),
-        added: [...b.keys()].filter((k) => !a.has(k)).map(name).sort(),
-        removed: [...a.keys()].filter((k) => !b.has(k)).map(name).sort(),
+        changed: [...a.keys()]
+            .filter((k) => b.has(k) && a.get(k) !== b.get(k))
+            .map(name)
+            .sort(),
+        added: [...b.keys()]
+            .filter((k) => !a.has(k))
+            .map(name)
+            .sort(),
+        removed: [...a.keys()]
+            .filter((k) => !b.has(k))
+            .map(name)
+            .sort(),
     };
 }
 
@@ -71,6 +80,10 @@ describe("what a canary config change touches", () => {
         const diff = await compare((raw) => {
             raw.receiverRole.statementTimeout = "4s";
         });
-        expect(diff).toEqual({ changed: ["canary-postgres-database-statement-timeout", "canary-postgres-receiver"], added: [], removed: [] });
+        expect(diff).toEqual({
+            changed: ["canary-postgres-database-statement-timeout", "canary-postgres-receiver"],
+            added: [],
+            removed: [],
+        });
     });
 });

@@ -53,7 +53,9 @@ export function byName(run: ProgramRun, name: string): RegisteredResource {
 
 /** The five files `npm run render` writes for a stack, given the test secrets. */
 export function renderedFiles(stack: string) {
-    const env = { PULUMI_CONFIG: JSON.stringify(Object.fromEntries(SECRET_KEYS.map((key) => [`${CONFIG_NAMESPACE}:${key}`, TEST_SECRETS[key]]))) };
+    const env = {
+        PULUMI_CONFIG: JSON.stringify(Object.fromEntries(SECRET_KEYS.map((key) => [`${CONFIG_NAMESPACE}:${key}`, TEST_SECRETS[key]]))),
+    };
     return renderStack(PROJECT_DIR, stack, env).files;
 }
 

@@ -15,7 +15,9 @@ describe.each(["canary", "prod", "local"])("stack %s under its own policy pack",
     it("has no violation, and the rules did see the resources they guard", async () => {
         vi.resetModules();
         const run = await runProgram(stack);
-        const violations = run.resources.flatMap((r) => RULES.flatMap((rule) => rule(r.type, plain(r.inputs) as rules.Props).map((v) => `${r.name}: ${v}`)));
+        const violations = run.resources.flatMap((r) =>
+            RULES.flatMap((rule) => rule(r.type, plain(r.inputs) as rules.Props).map((v) => `${r.name}: ${v}`)),
+        );
         expect(violations).toEqual([]);
         const guarded = run.resources.filter((r) => Object.values(rules.TYPES).includes(r.type as never));
         expect(guarded.length).toBeGreaterThan(stack === "local" ? 3 : 20);

@@ -47,7 +47,9 @@ describe("SCRAM-SHA-256 verifiers", () => {
 
     it("are stable across calls for the same user and password", () => {
         expect(tierScram("webhook_receiver", "s3cret-pw")).toBe(tierScram("webhook_receiver", "s3cret-pw"));
-        expect(tierScram("webhook_receiver", "s3cret-pw")).toBe(scramSecret("webhook_receiver", "s3cret-pw", scramSalt("webhook_receiver", SCOPE)));
+        expect(tierScram("webhook_receiver", "s3cret-pw")).toBe(
+            scramSecret("webhook_receiver", "s3cret-pw", scramSalt("webhook_receiver", SCOPE)),
+        );
     });
 
     it("differ, salt included, between two users with the same password, and between servers", () => {

@@ -89,12 +89,22 @@ describe("database.sql follows the config", () => {
     });
 
     it("recomputes the receiver's connection limit from hosts and pool sizes", () => {
-        const cfg = loadCanaryWith(["pgbouncer.hosts", 3], ["pgbouncer.settings.default_pool_size", 15], ["pgbouncer.settings.reserve_pool_size", 5]);
+        const cfg = loadCanaryWith(
+            ["pgbouncer.hosts", 3],
+            ["pgbouncer.settings.default_pool_size", 15],
+            ["pgbouncer.settings.reserve_pool_size", 5],
+        );
         expect(connectionLimit(sqlFor(cfg), "webhook_receiver")).toBe(60);
     });
 
     it("applies another statement timeout and database name to both places", () => {
-        const sql = sqlFor(loadCanaryWith(["receiverRole.statementTimeout", "2s"], ["postgres.database", "other_db"], ["pgbouncer.settings.query_timeout", 0]));
+        const sql = sqlFor(
+            loadCanaryWith(
+                ["receiverRole.statementTimeout", "2s"],
+                ["postgres.database", "other_db"],
+                ["pgbouncer.settings.query_timeout", 0],
+            ),
+        );
         expect(lines(sql)).toContain(`ALTER ROLE "webhook_receiver" SET statement_timeout = '2s';`);
         expect(lines(sql)).toContain(`ALTER DATABASE "other_db" SET statement_timeout = '2s';`);
     });

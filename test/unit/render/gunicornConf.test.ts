@@ -39,13 +39,18 @@ describe("gunicorn.conf.py for the canary stack", () => {
 describe("gunicorn.conf.py follows the config", () => {
     it("writes optional settings only when the stack sets them", () => {
         const conf = parsePythonAssignments(
-            renderGunicornConf(loadCanaryWith(["receiver.gunicorn.worker_class", "gthread"], ["receiver.gunicorn.threads", 4], ["receiver.port", 9000]), "canary"),
+            renderGunicornConf(
+                loadCanaryWith(["receiver.gunicorn.worker_class", "gthread"], ["receiver.gunicorn.threads", 4], ["receiver.port", 9000]),
+                "canary",
+            ),
         );
         expect(conf).toMatchObject({ worker_class: "gthread", threads: 4, bind: "0.0.0.0:9000" });
     });
 
     it("quotes a path with a quote in it as a valid Python string", () => {
-        const conf = parsePythonAssignments(renderGunicornConf(loadCanaryWith(["receiver.gunicorn.accesslog", `/var/log/it's "here".log`]), "canary"));
+        const conf = parsePythonAssignments(
+            renderGunicornConf(loadCanaryWith(["receiver.gunicorn.accesslog", `/var/log/it's "here".log`]), "canary"),
+        );
         expect(conf.accesslog).toBe(`/var/log/it's "here".log`);
     });
 });

@@ -25,12 +25,40 @@ const RUNBOOK_STATEMENT_TIMEOUT_SECONDS = 5;
 
 /** Settings PgBouncer 1.18 knows (docs/config.md) that this stack may write; an unknown key stops PgBouncer at start. */
 const PGBOUNCER_118_KEYS = new Set([
-    "listen_addr", "listen_port", "unix_socket_dir", "logfile", "pidfile", "auth_file", "auth_type", "stats_users",
-    "admin_users", "max_db_connections", "max_user_connections", "pool_mode", "max_client_conn", "default_pool_size",
-    "min_pool_size", "reserve_pool_size", "reserve_pool_timeout", "server_idle_timeout", "server_lifetime",
-    "server_connect_timeout", "server_login_retry", "server_tls_sslmode", "query_timeout", "query_wait_timeout",
-    "client_idle_timeout", "client_login_timeout", "idle_transaction_timeout", "ignore_startup_parameters",
-    "tcp_keepalive", "log_connections", "log_disconnections", "log_pooler_errors", "log_stats", "stats_period",
+    "listen_addr",
+    "listen_port",
+    "unix_socket_dir",
+    "logfile",
+    "pidfile",
+    "auth_file",
+    "auth_type",
+    "stats_users",
+    "admin_users",
+    "max_db_connections",
+    "max_user_connections",
+    "pool_mode",
+    "max_client_conn",
+    "default_pool_size",
+    "min_pool_size",
+    "reserve_pool_size",
+    "reserve_pool_timeout",
+    "server_idle_timeout",
+    "server_lifetime",
+    "server_connect_timeout",
+    "server_login_retry",
+    "server_tls_sslmode",
+    "query_timeout",
+    "query_wait_timeout",
+    "client_idle_timeout",
+    "client_login_timeout",
+    "idle_transaction_timeout",
+    "ignore_startup_parameters",
+    "tcp_keepalive",
+    "log_connections",
+    "log_disconnections",
+    "log_pooler_errors",
+    "log_stats",
+    "stats_period",
 ]);
 
 describe("pgbouncer.ini for the canary stack", () => {
@@ -69,7 +97,10 @@ describe("pgbouncer.ini for the canary stack", () => {
 
     it(`sets query_timeout to 0 or at least statement_timeout + ${QUERY_TIMEOUT_MARGIN_SECONDS}s so PostgreSQL cancels first (mistake 4)`, () => {
         const queryTimeout = number("query_timeout");
-        expect(queryTimeout === 0 || queryTimeout >= RUNBOOK_STATEMENT_TIMEOUT_SECONDS + QUERY_TIMEOUT_MARGIN_SECONDS, `query_timeout ${queryTimeout}`).toBe(true);
+        expect(
+            queryTimeout === 0 || queryTimeout >= RUNBOOK_STATEMENT_TIMEOUT_SECONDS + QUERY_TIMEOUT_MARGIN_SECONDS,
+            `query_timeout ${queryTimeout}`,
+        ).toBe(true);
         expect(queryTimeout).not.toBe(RUNBOOK_STATEMENT_TIMEOUT_SECONDS);
     });
 
@@ -104,7 +135,9 @@ describe("pgbouncer.ini for the canary stack", () => {
 
 describe("pgbouncer.ini follows the config", () => {
     it("renders md5 when a stack asks for the runbook's auth_type", () => {
-        expect(iniSection(renderPgbouncerIni(loadCanaryWith(["pgbouncer.settings.auth_type", "md5"]), "canary"), "pgbouncer").auth_type).toBe("md5");
+        expect(
+            iniSection(renderPgbouncerIni(loadCanaryWith(["pgbouncer.settings.auth_type", "md5"]), "canary"), "pgbouncer").auth_type,
+        ).toBe("md5");
     });
 
     it("recomputes max_db_connections from the pool sizes", () => {
@@ -113,7 +146,12 @@ describe("pgbouncer.ini follows the config", () => {
     });
 
     it("points [databases] at another PostgreSQL host, port and database", () => {
-        const cfg = loadCanaryWith(["postgres.host", "10.0.0.5"], ["postgres.port", 5433], ["postgres.database", "other_db"], ["pgbouncer.databaseAlias", "alias_db"]);
+        const cfg = loadCanaryWith(
+            ["postgres.host", "10.0.0.5"],
+            ["postgres.port", 5433],
+            ["postgres.database", "other_db"],
+            ["pgbouncer.databaseAlias", "alias_db"],
+        );
         expect(iniSection(renderPgbouncerIni(cfg, "canary"), "databases")).toEqual({ alias_db: "host=10.0.0.5 port=5433 dbname=other_db" });
     });
 });

@@ -8,7 +8,12 @@ describe("receiver.env for the canary stack", () => {
     const env = parseEnvFile(text);
 
     it("connects through PgBouncer: its DNS name, port 6432 and the [databases] alias, not PostgreSQL's name", () => {
-        expect(env).toMatchObject({ DB_HOST: "pgbouncer.internal", DB_PORT: "6432", DB_NAME: "deltacrown_receiver", DB_USER: "webhook_receiver" });
+        expect(env).toMatchObject({
+            DB_HOST: "pgbouncer.internal",
+            DB_PORT: "6432",
+            DB_NAME: "deltacrown_receiver",
+            DB_USER: "webhook_receiver",
+        });
         expect(env.DB_NAME).not.toBe("deltacrown");
     });
 
@@ -37,19 +42,35 @@ describe("receiver.env for the canary stack", () => {
     });
 
     it("names the stats user for the health check's SHOW POOLS", () => {
-        expect(env).toMatchObject({ PGBOUNCER_STATS_USER: "pgbouncer_stats", PGBOUNCER_ADMIN_DB: "pgbouncer", HEALTH_PATH: "/webhooks/health" });
+        expect(env).toMatchObject({
+            PGBOUNCER_STATS_USER: "pgbouncer_stats",
+            PGBOUNCER_ADMIN_DB: "pgbouncer",
+            HEALTH_PATH: "/webhooks/health",
+        });
     });
 });
 
 describe("receiver.env follows the config", () => {
     it("passes the runbook's pool sizes through when a stack chooses them", () => {
         const env = parseEnvFile(
-            renderReceiverEnv(loadCanaryWith(["receiver.dbPool.max", 25], ["receiver.dbPool.min", 5], ["receiver.dbPool.maxOverflow", 10]), "canary"),
+            renderReceiverEnv(
+                loadCanaryWith(["receiver.dbPool.max", 25], ["receiver.dbPool.min", 5], ["receiver.dbPool.maxOverflow", 10]),
+                "canary",
+            ),
         );
-        expect(env).toMatchObject({ DB_CONN_MAX: "25", DB_CONN_MIN: "5", DB_CONN_MAX_OVERFLOW: "10", SQLALCHEMY_POOL_SIZE: "25", SQLALCHEMY_MAX_OVERFLOW: "10" });
+        expect(env).toMatchObject({
+            DB_CONN_MAX: "25",
+            DB_CONN_MIN: "5",
+            DB_CONN_MAX_OVERFLOW: "10",
+            SQLALCHEMY_POOL_SIZE: "25",
+            SQLALCHEMY_MAX_OVERFLOW: "10",
+        });
     });
 
     it("keeps server-side cursors on in session pooling", () => {
-        expect(parseEnvFile(renderReceiverEnv(loadCanaryWith(["pgbouncer.settings.pool_mode", "session"]), "canary")).DISABLE_SERVER_SIDE_CURSORS).toBe("false");
+        expect(
+            parseEnvFile(renderReceiverEnv(loadCanaryWith(["pgbouncer.settings.pool_mode", "session"]), "canary"))
+                .DISABLE_SERVER_SIDE_CURSORS,
+        ).toBe("false");
     });
 });

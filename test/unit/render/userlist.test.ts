@@ -4,7 +4,7 @@ import { parseScramVerifier, parseUserlist, scramVerifierAccepts } from "../supp
 import { loadCanary, loadCanaryWith, TEST_SECRETS } from "../support/stackConfig";
 
 describe("userlist.txt", () => {
-    it("has one `\"user\" \"secret\"` line for the receiver role and one for the stats user", () => {
+    it('has one `"user" "secret"` line for the receiver role and one for the stats user', () => {
         const text = renderUserlist(loadCanary(), TEST_SECRETS);
         expect(text.endsWith("\n")).toBe(true);
         for (const line of text.trimEnd().split("\n")) expect(line).toMatch(/^"[a-z_][a-z0-9_]*" "[^"\s]+"$/);
