@@ -3,13 +3,14 @@ import { SecurityGroups } from "./aws/securityGroups";
 import { PgbouncerFleet } from "./aws/pgbouncerFleet";
 import { ReceiverFleet } from "./aws/receiverFleet";
 import { SenderLimits } from "./aws/senderLimits";
-import { AwsSettings, DockerSettings, SecretKey, TierConfig, TierSecrets } from "./config/schema";
+import { AwsSettings, DockerSettings, SecretKey, TIER_SECRET_KEYS, TierConfig, TierSecrets } from "./config/schema";
 import { LocalTier } from "./local/localTier";
 import { PostgresConnection } from "./postgres/databaseSetting";
 import { PostgresSettings } from "./postgres/postgresSettings";
 import { PublicFiles, renderPublicFiles } from "./render";
 import { renderEndpoints } from "./render/endpoints";
 import { parameterNames } from "./render/parameterNames";
+import { renderPgbouncerHealthEnv } from "./render/pgbouncerHealth";
 import { renderReceiverSecretsEnv } from "./render/receiverEnv";
 import { renderSenderSettings } from "./render/sender";
 import { renderUserlist } from "./render/userlist";
@@ -30,6 +31,7 @@ interface Rendered {
     readonly files: PublicFiles;
     readonly userlist: pulumi.Output<string>;
     readonly receiverSecretsEnv: pulumi.Output<string>;
+    readonly pgbouncerHealthEnv: pulumi.Output<string>;
     readonly secrets: pulumi.Output<TierSecrets>;
     readonly adminPassword: pulumi.Output<string>;
 }
@@ -37,33 +39,44 @@ interface Rendered {
 function deployAws(r: Rendered, network: AwsSettings, region: string) {
     const parameters = parameterNames(r.stack);
     const groups = new SecurityGroups(`${r.stack}-sg`, { config: r.cfg, network });
-    const pgbouncer = new PgbouncerFleet(`${r.stack}-pgbouncer`, {
-        config: r.cfg,
-        network,
-        region,
-        parameters,
-        pgbouncerIni: r.files["pgbouncer.ini"],
-        userlist: r.userlist,
-        monitorPassword: pulumi.secret(r.secrets.apply((s) => s.monitorPassword)),
-        hostSecurityGroup: groups.pgbouncer,
-        nlbSecurityGroup: groups.pgbouncerNlb,
-    });
-    new ReceiverFleet(`${r.stack}-receivers`, {
-        config: r.cfg,
-        network,
-        region,
-        parameters,
-        files: r.files,
-        secretsEnv: r.receiverSecretsEnv,
-        receiverSecurityGroup: groups.receivers,
-        albSecurityGroup: groups.alb,
-    });
-    const sender = new SenderLimits(`${r.stack}-sender`, { config: r.cfg, parameterName: parameters.sender });
     const postgres = new PostgresSettings(`${r.stack}-postgres`, {
         config: r.cfg,
         secrets: r.secrets,
         admin: adminConnection(r, r.cfg.postgres.host, r.cfg.postgres.port),
     });
+    // New hosts prove themselves by logging in through PgBouncer: the roles come first, then the
+    // pool, then the receivers.
+    const pgbouncer = new PgbouncerFleet(
+        `${r.stack}-pgbouncer`,
+        {
+            config: r.cfg,
+            network,
+            region,
+            parameters,
+            pgbouncerIni: r.files["pgbouncer.ini"],
+            userlist: r.userlist,
+            healthEnv: r.pgbouncerHealthEnv,
+            monitorPassword: pulumi.secret(r.secrets.apply((s) => s.monitorPassword)),
+            hostSecurityGroup: groups.pgbouncer,
+            nlbSecurityGroup: groups.pgbouncerNlb,
+        },
+        { dependsOn: [postgres] },
+    );
+    new ReceiverFleet(
+        `${r.stack}-receivers`,
+        {
+            config: r.cfg,
+            network,
+            region,
+            parameters,
+            files: r.files,
+            secretsEnv: r.receiverSecretsEnv,
+            receiverSecurityGroup: groups.receivers,
+            albSecurityGroup: groups.alb,
+        },
+        { dependsOn: [pgbouncer] },
+    );
+    const sender = new SenderLimits(`${r.stack}-sender`, { config: r.cfg, parameterName: parameters.sender });
     return { poolEndpoints: pgbouncer.poolEndpoints, senderLimits: sender.settings, statementTimeout: postgres.statementTimeout };
 }
 
@@ -115,17 +128,16 @@ export function deployTier(
     stack: string,
     awsRegion: () => string,
 ): TierOutputs {
-    const secrets = allSecrets.apply(({ receiverPassword, statsPassword, monitorPassword }) => ({
-        receiverPassword,
-        statsPassword,
-        monitorPassword,
-    }));
+    const secrets = allSecrets.apply(
+        (all): TierSecrets => Object.fromEntries(TIER_SECRET_KEYS.map((key) => [key, all[key]])) as TierSecrets,
+    );
     const rendered: Rendered = {
         cfg,
         stack,
         files: renderPublicFiles(cfg, stack),
         userlist: pulumi.secret(secrets.apply((s) => renderUserlist(cfg, s))),
-        receiverSecretsEnv: pulumi.secret(secrets.apply(renderReceiverSecretsEnv)),
+        receiverSecretsEnv: pulumi.secret(secrets.apply((s) => renderReceiverSecretsEnv(cfg, s))),
+        pgbouncerHealthEnv: pulumi.secret(secrets.apply((s) => renderPgbouncerHealthEnv(cfg, s))),
         secrets: pulumi.secret(secrets),
         adminPassword: pulumi.secret(allSecrets.apply((s) => s.postgresAdminPassword)),
     };

@@ -78,7 +78,7 @@ export const policies: ResourceValidationPolicy[] = [
     ),
     policy<StatementTimeoutConfig>(
         "receiver-statement-timeout-capped",
-        "The receiver role's statementTimeout must be set and at most the configured cap (the runbook's 5 s).",
+        "Both receiver logins' statementTimeout must be set and at most the configured cap (the runbook's 5 s).",
         receiverStatementTimeoutCapped,
         STATEMENT_TIMEOUT_DEFAULTS,
         {
@@ -86,7 +86,7 @@ export const policies: ResourceValidationPolicy[] = [
                 receiverRoleName: {
                     type: "string",
                     default: STATEMENT_TIMEOUT_DEFAULTS.receiverRoleName,
-                    description: "PostgreSQL role the receivers log in as (stack config receiverRole.name).",
+                    description: "The receivers' role (stack config receiverRole.name); its logins <name>_a and <name>_b are checked.",
                 },
                 maxStatementTimeoutMs: {
                     type: "integer",

@@ -1,4 +1,5 @@
 import { durationToMs, isDuration } from "../components/config/duration";
+import { LOGIN_SLOTS } from "../components/config/loginSlots";
 import { includesOtherFiles, poolModeSettings } from "./pgbouncerIni";
 import { secretsInUserData } from "./userData";
 
@@ -217,7 +218,7 @@ export function noSecretsInUserData(type: string, props: Props): string[] {
 // ---- 5. Receiver role statement timeout capped ----
 
 export interface StatementTimeoutConfig {
-    /** Role whose sessions must be cut off: the webhook receiver's. */
+    /** The receivers' role (stack config receiverRole.name): its alternating logins `<name>_a`/`<name>_b` must be cut off. */
     readonly receiverRoleName: string;
     /** Upper bound in milliseconds; the runbook's 5 s. */
     readonly maxStatementTimeoutMs: number;
@@ -239,14 +240,15 @@ export function receiverStatementTimeoutCapped(
             ? []
             : [`database ${show(props.database)}: statement_timeout ${show(props.value)} is not within 1-${cap} ms`];
     }
-    if (type !== TYPES.postgresRole || props.name !== config.receiverRoleName) {
+    const logins: unknown[] = LOGIN_SLOTS.map((slot) => `${config.receiverRoleName}_${slot}`);
+    if (type !== TYPES.postgresRole || !logins.includes(props.name)) {
         return [];
     }
     const timeout = props.statementTimeout;
     if (typeof timeout !== "number" || !(timeout > 0)) {
-        return [`role ${config.receiverRoleName}: statementTimeout is ${show(timeout)}, which means no limit; set 1-${cap} ms`];
+        return [`role ${show(props.name)}: statementTimeout is ${show(timeout)}, which means no limit; set 1-${cap} ms`];
     }
-    return timeout <= cap ? [] : [`role ${config.receiverRoleName}: statementTimeout ${timeout} ms exceeds the ${cap} ms cap`];
+    return timeout <= cap ? [] : [`role ${show(props.name)}: statementTimeout ${timeout} ms exceeds the ${cap} ms cap`];
 }
 
 // ---- 6. PgBouncer transaction pooling ----

@@ -1,3 +1,4 @@
+import { loginPassword, receiverLogins } from "../components/config/logins";
 import * as os from "os";
 import { ClientConfig } from "pg";
 import { loadTierConfig, startTier, Tier } from "../test/integration/harness";
@@ -29,19 +30,20 @@ async function main(): Promise<void> {
     const poolSize = local.pgbouncer.settings.default_pool_size + local.pgbouncer.settings.reserve_pool_size;
     // PostgreSQL must admit the direct run's clients next to PgBouncer's idle server connections.
     const cfg = loadTierConfig("local", { postgres: { maxConnections: clients + poolSize + 20 } });
+    const login = receiverLogins(cfg).active;
     let tier: Tier | undefined;
     try {
         tier = await startTier({ cfg });
         const viaPgbouncer: ClientConfig = {
             host: "127.0.0.1",
             port: tier.pgbouncer.port,
-            user: cfg.receiverRole.name,
-            password: tier.secrets.receiverPassword,
+            user: login.name,
+            password: loginPassword(tier.secrets, login),
             database: cfg.pgbouncer.databaseAlias,
         };
         // The role's connection limit (hosts x max_db_connections) protects the real tier; the direct
         // runs measure what happens without PgBouncer, so they need it lifted.
-        await tier.postgres.query(`ALTER ROLE ${cfg.receiverRole.name} CONNECTION LIMIT -1`);
+        await tier.postgres.query(`ALTER ROLE ${login.name} CONNECTION LIMIT -1`);
         const owner = await tier.receiver();
         await owner.query(BENCH_TABLE_DDL);
         await owner.end();

@@ -1,15 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { renderEc2AssumeRolePolicy, renderInstanceReadPolicy } from "../render/iamPolicies";
+import { renderEc2AssumeRolePolicy, renderInstancePolicy } from "../render/iamPolicies";
 
 export interface InstanceRoleArgs {
     /** SSM parameters the instances may read (their secrets and config), and nothing else. */
     readonly parameterArns: pulumi.Input<string>[];
     /** An S3 object the instances may read (the receiver app artifact), if any. */
     readonly s3ObjectUrl?: string;
+    /** The fleet tag of the auto scaling group whose launch lifecycle actions the instances complete. */
+    readonly fleet: string;
 }
 
-/** An instance profile that may read exactly the given parameters, and nothing else. */
+/** An instance profile that may read exactly the given parameters and admit itself to its own group. */
 export class InstanceRole extends pulumi.ComponentResource {
     public readonly profile: aws.iam.InstanceProfile;
     /** Instances depend on it: their first boot reads the parameters. */
@@ -20,7 +22,10 @@ export class InstanceRole extends pulumi.ComponentResource {
         const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: renderEc2AssumeRolePolicy() }, { parent: this });
         this.readPolicy = new aws.iam.RolePolicy(
             `${name}-read`,
-            { role: role.id, policy: pulumi.all(args.parameterArns).apply((arns) => renderInstanceReadPolicy(arns, args.s3ObjectUrl)) },
+            {
+                role: role.id,
+                policy: pulumi.all(args.parameterArns).apply((arns) => renderInstancePolicy(arns, args.s3ObjectUrl, args.fleet)),
+            },
             { parent: this },
         );
         this.profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, { parent: this });

@@ -5,8 +5,10 @@ import { renderMonitorEnv, renderPgbouncerUserData } from "../render/cloudInit";
 import { renderMonitorSql, renderMonitorTimer } from "../render/monitor";
 import { hostPort } from "../render/endpoints";
 import { ParameterNames } from "../render/parameterNames";
-import { IMDS_V2_ONLY } from "./ec2";
+import { PGBOUNCER_HEALTH_PORT } from "../render/pgbouncerHealth";
+import { oneExtraInstancePercentage } from "../render/rollout";
 import { InstanceRole } from "./instanceRole";
+import { RollingGroup } from "./rollingGroup";
 
 export interface PgbouncerFleetArgs {
     /** Validated stack config. */
@@ -21,6 +23,8 @@ export interface PgbouncerFleetArgs {
     readonly pgbouncerIni: string;
     /** Rendered userlist.txt (secret). */
     readonly userlist: pulumi.Output<string>;
+    /** Rendered pgbouncer-health.env (secret): the health check's login through the host's PgBouncer. */
+    readonly healthEnv: pulumi.Output<string>;
     /** The monitor role's password (secret), read by the long-running-query check. */
     readonly monitorPassword: pulumi.Output<string>;
     /** Security group of the hosts. */
@@ -29,101 +33,50 @@ export interface PgbouncerFleetArgs {
     readonly nlbSecurityGroup: aws.ec2.SecurityGroup;
 }
 
+/** Seconds a PgBouncer host takes from launch to serving: packages, the first config apply, the readiness check. */
+const HOST_WARMUP_SECONDS = 300;
+
 /**
- * PgBouncer hosts behind an internal NLB with a private DNS name. Config lives in SSM Parameter
- * Store; each host applies changes within a minute by reload, so setting changes never replace a host.
+ * PgBouncer hosts in an auto scaling group behind an internal NLB with a private DNS name. Config
+ * lives in SSM Parameter Store; each host applies changes by reload on its own staggered poll, so
+ * setting changes never replace a host. Host code changes roll the group one host at a time, each
+ * replacement in service only after a login through its PgBouncer reached PostgreSQL.
  */
 export class PgbouncerFleet extends pulumi.ComponentResource {
+    /** The PgBouncer endpoint receivers use (the NLB's private DNS name); hosts come and go behind it. */
     public readonly poolEndpoints: pulumi.Output<string[]>;
+    /** The auto scaling group of the hosts. */
+    public readonly groupName: pulumi.Output<string>;
 
     constructor(name: string, args: PgbouncerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("receiver-tier:aws:PgbouncerFleet", name, {}, opts);
         const cfg = args.config;
         const pb = cfg.pgbouncer;
         const child = { parent: this };
-        const plainParameter = (suffix: string, parameterName: string, value: string) =>
-            new aws.ssm.Parameter(`${name}-${suffix}`, { name: parameterName, type: "String", insecureValue: value }, child);
-        const secretParameter = (suffix: string, parameterName: string, value: pulumi.Output<string>) =>
-            new aws.ssm.Parameter(`${name}-${suffix}`, { name: parameterName, type: "SecureString", value: pulumi.secret(value) }, child);
-        // Everything that follows from config lives here; each host polls it (receiver-tier-config.timer).
-        // insecureValue keeps the non-secret files readable in preview diffs.
-        const parameters = [
-            plainParameter("ini", args.parameters.pgbouncerIni, args.pgbouncerIni),
-            secretParameter("userlist", args.parameters.userlist, args.userlist),
-            secretParameter("monitor-password", args.parameters.monitorPassword, args.monitorPassword),
-            plainParameter("monitor-env", args.parameters.monitorEnv, renderMonitorEnv(cfg, args.region, args.parameters)),
-            plainParameter("monitor-sql", args.parameters.monitorSql, renderMonitorSql(cfg)),
-            plainParameter("monitor-timer", args.parameters.monitorTimer, renderMonitorTimer(cfg)),
-        ];
-        const role = new InstanceRole(`${name}-instance`, { parameterArns: parameters.map((p) => p.arn) }, child);
 
-        const ami = aws.ssm.getParameterOutput({ name: args.network.amiSsmParameter }, child).value;
-        const subnets = args.network.privateSubnetIds;
-        const hosts = Array.from(
-            { length: pb.hosts },
-            (_, index) =>
-                new aws.ec2.Instance(
-                    `${name}-host-${index + 1}`,
-                    {
-                        ami,
-                        instanceType: pb.instanceType,
-                        subnetId: subnets[index % subnets.length] as string,
-                        vpcSecurityGroupIds: [args.hostSecurityGroup.id],
-                        iamInstanceProfile: role.profile.name,
-                        metadataOptions: IMDS_V2_ONLY,
-                        rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: 16 },
-                        userData: renderPgbouncerUserData(args.region, args.parameters),
-                        // cloud-init runs once per instance: new host code needs a new host, not a stop/start.
-                        userDataReplaceOnChange: true,
-                        tags: { Name: `${name}-host-${index + 1}` },
-                    },
-                    // A newer AMI in the SSM parameter must not replace a running pool host.
-                    { ...child, ignoreChanges: ["ami"], dependsOn: [...parameters, role.readPolicy] },
-                ),
+        const parameters = this.configParameters(name, args);
+        const role = new InstanceRole(`${name}-instance`, { parameterArns: parameters.map((p) => p.arn), fleet: name }, child);
+        const { nlb, targetGroup } = this.loadBalancer(name, args);
+
+        const hosts = new RollingGroup(
+            `${name}-hosts`,
+            {
+                subnetIds: args.network.privateSubnetIds,
+                desired: pb.hosts,
+                maxHealthyPercentage: oneExtraInstancePercentage(pb.hosts),
+                imageId: aws.ssm.getParameterOutput({ name: args.network.amiSsmParameter }, child).value,
+                instanceType: pb.instanceType,
+                instanceProfileArn: role.profile.arn,
+                securityGroupId: args.hostSecurityGroup.id,
+                userData: renderPgbouncerUserData(args.region, args.parameters),
+                targetGroupArns: [targetGroup.arn],
+                warmupSeconds: HOST_WARMUP_SECONDS,
+                fleet: name,
+                bootDependsOn: [...parameters, role.readPolicy],
+            },
+            child,
         );
 
-        const nlb = new aws.lb.LoadBalancer(
-            `${name}-nlb`,
-            {
-                internal: true,
-                loadBalancerType: "network",
-                subnets,
-                securityGroups: [args.nlbSecurityGroup.id],
-                enableCrossZoneLoadBalancing: true,
-            },
-            child,
-        );
-        const targetGroup = new aws.lb.TargetGroup(
-            `${name}-tg`,
-            {
-                vpcId: args.network.vpcId,
-                port: pb.port,
-                protocol: "TCP",
-                targetType: "instance",
-                // Let connected clients finish their transactions when a host is taken out.
-                deregistrationDelay: 60,
-                healthCheck: { protocol: "TCP", port: String(pb.port), interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 },
-            },
-            child,
-        );
-        hosts.forEach(
-            (host, index) =>
-                new aws.lb.TargetGroupAttachment(
-                    `${name}-tg-${index + 1}`,
-                    { targetGroupArn: targetGroup.arn, targetId: host.id, port: pb.port },
-                    child,
-                ),
-        );
-        new aws.lb.Listener(
-            `${name}-listener`,
-            {
-                loadBalancerArn: nlb.arn,
-                port: pb.port,
-                protocol: "TCP",
-                defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
-            },
-            child,
-        );
         new aws.route53.Record(
             `${name}-dns`,
             {
@@ -135,7 +88,75 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
             child,
         );
 
-        this.poolEndpoints = pulumi.all(hosts.map((host) => host.privateIp)).apply((ips) => ips.map((ip) => hostPort(ip, pb.port)));
-        this.registerOutputs({ poolEndpoints: this.poolEndpoints });
+        this.poolEndpoints = pulumi.output([hostPort(pb.dnsName, pb.port)]);
+        this.groupName = hosts.group.name;
+        this.registerOutputs({ poolEndpoints: this.poolEndpoints, groupName: this.groupName });
+    }
+
+    /** Everything that follows from config; each host polls it (receiver-tier-config.timer). */
+    private configParameters(name: string, args: PgbouncerFleetArgs): aws.ssm.Parameter[] {
+        const child = { parent: this };
+        // insecureValue keeps the non-secret files readable in preview diffs.
+        const plain = (suffix: string, parameterName: string, value: string) =>
+            new aws.ssm.Parameter(`${name}-${suffix}`, { name: parameterName, type: "String", insecureValue: value }, child);
+        const secret = (suffix: string, parameterName: string, value: pulumi.Output<string>) =>
+            new aws.ssm.Parameter(`${name}-${suffix}`, { name: parameterName, type: "SecureString", value: pulumi.secret(value) }, child);
+        const names = args.parameters;
+        return [
+            plain("ini", names.pgbouncerIni, args.pgbouncerIni),
+            secret("userlist", names.userlist, args.userlist),
+            secret("health-env", names.pgbouncerHealthEnv, args.healthEnv),
+            secret("monitor-password", names.monitorPassword, args.monitorPassword),
+            plain("monitor-env", names.monitorEnv, renderMonitorEnv(args.config, args.region, names)),
+            plain("monitor-sql", names.monitorSql, renderMonitorSql(args.config)),
+            plain("monitor-timer", names.monitorTimer, renderMonitorTimer(args.config)),
+        ];
+    }
+
+    /** The internal NLB: it sends clients only to hosts whose PgBouncer can log in to PostgreSQL. */
+    private loadBalancer(name: string, args: PgbouncerFleetArgs) {
+        const child = { parent: this };
+        const port = args.config.pgbouncer.port;
+        const nlb = new aws.lb.LoadBalancer(
+            `${name}-nlb`,
+            {
+                internal: true,
+                loadBalancerType: "network",
+                subnets: args.network.privateSubnetIds,
+                securityGroups: [args.nlbSecurityGroup.id],
+                enableCrossZoneLoadBalancing: true,
+            },
+            child,
+        );
+        const targetGroup = new aws.lb.TargetGroup(
+            `${name}-tg`,
+            {
+                vpcId: args.network.vpcId,
+                port,
+                protocol: "TCP",
+                targetType: "instance",
+                // Let connected clients finish their transactions when a host is taken out.
+                deregistrationDelay: 60,
+                // More than the open port: the host's own check logs in through its PgBouncer. When
+                // every host fails (a PostgreSQL outage) the NLB fails open; the group replaces nothing.
+                healthCheck: {
+                    protocol: "HTTP",
+                    port: String(PGBOUNCER_HEALTH_PORT),
+                    path: "/",
+                    matcher: "200",
+                    interval: 10,
+                    timeout: 6,
+                    healthyThreshold: 2,
+                    unhealthyThreshold: 2,
+                },
+            },
+            child,
+        );
+        new aws.lb.Listener(
+            `${name}-listener`,
+            { loadBalancerArn: nlb.arn, port, protocol: "TCP", defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }] },
+            child,
+        );
+        return { nlb, targetGroup };
     }
 }

@@ -1,11 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsSettings, TierConfig } from "../config/schema";
-import { amiFromParameter, base64, renderReceiverUserData } from "../render/cloudInit";
+import { renderReceiverUserData } from "../render/cloudInit";
 import { PublicFiles } from "../render";
 import { ParameterNames } from "../render/parameterNames";
-import { IMDS_V2_ONLY } from "./ec2";
 import { InstanceRole } from "./instanceRole";
+import { RollingGroup } from "./rollingGroup";
 
 export interface ReceiverFleetArgs {
     /** Validated stack config. */
@@ -18,7 +18,7 @@ export interface ReceiverFleetArgs {
     readonly parameters: ParameterNames;
     /** Rendered gunicorn.conf.py and receiver.env (not secret). */
     readonly files: PublicFiles;
-    /** Rendered secrets.env (secret): DB and stats passwords. */
+    /** Rendered secrets.env (secret): the active logins' passwords. */
     readonly secretsEnv: pulumi.Output<string>;
     /** Security group of the receivers. */
     readonly receiverSecurityGroup: aws.ec2.SecurityGroup;
@@ -28,16 +28,24 @@ export interface ReceiverFleetArgs {
 
 // A modern TLS-only policy for the public listener.
 const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+/** Seconds a receiver takes from launch to serving: packages, the app, its first healthy answer. */
+const RECEIVER_WARMUP_SECONDS = 180;
+/** The ALB's health check: a slow answer counts as a failure after this many seconds. */
+const HEALTH_CHECK_TIMEOUT_SECONDS = 5;
 
 /**
  * Gunicorn receivers in an auto scaling group behind an HTTPS ALB. A config change makes a new
- * launch template version, which rolls the group by instance refresh without dropping below capacity.
+ * launch template version, which rolls the group by instance refresh: every new receiver is in
+ * service only after its health check (which logs in through PgBouncer) answered locally, and a
+ * refresh whose receivers never get there rolls back, leaving the old fleet serving.
  */
 export class ReceiverFleet extends pulumi.ComponentResource {
+    /** The auto scaling group of the receivers. */
+    public readonly groupName: pulumi.Output<string>;
+
     constructor(name: string, args: ReceiverFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("receiver-tier:aws:ReceiverFleet", name, {}, opts);
-        const cfg = args.config;
-        const r = cfg.receiver;
+        const r = args.config.receiver;
         const child = { parent: this };
 
         const secrets = new aws.ssm.Parameter(
@@ -45,28 +53,43 @@ export class ReceiverFleet extends pulumi.ComponentResource {
             { name: args.parameters.receiverSecrets, type: "SecureString", value: pulumi.secret(args.secretsEnv) },
             child,
         );
-        const role = new InstanceRole(`${name}-instance`, { parameterArns: [secrets.arn], s3ObjectUrl: r.app.artifactUrl }, child);
+        const role = new InstanceRole(
+            `${name}-instance`,
+            { parameterArns: [secrets.arn], s3ObjectUrl: r.app.artifactUrl, fleet: name },
+            child,
+        );
+        const targetGroup = this.loadBalancer(name, args);
 
-        const launchTemplate = new aws.ec2.LaunchTemplate(
-            `${name}-lt`,
+        const receivers = new RollingGroup(
+            `${name}-hosts`,
             {
-                imageId: amiFromParameter(args.network.amiSsmParameter),
+                subnetIds: args.network.privateSubnetIds,
+                desired: r.instances,
+                // A whole second fleet at once: receivers hold no state, so the roll is fast.
+                maxHealthyPercentage: 200,
+                imageId: aws.ssm.getParameterOutput({ name: args.network.amiSsmParameter }, child).value,
                 instanceType: r.instanceType,
-                iamInstanceProfile: { arn: role.profile.arn },
-                vpcSecurityGroupIds: [args.receiverSecurityGroup.id],
-                metadataOptions: IMDS_V2_ONLY,
-                blockDeviceMappings: [
-                    { deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 16, deleteOnTermination: "true" } },
-                ],
+                instanceProfileArn: role.profile.arn,
+                securityGroupId: args.receiverSecurityGroup.id,
                 userData: secrets.version.apply((version) =>
-                    base64(renderReceiverUserData(cfg, args.region, args.parameters, args.files, version)),
+                    renderReceiverUserData(args.config, args.region, args.parameters, args.files, version),
                 ),
-                updateDefaultVersion: true,
-                tagSpecifications: [{ resourceType: "instance", tags: { Name: `${name}-receiver` } }],
+                targetGroupArns: [targetGroup.arn],
+                warmupSeconds: RECEIVER_WARMUP_SECONDS,
+                fleet: name,
+                bootDependsOn: [role.readPolicy],
             },
-            { ...child, dependsOn: [role.readPolicy] },
+            child,
         );
 
+        this.groupName = receivers.group.name;
+        this.registerOutputs({ groupName: this.groupName });
+    }
+
+    /** The public HTTPS ALB and its DNS name; returns the target group the receivers join. */
+    private loadBalancer(name: string, args: ReceiverFleetArgs): aws.lb.TargetGroup {
+        const child = { parent: this };
+        const r = args.config.receiver;
         const alb = new aws.lb.LoadBalancer(
             `${name}-alb`,
             {
@@ -86,7 +109,14 @@ export class ReceiverFleet extends pulumi.ComponentResource {
                 protocol: "HTTP",
                 targetType: "instance",
                 deregistrationDelay: r.gunicorn.graceful_timeout,
-                healthCheck: { path: r.healthPath, matcher: "200", interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+                healthCheck: {
+                    path: r.healthPath,
+                    matcher: "200",
+                    interval: 15,
+                    timeout: HEALTH_CHECK_TIMEOUT_SECONDS,
+                    healthyThreshold: 2,
+                    unhealthyThreshold: 3,
+                },
             },
             child,
         );
@@ -112,29 +142,6 @@ export class ReceiverFleet extends pulumi.ComponentResource {
             },
             child,
         );
-
-        new aws.autoscaling.Group(
-            `${name}-asg`,
-            {
-                vpcZoneIdentifiers: args.network.privateSubnetIds,
-                desiredCapacity: r.instances,
-                minSize: r.instances,
-                // Room to launch replacements before terminating during an instance refresh.
-                maxSize: r.instances * 2,
-                launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
-                targetGroupArns: [targetGroup.arn],
-                // EC2, not ELB: the ALB's health check follows the database, and a database outage
-                // must take receivers out of rotation, not make the group replace every one of them.
-                healthCheckType: "EC2",
-                healthCheckGracePeriod: 180,
-                instanceRefresh: {
-                    strategy: "Rolling",
-                    preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "120", skipMatching: true },
-                },
-                tags: [{ key: "Name", value: `${name}-receiver`, propagateAtLaunch: true }],
-            },
-            child,
-        );
         new aws.route53.Record(
             `${name}-dns`,
             {
@@ -145,7 +152,6 @@ export class ReceiverFleet extends pulumi.ComponentResource {
             },
             child,
         );
-
-        this.registerOutputs({});
+        return targetGroup;
     }
 }

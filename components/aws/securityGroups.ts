@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsSettings, TierConfig } from "../config/schema";
+import { PGBOUNCER_HEALTH_PORT } from "../render/pgbouncerHealth";
 
 export interface SecurityGroupsArgs {
     /** Validated stack config (ports). */
@@ -96,14 +97,16 @@ export class SecurityGroups extends pulumi.ComponentResource {
 
         ingress("nlb-from-receivers", this.pgbouncerNlb, pgbouncerPort, this.receivers, "PgBouncer from receivers only");
         egress("nlb-to-pgbouncer", this.pgbouncerNlb, pgbouncerPort, this.pgbouncer, "PgBouncer hosts");
+        egress("nlb-to-pgbouncer-health", this.pgbouncerNlb, PGBOUNCER_HEALTH_PORT, this.pgbouncer, "PgBouncer hosts' health check");
 
         ingress("pgbouncer-from-receivers", this.pgbouncer, pgbouncerPort, this.receivers, "PgBouncer from receivers");
+        ingress("pgbouncer-from-nlb", this.pgbouncer, pgbouncerPort, this.pgbouncerNlb, "PgBouncer from the NLB");
         ingress(
-            "pgbouncer-from-nlb",
+            "pgbouncer-health-from-nlb",
             this.pgbouncer,
-            pgbouncerPort,
+            PGBOUNCER_HEALTH_PORT,
             this.pgbouncerNlb,
-            "PgBouncer from the NLB (traffic and health checks)",
+            "health check (a login through PgBouncer) from the NLB only",
         );
         egress("pgbouncer-to-postgres", this.pgbouncer, postgresPort, network.postgresSecurityGroupId, "PostgreSQL, its port only");
         ingress(

@@ -16,6 +16,14 @@ export function serverConnectionsPerHost(cfg: TierConfig): number {
     return s.default_pool_size + s.reserve_pool_size;
 }
 
+/**
+ * PgBouncer hosts that may be connected to PostgreSQL at once: a roll on AWS launches each
+ * replacement before it retires the old host, so one more than configured.
+ */
+export function pgbouncerHostsDuringRoll(cfg: TierConfig): number {
+    return cfg.platform === "aws" ? cfg.pgbouncer.hosts + 1 : cfg.pgbouncer.hosts;
+}
+
 /** Connections all receivers may hold at once towards PgBouncer. */
 export function receiverClientConnections(cfg: TierConfig): number {
     const { instances, gunicorn, dbPool } = cfg.receiver;
@@ -87,16 +95,18 @@ export function clientCapacity(cfg: TierConfig): Problem[] {
 
 export function serverCapacity(cfg: TierConfig): Problem[] {
     const s = cfg.pgbouncer.settings;
-    const needed = cfg.pgbouncer.hosts * serverConnectionsPerHost(cfg);
+    const hosts = pgbouncerHostsDuringRoll(cfg);
+    const needed = hosts * serverConnectionsPerHost(cfg);
     const budget = postgresBudget(cfg);
     if (needed <= budget) {
         return [];
     }
     const pg = cfg.postgres;
+    const counted = hosts === cfg.pgbouncer.hosts ? `${hosts} hosts` : `(${cfg.pgbouncer.hosts} hosts + 1 during a roll)`;
     return [
         error(
             ["pgbouncer", "settings", "default_pool_size"],
-            `${cfg.pgbouncer.hosts} hosts x (default_pool_size ${s.default_pool_size} + reserve_pool_size ${s.reserve_pool_size}) = ${needed} server connections exceeds postgres.maxConnections ${pg.maxConnections} - superuserReservedConnections ${pg.superuserReservedConnections} - reservedForOtherClients ${pg.reservedForOtherClients} = ${budget}`,
+            `${counted} x (default_pool_size ${s.default_pool_size} + reserve_pool_size ${s.reserve_pool_size}) = ${needed} server connections exceeds postgres.maxConnections ${pg.maxConnections} - superuserReservedConnections ${pg.superuserReservedConnections} - reservedForOtherClients ${pg.reservedForOtherClients} = ${budget}`,
         ),
     ];
 }

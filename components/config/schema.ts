@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isDuration } from "./duration";
+import { LOGIN_SLOTS } from "./loginSlots";
 
 // Defaults are the runbook's values wherever they are coherent; README "Deviations" explains the rest.
 
@@ -8,6 +9,8 @@ const seconds = z.number().min(0);
 const flag = z.union([z.literal(0), z.literal(1)]);
 const duration = z.string().refine(isDuration, "must be a PostgreSQL duration such as '5s', '500ms' or '1min'");
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier ([a-z_][a-z0-9_]*)");
+// Room for the "_a"/"_b" suffix of the two alternating logins within PostgreSQL's 63 bytes.
+const loginBase = z.string().regex(/^[a-z_][a-z0-9_]{0,60}$/, "must be a lower-case SQL identifier of at most 61 characters");
 const hostName = z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a host name or IP address");
 
 /** The [pgbouncer] section, under PgBouncer's own key names (docs/config.md). */
@@ -50,8 +53,15 @@ export const postgresSchema = z.strictObject({
     reservedForOtherClients: count(0).default(20),
 });
 
+/** Which of the two alternating logins (name_a, name_b) clients use, and whether the other one still logs in. */
+export const loginRotationSchema = z.strictObject({
+    active: z.enum(LOGIN_SLOTS).default("a"),
+    standby: z.enum(["open", "closed"]).default("closed"),
+});
+
 export const receiverRoleSchema = z.strictObject({
-    name: identifier.default("webhook_receiver"),
+    name: loginBase.default("webhook_receiver"),
+    logins: loginRotationSchema.prefault({}),
     statementTimeout: duration.default("5s"),
     idleInTransactionSessionTimeout: duration.default("10s"),
 });
@@ -62,7 +72,8 @@ export const pgbouncerSchema = z.strictObject({
     listenAddr: z.string().default("0.0.0.0"),
     databaseAlias: identifier.default("deltacrown_receiver"),
     dnsName: hostName.default("pgbouncer.internal"),
-    statsUser: identifier.default("pgbouncer_stats"),
+    statsUser: loginBase.default("pgbouncer_stats"),
+    statsLogins: loginRotationSchema.prefault({}),
     clientHeadroom: count(0).default(10),
     instanceType: z.string().default("t3.small"),
     settings: pgbouncerSettingsSchema.prefault({}),
@@ -177,9 +188,19 @@ export type AwsSettings = NonNullable<TierConfig["aws"]>;
 export type DockerSettings = NonNullable<TierConfig["docker"]>;
 
 /** Secret config keys: read as Pulumi secrets, never part of TierConfig. */
-export const SECRET_KEYS = ["receiverPassword", "statsPassword", "monitorPassword", "postgresAdminPassword"] as const;
+export const SECRET_KEYS = [
+    "receiverPasswordA",
+    "receiverPasswordB",
+    "statsPasswordA",
+    "statsPasswordB",
+    "monitorPassword",
+    "postgresAdminPassword",
+] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 /** The secrets the rendered files need. */
-export type TierSecrets = Record<Exclude<SecretKey, "postgresAdminPassword">, string>;
+export type TierSecretKey = Exclude<SecretKey, "postgresAdminPassword">;
+export type TierSecrets = Record<TierSecretKey, string>;
+export const TIER_SECRET_KEYS = SECRET_KEYS.filter((key): key is TierSecretKey => key !== "postgresAdminPassword");
+export type LoginRotation = z.infer<typeof loginRotationSchema>;
 
 export const CONFIG_NAMESPACE = "receiver-tier";

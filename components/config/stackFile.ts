@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { projectConfig } from "./load";
-import { CONFIG_NAMESPACE, SecretKey, TierSecrets } from "./schema";
+import { CONFIG_NAMESPACE, SecretKey, TIER_SECRET_KEYS, TierSecrets } from "./schema";
 
 /** The config of one stack as `pulumi` would see it, read without the CLI. */
 export interface StackFileConfig {
@@ -41,7 +41,7 @@ function pulumiConfigEnv(text: string): Record<string, unknown> {
     } catch {
         // reported below
     }
-    throw new Error(`PULUMI_CONFIG must be a JSON object such as {"${CONFIG_NAMESPACE}:receiverPassword":"..."}`);
+    throw new Error(`PULUMI_CONFIG must be a JSON object such as {"${CONFIG_NAMESPACE}:receiverPasswordA":"..."}`);
 }
 
 export type SecretLookup = { value: string } | { missing: string };
@@ -74,8 +74,6 @@ export class MissingSecretsError extends Error {
         this.name = "MissingSecretsError";
     }
 }
-
-const TIER_SECRET_KEYS: readonly (keyof TierSecrets)[] = ["receiverPassword", "statsPassword", "monitorPassword"];
 
 /** The passwords the rendered files and the checklist need; one error naming every missing one. */
 export function readTierSecrets(stackFile: StackFileConfig, stack: string, env: NodeJS.ProcessEnv): TierSecrets {

@@ -1,9 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import { durationToMs } from "../config/duration";
 import { TierConfig, TierSecrets } from "../config/schema";
-import { roleSecret } from "../render/userlist";
-import { monitorConnectionLimit, MONITOR_STATEMENT_TIMEOUT, receiverConnectionLimit } from "../render/databaseSql";
+import { RoleSpec, rolesWithConnect, tierRoles, timeoutMs } from "../render/roles";
 import { DatabaseSetting, PostgresConnection } from "./databaseSetting";
 
 export interface PostgresSettingsArgs {
@@ -15,7 +13,10 @@ export interface PostgresSettingsArgs {
     readonly admin: pulumi.Input<PostgresConnection>;
 }
 
-/** The receiver, stats and monitoring roles, their grants and the database statement_timeout. */
+/**
+ * The tier's roles (the receiver group and its two alternating logins, the stats names, the monitor),
+ * their grants and the database statement_timeout: the same roles database.sql creates.
+ */
 export class PostgresSettings extends pulumi.ComponentResource {
     public readonly statementTimeout: pulumi.Output<string>;
 
@@ -37,50 +38,23 @@ export class PostgresSettings extends pulumi.ComponentResource {
             { parent: this },
         );
         const child = { parent: this, provider };
-        const hashed = (role: string, password: (s: TierSecrets) => string) =>
-            pulumi.secret(args.secrets.apply((s) => roleSecret(cfg, role, password(s))));
 
-        const receiver = new postgresql.Role(
-            `${name}-receiver`,
-            {
-                name: cfg.receiverRole.name,
-                login: true,
-                // Same pre-hashed secret as userlist.txt: PostgreSQL stores it as given.
-                password: hashed(cfg.receiverRole.name, (s) => s.receiverPassword),
-                statementTimeout: durationToMs(cfg.receiverRole.statementTimeout),
-                idleInTransactionSessionTimeout: durationToMs(cfg.receiverRole.idleInTransactionSessionTimeout),
-                connectionLimit: receiverConnectionLimit(cfg),
-            },
-            child,
-        );
-        // Signs in to PgBouncer's console only; the role reserves the name in PostgreSQL.
-        new postgresql.Role(`${name}-stats`, { name: cfg.pgbouncer.statsUser, login: false }, child);
-        const monitor = new postgresql.Role(
-            `${name}-monitor`,
-            {
-                name: cfg.monitor.role,
-                login: true,
-                password: hashed(cfg.monitor.role, (s) => s.monitorPassword),
-                roles: ["pg_monitor"],
-                statementTimeout: durationToMs(MONITOR_STATEMENT_TIMEOUT),
-                connectionLimit: monitorConnectionLimit(cfg),
-            },
-            child,
-        );
-        for (const [suffix, role] of [
-            ["receiver", receiver],
-            ["monitor", monitor],
-        ] as const) {
+        const roles = new Map<string, postgresql.Role>();
+        for (const spec of tierRoles(cfg)) {
+            const groups = spec.memberOf.flatMap((group) => roles.get(group) ?? []);
+            roles.set(spec.name, this.role(name, spec, args.secrets, { ...child, dependsOn: groups }));
+        }
+        for (const roleName of rolesWithConnect(cfg)) {
             new postgresql.Grant(
-                `${name}-${suffix}-connect`,
-                { database: cfg.postgres.database, role: role.name, objectType: "database", privileges: ["CONNECT"] },
-                child,
+                `${name}-${roleName}-connect`,
+                { database: cfg.postgres.database, role: roleName, objectType: "database", privileges: ["CONNECT"] },
+                { ...child, dependsOn: [...roles.values()] },
             );
         }
         new postgresql.Schema(
             `${name}-receiver-schema`,
-            { database: cfg.postgres.database, name: cfg.receiverRole.name, owner: receiver.name },
-            child,
+            { database: cfg.postgres.database, name: cfg.receiverRole.name, owner: cfg.receiverRole.name },
+            { ...child, dependsOn: [...roles.values()] },
         );
 
         const databaseTimeout = new DatabaseSetting(
@@ -91,5 +65,24 @@ export class PostgresSettings extends pulumi.ComponentResource {
 
         this.statementTimeout = databaseTimeout.value;
         this.registerOutputs({ statementTimeout: this.statementTimeout });
+    }
+
+    private role(name: string, spec: RoleSpec, secrets: pulumi.Output<TierSecrets>, opts: pulumi.CustomResourceOptions): postgresql.Role {
+        const password = spec.password;
+        return new postgresql.Role(
+            `${name}-role-${spec.name}`,
+            {
+                name: spec.name,
+                login: spec.login,
+                // Same pre-hashed secret as userlist.txt: PostgreSQL stores it as given.
+                password: password ? pulumi.secret(secrets.apply(password)) : undefined,
+                connectionLimit: spec.connectionLimit,
+                statementTimeout: timeoutMs(spec.statementTimeout),
+                idleInTransactionSessionTimeout: timeoutMs(spec.idleInTransactionSessionTimeout),
+                roles: [...spec.memberOf],
+                assumeRole: spec.assumeRole,
+            },
+            opts,
+        );
     }
 }

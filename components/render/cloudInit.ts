@@ -6,6 +6,8 @@ import { renderEnvFile } from "./envFile";
 import { HOST_PATHS } from "./hostPaths";
 import { ParameterNames } from "./parameterNames";
 import { PublicFiles } from "./index";
+import { PGBOUNCER_HEALTH_PORT } from "./pgbouncerHealth";
+import { LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "./rollout";
 
 interface WriteFile {
     path: string;
@@ -29,8 +31,12 @@ function cloudConfig(packages: string[], writeFiles: WriteFile[], runcmd: string
     return "#cloud-config\n" + stringify({ package_update: true, packages, write_files: writeFiles, runcmd }, { lineWidth: 0 });
 }
 
-/** Applies the files in Parameter Store on a PgBouncer host: at boot and every minute. */
+/** Applies the files in Parameter Store on a PgBouncer host: at boot and on its staggered timer. */
 const APPLY_PGBOUNCER_CONFIG = "/usr/local/sbin/receiver-tier-apply-pgbouncer-config";
+/** Completes the launch lifecycle hook once the host's readiness command succeeds. */
+const COMPLETE_LAUNCH = "/usr/local/sbin/receiver-tier-complete-launch";
+/** The PgBouncer host's health check (launch readiness and the NLB's HTTP check). */
+const PGBOUNCER_HEALTH = "/usr/local/sbin/receiver-tier-pgbouncer-health";
 
 /** The monitor's connection settings (no secret: the password is fetched from its parameter). */
 export function renderMonitorEnv(cfg: TierConfig, region: string, names: ParameterNames): string {
@@ -51,14 +57,27 @@ export function renderMonitorEnv(cfg: TierConfig, region: string, names: Paramet
  * follows from config is here, so config changes never touch user data.
  */
 export function renderManagedFiles(names: ParameterNames): string {
-    const rows: [string, string, string, string, "pgbouncer" | "monitor" | "timer"][] = [
+    const rows: [string, string, string, string, "pgbouncer" | "monitor" | "timer" | "health"][] = [
         [names.pgbouncerIni, HOST_PATHS.pgbouncerIni, "0640", "postgres:postgres", "pgbouncer"],
         [names.userlist, HOST_PATHS.userlist, "0600", "postgres:postgres", "pgbouncer"],
+        [names.pgbouncerHealthEnv, HOST_PATHS.pgbouncerHealthEnv, "0600", "postgres:postgres", "health"],
         [names.monitorEnv, HOST_PATHS.monitorEnv, "0644", "root:root", "monitor"],
         [names.monitorSql, HOST_PATHS.monitorSql, "0644", "root:root", "monitor"],
         [names.monitorTimer, HOST_PATHS.monitorTimer, "0644", "root:root", "timer"],
     ];
     return rows.map((row) => row.join(" ")).join("\n") + "\n";
+}
+
+/** launch.env: what receiver-tier-complete-launch needs on either kind of host. */
+function launchEnvFile(region: string): WriteFile {
+    return file(
+        HOST_PATHS.launchEnv,
+        renderEnvFile("launch lifecycle hook", [
+            ["AWS_REGION", region],
+            ["LIFECYCLE_HOOK_NAME", LAUNCH_HOOK_NAME],
+            ["READINESS_DEADLINE_SECONDS", READINESS_DEADLINE_SECONDS],
+        ]),
+    );
 }
 
 /**
@@ -67,13 +86,21 @@ export function renderManagedFiles(names: ParameterNames): string {
  */
 export function renderPgbouncerUserData(region: string, names: ParameterNames): string {
     return cloudConfig(
-        ["pgbouncer", "postgresql-client", "awscli"],
+        ["pgbouncer", "postgresql-client", "awscli", "curl"],
         [
             file("/etc/receiver-tier/pgbouncer-host.env", renderEnvFile("PgBouncer host settings", [["AWS_REGION", region]])),
             file("/etc/receiver-tier/managed-files", renderManagedFiles(names)),
+            launchEnvFile(region),
             file(APPLY_PGBOUNCER_CONFIG, asset("pgbouncer/apply-config.sh"), "0755"),
+            file(COMPLETE_LAUNCH, asset("host/complete-launch.sh"), "0755"),
+            file(PGBOUNCER_HEALTH, asset("pgbouncer/pgbouncer-health.sh"), "0755"),
             file("/etc/systemd/system/receiver-tier-config.service", asset("systemd/receiver-tier-config.service")),
             file("/etc/systemd/system/receiver-tier-config.timer", asset("systemd/receiver-tier-config.timer")),
+            file(
+                "/etc/systemd/system/receiver-tier-pgbouncer-health.socket",
+                asset("systemd/receiver-tier-pgbouncer-health.socket").replace("@PGBOUNCER_HEALTH_PORT@", String(PGBOUNCER_HEALTH_PORT)),
+            ),
+            file("/etc/systemd/system/receiver-tier-pgbouncer-health@.service", asset("systemd/receiver-tier-pgbouncer-health@.service")),
             file("/etc/systemd/system/pgbouncer.service.d/override.conf", asset("systemd/pgbouncer-override.conf")),
             file("/usr/local/bin/receiver-long-query-monitor", asset("pgbouncer/long-query-monitor.sh"), "0755"),
             file("/etc/systemd/system/receiver-long-query-monitor.service", asset("systemd/receiver-long-query-monitor.service")),
@@ -82,15 +109,16 @@ export function renderPgbouncerUserData(region: string, names: ParameterNames): 
             ["systemctl", "daemon-reload"],
             [APPLY_PGBOUNCER_CONFIG],
             ["systemctl", "enable", "pgbouncer.service", "receiver-long-query-monitor.timer"],
-            ["systemctl", "enable", "--now", "receiver-tier-config.timer"],
+            ["systemctl", "enable", "--now", "receiver-tier-config.timer", "receiver-tier-pgbouncer-health.socket"],
+            [COMPLETE_LAUNCH, PGBOUNCER_HEALTH, "check"],
         ],
     );
 }
 
 /**
  * User data of a receiver: the rendered Gunicorn config and env, the app, no secret.
- * `secretsVersion` is the secrets parameter's version: a rotated password makes a new launch
- * template version, so the fleet rolls and fetches it.
+ * `secretsVersion` is the secrets parameter's version the instance fetches: a new version (a switch
+ * of the active login) makes a new launch template version, so the fleet rolls onto it.
  */
 export function renderReceiverUserData(
     cfg: TierConfig,
@@ -100,8 +128,9 @@ export function renderReceiverUserData(
     secretsVersion: number,
 ): string {
     const app = cfg.receiver.app;
+    const localHealthUrl = `http://127.0.0.1:${cfg.receiver.port}${cfg.receiver.healthPath}`;
     return cloudConfig(
-        ["gunicorn", "python3-psycopg2", "awscli"],
+        ["gunicorn", "python3-psycopg2", "awscli", "curl"],
         [
             file(
                 "/etc/receiver-tier/receiver-host.env",
@@ -112,22 +141,22 @@ export function renderReceiverUserData(
                     ["APP_ARTIFACT_URL", app.artifactUrl ?? ""],
                 ]),
             ),
+            launchEnvFile(region),
             file(HOST_PATHS.gunicornConf, files["gunicorn.conf.py"]),
             file(HOST_PATHS.receiverEnv, files["receiver.env"]),
             compressedFile(`${HOST_PATHS.receiverDir}/app/webhook_receiver.py`, asset("receiver/webhook_receiver.py")),
             file("/usr/local/sbin/receiver-tier-install-receiver", asset("receiver/install-receiver.sh"), "0755"),
+            file("/usr/local/sbin/receiver-tier-fetch-secrets", asset("receiver/fetch-secrets.sh"), "0755"),
+            file(COMPLETE_LAUNCH, asset("host/complete-launch.sh"), "0755"),
             file("/etc/systemd/system/webhook-receiver.service", asset("systemd/webhook-receiver.service")),
         ],
         [
             ["useradd", "--system", "--home-dir", HOST_PATHS.receiverDir, "--shell", "/usr/sbin/nologin", "webhook-receiver"],
             ["/usr/local/sbin/receiver-tier-install-receiver"],
+            // In service only once the app answers its health check, which logs in through PgBouncer.
+            [COMPLETE_LAUNCH, "curl", "-fsS", "-o", "/dev/null", "--max-time", "5", localHealthUrl],
         ],
     );
-}
-
-/** EC2 resolves this to the latest AMI in the parameter at each launch. */
-export function amiFromParameter(parameterName: string): string {
-    return `resolve:ssm:${parameterName}`;
 }
 
 /** base64 as EC2 launch templates take user data. */

@@ -1,3 +1,4 @@
+import { statsLogins } from "../config/logins";
 import { TierConfig } from "../config/schema";
 
 /** host:port as clients write it. */
@@ -24,7 +25,7 @@ export function renderEndpoints(cfg: TierConfig) {
         healthUrl: `${baseUrl}${cfg.receiver.healthPath}`,
         pgbouncerEndpoint: hostPort(pgbouncerHost, pgbouncerPort),
         // The runbook ran this as webhook_receiver, which PgBouncer refuses: only stats_users may.
-        showPoolsCommand: `psql -h ${pgbouncerHost} -p ${pgbouncerPort} -U ${cfg.pgbouncer.statsUser} -d pgbouncer -c "SHOW POOLS;"`,
+        showPoolsCommand: `psql -h ${pgbouncerHost} -p ${pgbouncerPort} -U ${statsLogins(cfg).active.name} -d pgbouncer -c "SHOW POOLS;"`,
     };
 }
 

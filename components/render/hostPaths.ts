@@ -9,6 +9,8 @@ export const HOST_PATHS = {
     gunicornConf: "/etc/webhook-receiver/gunicorn.conf.py",
     receiverEnv: "/etc/webhook-receiver/receiver.env",
     receiverSecretsEnv: "/etc/webhook-receiver/secrets.env",
+    pgbouncerHealthEnv: "/etc/receiver-tier/pgbouncer-health.env",
+    launchEnv: "/etc/receiver-tier/launch.env",
     monitorEnv: "/etc/receiver-tier/monitor.env",
     monitorSql: "/etc/receiver-tier/monitor.sql",
     monitorTimer: "/etc/systemd/system/receiver-long-query-monitor.timer",

@@ -1,3 +1,5 @@
+import { FLEET_TAG } from "./rollout";
+
 /** Trust policy letting EC2 instances assume a role. */
 export function renderEc2AssumeRolePolicy(): string {
     return JSON.stringify({
@@ -6,11 +8,24 @@ export function renderEc2AssumeRolePolicy(): string {
     });
 }
 
-/** Read access to exactly these SSM parameters (and, optionally, one S3 object). */
-export function renderInstanceReadPolicy(parameterArns: readonly string[], s3ObjectUrl?: string): string {
+/**
+ * Read access to exactly these SSM parameters (and, optionally, one S3 object); with `fleet`, the
+ * right to complete launch lifecycle actions of the auto scaling group tagged with that fleet only.
+ */
+export function renderInstancePolicy(parameterArns: readonly string[], s3ObjectUrl?: string, fleet?: string): string {
     const statements: object[] = [{ Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [...parameterArns] }];
     if (s3ObjectUrl) {
         statements.push({ Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${s3ObjectUrl.replace(/^s3:\/\//, "")}` });
+    }
+    if (fleet) {
+        // Which group the instance is in: a read-only call that takes no resource.
+        statements.push({ Effect: "Allow", Action: ["autoscaling:DescribeAutoScalingInstances"], Resource: "*" });
+        statements.push({
+            Effect: "Allow",
+            Action: ["autoscaling:CompleteLifecycleAction"],
+            Resource: "*",
+            Condition: { StringEquals: { [`autoscaling:ResourceTag/${FLEET_TAG}`]: fleet } },
+        });
     }
     return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }

@@ -2,6 +2,8 @@
 export interface ParameterNames {
     readonly pgbouncerIni: string;
     readonly userlist: string;
+    /** The health check's login (secret): the receivers' active login and its password. */
+    readonly pgbouncerHealthEnv: string;
     readonly monitorPassword: string;
     readonly monitorEnv: string;
     readonly monitorSql: string;
@@ -16,6 +18,7 @@ export function parameterNames(stack: string): ParameterNames {
     return {
         pgbouncerIni: `${root}/pgbouncer/pgbouncer.ini`,
         userlist: `${root}/pgbouncer/userlist.txt`,
+        pgbouncerHealthEnv: `${root}/pgbouncer/health.env`,
         monitorPassword: `${root}/monitor/password`,
         monitorEnv: `${root}/monitor/monitor.env`,
         monitorSql: `${root}/monitor/monitor.sql`,

@@ -1,6 +1,7 @@
 import { PgbouncerSettings, TierConfig } from "../config/schema";
 import { serverConnectionsPerHost } from "../config/rules";
 import { HOST_PATHS } from "./hostPaths";
+import { statsLogins } from "../config/logins";
 
 type IniValue = string | number | readonly string[];
 
@@ -35,7 +36,10 @@ export function renderPgbouncerIni(cfg: TierConfig, stack: string): string {
         iniLine("pidfile", HOST_PATHS.pgbouncerPid),
         iniLine("auth_file", HOST_PATHS.userlist),
         ";; SHOW POOLS / SHOW CONFIG need a stats user; nobody gets the admin console",
-        iniLine("stats_users", pb.statsUser),
+        iniLine(
+            "stats_users",
+            statsLogins(cfg).accepted.map((login) => login.name),
+        ),
         ";; hard cap per host = default_pool_size + reserve_pool_size, checked against postgres.maxConnections",
         iniLine("max_db_connections", serverConnectionsPerHost(cfg)),
     ];

@@ -1,5 +1,6 @@
 import { TierConfig, TierSecrets } from "../config/schema";
 import { renderEnvFile } from "./envFile";
+import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
 
 /**
  * receiver.env: what the receiver app reads. Passwords are not here: they arrive separately
@@ -13,7 +14,7 @@ export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
         ["DB_HOST", pb.dnsName],
         ["DB_PORT", pb.port],
         ["DB_NAME", pb.databaseAlias],
-        ["DB_USER", cfg.receiverRole.name],
+        ["DB_USER", receiverLogins(cfg).active.name],
         ["DB_CONN_MAX", pool.max],
         ["DB_CONN_MIN", pool.min],
         ["DB_CONN_RECYCLE", pool.recycle],
@@ -27,7 +28,7 @@ export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
         ["DJANGO_CONN_MAX_AGE", pool.recycle],
         ["DJANGO_CONNECT_TIMEOUT", pool.timeout],
         ["DISABLE_SERVER_SIDE_CURSORS", pb.settings.pool_mode === "transaction"],
-        ["PGBOUNCER_STATS_USER", pb.statsUser],
+        ["PGBOUNCER_STATS_USER", statsLogins(cfg).active.name],
         ["PGBOUNCER_ADMIN_DB", "pgbouncer"],
         ["HEALTH_PATH", cfg.receiver.healthPath],
     ];
@@ -37,10 +38,10 @@ export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
     );
 }
 
-/** secrets.env: the receiver's passwords, delivered through the secret store only. */
-export function renderReceiverSecretsEnv(secrets: TierSecrets): string {
+/** secrets.env: the passwords of the active logins, delivered through the secret store only. */
+export function renderReceiverSecretsEnv(cfg: TierConfig, secrets: TierSecrets): string {
     return renderEnvFile("receiver secrets. Never commit, never put in user data.", [
-        ["DB_PASSWORD", secrets.receiverPassword],
-        ["PGBOUNCER_STATS_PASSWORD", secrets.statsPassword],
+        ["DB_PASSWORD", loginPassword(secrets, receiverLogins(cfg).active)],
+        ["PGBOUNCER_STATS_PASSWORD", loginPassword(secrets, statsLogins(cfg).active)],
     ]);
 }

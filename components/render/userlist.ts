@@ -1,5 +1,6 @@
 import { TierConfig, TierSecrets } from "../config/schema";
 import { authSecret } from "./authSecrets";
+import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
 
 /** The server a role's password secret belongs to: its SCRAM salt scope. */
 export function secretScope(cfg: TierConfig): string {
@@ -11,11 +12,11 @@ export function roleSecret(cfg: TierConfig, role: string, password: string): str
     return authSecret(cfg.pgbouncer.settings.auth_type, role, password, secretScope(cfg));
 }
 
-/** PgBouncer's auth_file: the receiver role and the stats user, each with its pre-hashed secret. */
+/**
+ * PgBouncer's auth_file: the receiver and stats logins it accepts (the active one of each pair, and
+ * the standby while open), each with its pre-hashed secret. A closed login is absent: it cannot log in.
+ */
 export function renderUserlist(cfg: TierConfig, secrets: TierSecrets): string {
-    const users: [string, string][] = [
-        [cfg.receiverRole.name, secrets.receiverPassword],
-        [cfg.pgbouncer.statsUser, secrets.statsPassword],
-    ];
-    return users.map(([user, password]) => `"${user}" "${roleSecret(cfg, user, password)}"\n`).join("");
+    const logins = [...receiverLogins(cfg).accepted, ...statsLogins(cfg).accepted];
+    return logins.map((login) => `"${login.name}" "${roleSecret(cfg, login.name, loginPassword(secrets, login))}"\n`).join("");
 }

@@ -1,5 +1,6 @@
 import { Client, ClientConfig } from "pg";
 import { durationToMs } from "../../components/config/duration";
+import { loginPassword, receiverLogins, statsLogins } from "../../components/config/logins";
 import { TierConfig, TierSecrets } from "../../components/config/schema";
 import { serverConnectionsPerHost } from "../../components/config/rules";
 import { renderMonitorSql } from "../../components/render/monitor";
@@ -64,11 +65,13 @@ function expectedConfig(cfg: TierConfig): Record<string, string | number> {
  */
 export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: Endpoints): Promise<CheckResult[]> {
     const pb = cfg.pgbouncer;
-    const console_: ClientConfig = { ...at.pgbouncer, user: pb.statsUser, password: secrets.statsPassword, database: "pgbouncer" };
+    const stats = statsLogins(cfg).active;
+    const login = receiverLogins(cfg).active;
+    const console_: ClientConfig = { ...at.pgbouncer, user: stats.name, password: loginPassword(secrets, stats), database: "pgbouncer" };
     const receiver: ClientConfig = {
         ...at.pgbouncer,
-        user: cfg.receiverRole.name,
-        password: secrets.receiverPassword,
+        user: login.name,
+        password: loginPassword(secrets, login),
         database: pb.databaseAlias,
     };
     const monitor: ClientConfig = {
@@ -95,7 +98,7 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
     }
 
     results.push(
-        await check(`statement timeout ${cfg.receiverRole.statementTimeout} as ${cfg.receiverRole.name} through PgBouncer`, async () => {
+        await check(`statement timeout ${cfg.receiverRole.statementTimeout} as ${login.name} through PgBouncer`, async () => {
             const value = await withClient(
                 receiver,
                 async (c) => (await c.query<{ statement_timeout: string }>("SHOW statement_timeout")).rows[0]?.statement_timeout ?? "",
@@ -107,14 +110,15 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
     results.push(
         await check("no waiting clients, maxwait under 1 s (SHOW POOLS)", async () => {
             const pools = await withClient(console_, async (c) => (await c.query<Record<string, string>>("SHOW POOLS")).rows);
-            const pool = pools.find((row) => row.database === pb.databaseAlias && row.user === cfg.receiverRole.name);
-            if (!pool) return [true, `no pool for ${pb.databaseAlias}/${cfg.receiverRole.name} yet (no client connected)`];
-            const waiting = Number(pool.cl_waiting);
-            const maxwait = Number(pool.maxwait) + Number(pool.maxwait_us ?? 0) / 1e6;
-            return [
-                waiting === 0 && maxwait < 1,
-                `cl_active ${pool.cl_active}, cl_waiting ${waiting}, sv_active ${pool.sv_active}, sv_idle ${pool.sv_idle}, maxwait ${maxwait.toFixed(3)}s`,
-            ];
+            // Both receiver logins while a rotation moves receivers from one to the other.
+            const receiverPools = pools.filter((row) => row.database === pb.databaseAlias);
+            if (receiverPools.length === 0) return [true, `no pool for ${pb.databaseAlias} yet (no client connected)`];
+            const lines = receiverPools.map((pool) => {
+                const maxwait = Number(pool.maxwait) + Number(pool.maxwait_us ?? 0) / 1e6;
+                const line = `${pool.user}: cl_active ${pool.cl_active}, cl_waiting ${pool.cl_waiting}, sv_active ${pool.sv_active}, sv_idle ${pool.sv_idle}, maxwait ${maxwait.toFixed(3)}s`;
+                return { ok: Number(pool.cl_waiting) === 0 && maxwait < 1, line };
+            });
+            return [lines.every((l) => l.ok), lines.map((l) => l.line).join("; ")];
         }),
     );
 

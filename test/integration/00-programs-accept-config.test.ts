@@ -1,3 +1,5 @@
+import { statsLogins } from "../../components/config/logins";
+import { renderReceiverSecretsEnv } from "../../components/render/receiverEnv";
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -6,6 +8,7 @@ import {
     freePort,
     gunicornCheckConfig,
     loadTierConfig,
+    parseEnvFile,
     receiverAppEnv,
     renderTierFiles,
     rowsOf,
@@ -21,7 +24,7 @@ import {
 
 const cfg = loadTierConfig("local");
 const files = renderTierFiles(cfg);
-const secretEnv = { DB_PASSWORD: TEST_SECRETS.receiverPassword, PGBOUNCER_STATS_PASSWORD: TEST_SECRETS.statsPassword };
+const secretEnv = parseEnvFile(renderReceiverSecretsEnv(cfg, TEST_SECRETS));
 
 /** The rendered ini with one extra line right under [pgbouncer]. */
 function withExtraSetting(ini: string, line: string): string {
@@ -51,8 +54,8 @@ describe("pgbouncer 1.18 and the rendered pgbouncer.ini", () => {
             await sleep(500);
             expect(pb.alive()).toBe(true);
             const stats = await connectPg(pb, {
-                user: cfg.pgbouncer.statsUser,
-                password: TEST_SECRETS.statsPassword,
+                user: statsLogins(cfg).active.name,
+                password: TEST_SECRETS.statsPasswordA,
                 database: "pgbouncer",
             });
             try {

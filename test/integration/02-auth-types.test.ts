@@ -1,5 +1,6 @@
+import { receiverLogins } from "../../components/config/logins";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectPg, endQuietly, httpRequest, loadTierConfig, rowsOf, startTier, Tier, timed } from "./harness";
+import { activeLogin, connectPg, endQuietly, httpRequest, loadTierConfig, rowsOf, startTier, Tier, timed } from "./harness";
 
 // Property 2: with either auth_type the server stores the very secret userlist.txt holds, so
 // PgBouncer can log in on the client's behalf; the whole path works and a wrong password does not.
@@ -20,7 +21,7 @@ describe.each([
     { authType: "md5" as const, secretPattern: /^md5[0-9a-f]{32}$/ },
 ])("auth_type $authType end to end", ({ authType, secretPattern }) => {
     const cfg = loadTierConfig("local", { pgbouncer: { settings: { auth_type: authType } } });
-    const receiver = cfg.receiverRole.name;
+    const { user: receiver, password: receiverPassword } = activeLogin(receiverLogins(cfg));
     let tier: Tier;
 
     beforeAll(async () => {
@@ -46,11 +47,12 @@ describe.each([
         expect(hba).toEqual([{ auth_method: authType }]);
     });
 
-    it("the receiver role logs in through PgBouncer, PgBouncer logs in to PostgreSQL, and writes land", async () => {
+    it("the receiver login logs in through PgBouncer, PgBouncer logs in to PostgreSQL, and writes land", async () => {
         const client = await tier.receiver();
         try {
-            expect(await rowsOf(client, "SELECT current_user AS who, current_database() AS db")).toEqual([
-                { who: receiver, db: cfg.postgres.database },
+            // The login acts as the group role, which owns the schema and tables both logins share.
+            expect(await rowsOf(client, "SELECT session_user AS who, current_user AS acting, current_database() AS db")).toEqual([
+                { who: receiver, acting: cfg.receiverRole.name, db: cfg.postgres.database },
             ]);
         } finally {
             await endQuietly(client);
@@ -58,7 +60,7 @@ describe.each([
         // The same password also works directly against PostgreSQL with this pg_hba method.
         const direct = await connectPg(tier.postgres, {
             user: receiver,
-            password: tier.secrets.receiverPassword,
+            password: receiverPassword,
             database: cfg.postgres.database,
         });
         await endQuietly(direct);

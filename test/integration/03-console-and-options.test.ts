@@ -1,5 +1,6 @@
+import { receiverLogins, statsLogins } from "../../components/config/logins";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { endQuietly, httpRequest, iniSettings, loadTierConfig, rowsOf, run, startTier, SYSTEM_PYTHON, Tier } from "./harness";
+import { activeLogin, endQuietly, httpRequest, iniSettings, loadTierConfig, rowsOf, run, startTier, SYSTEM_PYTHON, Tier } from "./harness";
 
 // Property 3: the stats user reads SHOW POOLS / SHOW CONFIG and sees the rendered values;
 // the runbook's Django startup parameter `options` is accepted and ignored, the role's timeout rules.
@@ -40,7 +41,7 @@ describe("PgBouncer console for the stats user", () => {
             expect(config.get("query_wait_timeout")).toBe(String(s.query_wait_timeout));
             expect(config.get("max_client_conn")).toBe(String(s.max_client_conn));
             expect(config.get("max_db_connections")).toBe(String(s.default_pool_size + s.reserve_pool_size));
-            expect(config.get("stats_users")).toBe(cfg.pgbouncer.statsUser);
+            expect(config.get("stats_users")).toBe(statsLogins(cfg).active.name);
             expect(config.get("admin_users")).toBe("");
         } finally {
             await endQuietly(stats);
@@ -53,7 +54,7 @@ describe("PgBouncer console for the stats user", () => {
         try {
             await client.query("SELECT 1");
             const pools = await rowsOf(stats, "SHOW POOLS");
-            const pool = pools.find((p) => p.database === cfg.pgbouncer.databaseAlias && p.user === cfg.receiverRole.name);
+            const pool = pools.find((p) => p.database === cfg.pgbouncer.databaseAlias && p.user === receiverLogins(cfg).active.name);
             expect(pool).toMatchObject({ pool_mode: "transaction", cl_active: 1, cl_waiting: 0 });
             const databases = await rowsOf(stats, "SHOW DATABASES");
             const db = databases.find((d) => d.name === cfg.pgbouncer.databaseAlias);
@@ -99,8 +100,7 @@ describe("PgBouncer console for the stats user", () => {
             host: tier.pgbouncer.host,
             port: tier.pgbouncer.port,
             db: cfg.pgbouncer.databaseAlias,
-            user: cfg.receiverRole.name,
-            password: tier.secrets.receiverPassword,
+            ...activeLogin(receiverLogins(cfg), tier.secrets),
             options: RUNBOOK_OPTIONS,
         };
         const result = await run(SYSTEM_PYTHON, ["-c", script, JSON.stringify(args)], { timeoutMs: 20_000 });

@@ -1,3 +1,4 @@
+import { receiverLogins } from "../../components/config/logins";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serverConnectionsPerHost } from "../../components/config/rules";
@@ -66,7 +67,7 @@ describe("burst of max_client_conn clients through PgBouncer", () => {
         const sampling$ = (async () => {
             for (let i = 0; sampling && i < 2000; i++) {
                 const r = await sampler.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1", [
-                    cfg.receiverRole.name,
+                    receiverLogins(cfg).active.name,
                 ]);
                 peak = Math.max(peak, r.rows[0]?.n ?? 0);
                 samples++;
@@ -125,7 +126,7 @@ describe("burst of max_client_conn clients through PgBouncer", () => {
         const stats = await tier.stats();
         try {
             const pools = await rowsOf(stats, "SHOW POOLS");
-            const pool = pools.find((p) => p.database === cfg.pgbouncer.databaseAlias && p.user === cfg.receiverRole.name);
+            const pool = pools.find((p) => p.database === cfg.pgbouncer.databaseAlias && p.user === receiverLogins(cfg).active.name);
             expect(pool).toBeDefined();
             const n = (key: string) => Number(pool?.[key]);
             expect(n("cl_active")).toBe(s.max_client_conn - 1);

@@ -1,3 +1,4 @@
+import { receiverLogins } from "../../components/config/logins";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { endQuietly, loadTierConfig, rowsOf, startTier, Tier, timed } from "./harness";
@@ -50,7 +51,7 @@ describe("pool saturation: reserve pool, then query_wait_timeout", () => {
             await tier.postgres.query<{ n: number }>(
                 "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1",
                 cfg.postgres.database,
-                [cfg.receiverRole.name],
+                [receiverLogins(cfg).active.name],
             )
         )[0]?.n;
     const newClient = async () => {
@@ -98,7 +99,7 @@ describe("pool saturation: reserve pool, then query_wait_timeout", () => {
         const stats = await tier.stats();
         try {
             const pool = (await rowsOf(stats, "SHOW POOLS")).find(
-                (p) => p.database === cfg.pgbouncer.databaseAlias && p.user === cfg.receiverRole.name,
+                (p) => p.database === cfg.pgbouncer.databaseAlias && p.user === receiverLogins(cfg).active.name,
             );
             expect(pool?.sv_active).toBe(s.default_pool_size + s.reserve_pool_size);
         } finally {

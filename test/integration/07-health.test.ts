@@ -1,3 +1,4 @@
+import { receiverLogins } from "../../components/config/logins";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { endQuietly, httpRequest, HttpResponse, loadTierConfig, rowsOf, startTier, Tier, timed, waitFor } from "./harness";
@@ -79,7 +80,7 @@ describe("receiver health check", () => {
         try {
             const appClients = (await rowsOf(stats, "SHOW CLIENTS")).filter(
                 (c) =>
-                    c.user === cfg.receiverRole.name &&
+                    c.user === receiverLogins(cfg).active.name &&
                     c.database === cfg.pgbouncer.databaseAlias &&
                     c.application_name === "webhook_receiver",
             );

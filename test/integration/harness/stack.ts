@@ -1,5 +1,6 @@
 import * as path from "path";
 import { parseTierConfig } from "../../../components/config/load";
+import { LoginPair, loginPassword } from "../../../components/config/logins";
 import { TierConfig, TierSecrets } from "../../../components/config/schema";
 import { readStackFile } from "../../../components/config/stackFile";
 import { PublicFiles, renderPublicFiles, renderSecretFiles, SecretFiles } from "../../../components/render";
@@ -8,8 +9,10 @@ export const PROJECT_DIR = path.resolve(__dirname, "../../..");
 
 /** Passwords for the throwaway tier; the stack's own secrets are never used. */
 export const TEST_SECRETS: TierSecrets = {
-    receiverPassword: "it-receiver-Pw-1",
-    statsPassword: "it-stats-Pw-2",
+    receiverPasswordA: "it-receiver-a-Pw-1",
+    receiverPasswordB: "it-receiver-b-Pw-4",
+    statsPasswordA: "it-stats-a-Pw-2",
+    statsPasswordB: "it-stats-b-Pw-5",
     monitorPassword: "it-monitor-Pw-3",
 };
 
@@ -42,4 +45,9 @@ export type TierFiles = PublicFiles & SecretFiles;
 /** The five files exactly as the stack renders them. */
 export function renderTierFiles(cfg: TierConfig, secrets: TierSecrets = TEST_SECRETS, stack = "local"): TierFiles {
     return { ...renderPublicFiles(cfg, stack), ...renderSecretFiles(cfg, secrets, stack) };
+}
+
+/** User and password of a login pair's active login (receiverLogins / statsLogins) with the test secrets. */
+export function activeLogin(pair: LoginPair, secrets: TierSecrets = TEST_SECRETS): { user: string; password: string } {
+    return { user: pair.active.name, password: loginPassword(secrets, pair.active) };
 }

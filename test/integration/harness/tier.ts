@@ -1,7 +1,9 @@
 import { Client, ClientConfig } from "pg";
+import { loginPassword, receiverLogins, statsLogins } from "../../../components/config/logins";
 import { TierConfig, TierSecrets } from "../../../components/config/schema";
+import { renderReceiverSecretsEnv } from "../../../components/render/receiverEnv";
 import { connectPg } from "./clients";
-import { GunicornProcess, startGunicorn } from "./gunicorn";
+import { GunicornProcess, parseEnvFile, startGunicorn } from "./gunicorn";
 import { PgbouncerProcess, startPgbouncer } from "./pgbouncer";
 import { PostgresCluster, startPostgres } from "./postgres";
 import { isAlive, Sandbox } from "./processes";
@@ -99,7 +101,8 @@ export async function startTier(options: TierOptions): Promise<Tier> {
             gunicorn = await startGunicorn({
                 conf: files["gunicorn.conf.py"],
                 receiverEnv: files["receiver.env"],
-                secretEnv: { ...options.appEnv, DB_PASSWORD: secrets.receiverPassword, PGBOUNCER_STATS_PASSWORD: secrets.statsPassword },
+                // secrets.env as the stack renders it: the active logins' passwords.
+                secretEnv: { ...parseEnvFile(renderReceiverSecretsEnv(cfg, secrets)), ...options.appEnv },
                 dbHost: pgbouncer.host,
                 dbPort: pgbouncer.port,
                 sandbox,
@@ -121,13 +124,18 @@ export async function startTier(options: TierOptions): Promise<Tier> {
         gunicorn,
         receiver: (config = {}) =>
             connectPg(bouncer, {
-                user: cfg.receiverRole.name,
-                password: secrets.receiverPassword,
+                user: receiverLogins(cfg).active.name,
+                password: loginPassword(secrets, receiverLogins(cfg).active),
                 database: cfg.pgbouncer.databaseAlias,
                 ...config,
             }),
         stats: (config = {}) =>
-            connectPg(bouncer, { user: cfg.pgbouncer.statsUser, password: secrets.statsPassword, database: "pgbouncer", ...config }),
+            connectPg(bouncer, {
+                user: statsLogins(cfg).active.name,
+                password: loginPassword(secrets, statsLogins(cfg).active),
+                database: "pgbouncer",
+                ...config,
+            }),
         stop,
     };
 }

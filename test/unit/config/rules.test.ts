@@ -38,7 +38,8 @@ const errorCases: readonly RuleCase[] = [
     },
     {
         rule: rules.serverCapacity,
-        behaviour: "refuses 3 hosts x (25 + 10) = 105 server connections against a PostgreSQL budget of 100 - 3 - 20 = 77",
+        behaviour:
+            "refuses (3 hosts + 1 during a roll) x (20 + 5) = 100 server connections against a PostgreSQL budget of 100 - 3 - 20 = 77",
         edits: [["pgbouncer.hosts", 3]],
         finding: "receiver-tier:pgbouncer.settings.default_pool_size (error)",
     },
@@ -229,14 +230,24 @@ describe("rule boundaries", () => {
         expect(refusedAt(overflow, ["receiver.instances", 123])).toEqual(["receiver-tier:pgbouncer.settings.max_client_conn (error)"]);
     });
 
-    it("accepts server connections exactly at the PostgreSQL budget and refuses one more", () => {
-        // 2 hosts x (28 + 10) = 76 <= 77; 2 x (29 + 10) = 78.
-        expect(() => accepted(["pgbouncer.settings.default_pool_size", 28])).not.toThrow();
-        expect(refusedAt(["pgbouncer.settings.default_pool_size", 29])).toEqual([
+    it("accepts server connections exactly at the PostgreSQL budget, counting one extra host during a roll, and refuses one more", () => {
+        // (2 hosts + 1) x (20 + 5) = 75 <= 77; 3 x (21 + 5) = 78.
+        expect(() => accepted(["pgbouncer.settings.default_pool_size", 20])).not.toThrow();
+        expect(refusedAt(["pgbouncer.settings.default_pool_size", 21])).toEqual([
             "receiver-tier:pgbouncer.settings.default_pool_size (error)",
         ]);
-        // Budget 100 - 3 - 28 = 69 < 70.
-        expect(refusedAt(["postgres.reservedForOtherClients", 28])).toEqual(["receiver-tier:pgbouncer.settings.default_pool_size (error)"]);
+        // Budget 100 - 3 - 22 = 75 holds the overlap; 100 - 3 - 23 = 74 does not.
+        expect(() => accepted(["postgres.reservedForOtherClients", 22])).not.toThrow();
+        expect(refusedAt(["postgres.reservedForOtherClients", 23])).toEqual(["receiver-tier:pgbouncer.settings.default_pool_size (error)"]);
+    });
+
+    it("names the roll's extra host in the arithmetic, and counts none for the single local container", () => {
+        expect(() => accepted(["pgbouncer.settings.default_pool_size", 21])).toThrow(
+            "(2 hosts + 1 during a roll) x (default_pool_size 21 + reserve_pool_size 5) = 78 server connections exceeds",
+        );
+        const local = { ...canaryRaw(), platform: "docker", aws: undefined, pgbouncer: { hosts: 1, settings: { default_pool_size: 67 } } };
+        // docker: 1 x (67 + 10) = 77, exactly the budget.
+        expect(() => parseTierConfig(local)).not.toThrow();
     });
 
     it("needs only one of the two idle-in-transaction limits", () => {

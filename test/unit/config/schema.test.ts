@@ -102,8 +102,8 @@ describe("projectConfig: config as the Pulumi engine passes it", () => {
             "receiver-tier:platform": "aws",
             "receiver-tier:pgbouncer": '{"hosts":2,"settings":{"ignore_startup_parameters":["extra_float_digits","options"]}}',
             "receiver-tier:aws": ' {"privateSubnetIds":["subnet-1"]}',
-            "receiver-tier:receiverPassword": "s3cret",
-            "receiver-tier:statsPassword": '{"not":"decoded"}',
+            "receiver-tier:receiverPasswordA": "s3cret",
+            "receiver-tier:statsPasswordB": '{"not":"decoded"}',
         });
         expect(raw).toEqual({
             platform: "aws",
@@ -119,7 +119,8 @@ describe("projectConfig: config as the Pulumi engine passes it", () => {
         );
         const fromEngine = parseTierConfig(projectConfig(asPulumiPassesIt)).config;
         expect(fromEngine).toEqual(parseTierConfig(canaryRaw()).config);
-        expect(fromEngine.pgbouncer.settings.default_pool_size).toBe(25);
+        expect(fromEngine.pgbouncer.settings.default_pool_size).toBe(20);
+        expect(fromEngine.receiverRole.logins).toEqual({ active: "a", standby: "closed" });
     });
 
     it("keeps text that only looks like JSON, so the schema can name the key", () => {
@@ -152,9 +153,19 @@ describe("defaults", () => {
             idle_transaction_timeout: 15,
             ignore_startup_parameters: ["extra_float_digits", "options"],
         });
-        expect(config.receiverRole).toEqual({ name: "webhook_receiver", statementTimeout: "5s", idleInTransactionSessionTimeout: "10s" });
+        expect(config.receiverRole).toEqual({
+            name: "webhook_receiver",
+            logins: { active: "a", standby: "closed" },
+            statementTimeout: "5s",
+            idleInTransactionSessionTimeout: "10s",
+        });
         expect(config.postgres).toMatchObject({ host: "postgres-primary.internal", port: 5432, database: "deltacrown" });
-        expect(config.pgbouncer).toMatchObject({ port: 6432, databaseAlias: "deltacrown_receiver", statsUser: "pgbouncer_stats" });
+        expect(config.pgbouncer).toMatchObject({
+            port: 6432,
+            databaseAlias: "deltacrown_receiver",
+            statsUser: "pgbouncer_stats",
+            statsLogins: { active: "a", standby: "closed" },
+        });
         expect(config.receiver.gunicorn).toMatchObject({
             workers: 2,
             worker_class: "sync",

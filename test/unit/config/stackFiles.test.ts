@@ -28,7 +28,7 @@ const expectations: Record<string, (cfg: TierConfig) => void> = {
         expect(cfg.platform).toBe("aws");
         expect(cfg.pgbouncer.hosts).toBe(3);
         expect(cfg.pgbouncer.instanceType).toBe("t3.medium");
-        expect(cfg.pgbouncer.settings.default_pool_size).toBe(30);
+        expect(cfg.pgbouncer.settings.default_pool_size).toBe(25);
         expect(cfg.receiver.instances).toBe(6);
         expect(cfg.postgres).toMatchObject({ maxConnections: 200, reservedForOtherClients: 60 });
         expect(cfg.aws?.privateSubnetIds).toHaveLength(3);
@@ -75,8 +75,8 @@ describe("the project's stack files", () => {
 
     it("keep secrets out of the validated config", () => {
         const local = readStackFile(PROJECT_DIR, "local");
-        expect(local.all["receiver-tier:receiverPassword"]).toBe("local-dev-only-receiver");
-        expect(local.raw).not.toHaveProperty("receiverPassword");
+        expect(local.all["receiver-tier:receiverPasswordA"]).toBe("local-dev-only-receiver-a");
+        expect(local.raw).not.toHaveProperty("receiverPasswordA");
         expect(JSON.stringify(parseTierConfig(local.raw).config)).not.toContain("local-dev-only");
     });
 
@@ -89,26 +89,28 @@ describe("lookupSecret", () => {
     const canary = () => readStackFile(PROJECT_DIR, "canary");
 
     it("prefers PULUMI_CONFIG over the stack file", () => {
-        const env = { PULUMI_CONFIG: JSON.stringify({ "receiver-tier:receiverPassword": "from-env" }) };
-        expect(lookupSecret(canary(), "canary", "receiverPassword", env)).toEqual({ value: "from-env" });
-        expect(lookupSecret(readStackFile(PROJECT_DIR, "local"), "local", "receiverPassword", env)).toEqual({ value: "from-env" });
+        const env = { PULUMI_CONFIG: JSON.stringify({ "receiver-tier:receiverPasswordA": "from-env" }) };
+        expect(lookupSecret(canary(), "canary", "receiverPasswordA", env)).toEqual({ value: "from-env" });
+        expect(lookupSecret(readStackFile(PROJECT_DIR, "local"), "local", "receiverPasswordA", env)).toEqual({ value: "from-env" });
     });
 
     it("reads a plain value from the stack file", () => {
-        expect(lookupSecret(readStackFile(PROJECT_DIR, "local"), "local", "statsPassword", {})).toEqual({ value: "local-dev-only-stats" });
+        expect(lookupSecret(readStackFile(PROJECT_DIR, "local"), "local", "statsPasswordB", {})).toEqual({
+            value: "local-dev-only-stats-b",
+        });
     });
 
     it("reports a missing secret with the command that sets it", () => {
-        const found = lookupSecret(canary(), "canary", "statsPassword", {});
-        expect(found).toEqual({ missing: expect.stringContaining("receiver-tier:statsPassword is not set") });
+        const found = lookupSecret(canary(), "canary", "statsPasswordA", {});
+        expect(found).toEqual({ missing: expect.stringContaining("receiver-tier:statsPasswordA is not set") });
         expect(found).toEqual({
-            missing: expect.stringContaining("pulumi config set --secret receiver-tier:statsPassword --stack canary"),
+            missing: expect.stringContaining("pulumi config set --secret receiver-tier:statsPasswordA --stack canary"),
         });
     });
 
     it("names PULUMI_CONFIG when it is not a JSON object", () => {
         for (const text of ["not json", '["a"]', "null"]) {
-            expect(() => lookupSecret(canary(), "canary", "statsPassword", { PULUMI_CONFIG: text })).toThrow(
+            expect(() => lookupSecret(canary(), "canary", "statsPasswordA", { PULUMI_CONFIG: text })).toThrow(
                 /PULUMI_CONFIG must be a JSON object/,
             );
         }

@@ -35,7 +35,7 @@ const VIOLATIONS: Record<string, [string, Record<string, unknown>]> = {
     "imdsv2-required": [TYPES.instance, { metadataOptions: { httpTokens: "optional" } }],
     "encrypted-volumes": [TYPES.launchTemplate, { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false" } }] }],
     "no-plaintext-secrets-in-user-data": [TYPES.instance, { userData: "PASSWORD=hunter2" }],
-    "receiver-statement-timeout-capped": [TYPES.postgresRole, { name: "webhook_receiver", statementTimeout: 60000 }],
+    "receiver-statement-timeout-capped": [TYPES.postgresRole, { name: "webhook_receiver_a", statementTimeout: 60000 }],
     "pgbouncer-transaction-pooling": [
         TYPES.dockerContainer,
         { uploads: [{ file: "/etc/pgbouncer/pgbouncer.ini", content: "[pgbouncer]\npool_mode = session\n" }] },
@@ -81,7 +81,7 @@ describe("policy list", () => {
 
     it("applies --policy-pack-config values over the defaults", () => {
         const timeoutPolicy = byName("receiver-statement-timeout-capped");
-        const role = { name: "webhook_receiver", statementTimeout: 8000 };
+        const role = { name: "webhook_receiver_a", statementTimeout: 8000 };
         expect(validate(timeoutPolicy, TYPES.postgresRole, role)).toHaveLength(1);
         expect(validate(timeoutPolicy, TYPES.postgresRole, role, { maxStatementTimeoutMs: 10000 })).toEqual([]);
     });

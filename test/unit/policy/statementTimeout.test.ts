@@ -5,17 +5,17 @@ const role = (props: Record<string, unknown>) => receiverStatementTimeoutCapped(
 
 describe("receiver-statement-timeout-capped", () => {
     it("passes the runbook's 5 s", () => {
-        expect(role({ name: "webhook_receiver", statementTimeout: 5000 })).toEqual([]);
+        expect(role({ name: "webhook_receiver_a", statementTimeout: 5000 })).toEqual([]);
     });
 
     it("fails a timeout above the cap", () => {
-        expect(role({ name: "webhook_receiver", statementTimeout: 30000 })).toEqual([
+        expect(role({ name: "webhook_receiver_a", statementTimeout: 30000 })).toEqual([
             expect.stringContaining("30000 ms exceeds the 5000 ms cap"),
         ]);
     });
 
     it.each([0, undefined])("fails statementTimeout %s, which means no limit", (statementTimeout) => {
-        expect(role({ name: "webhook_receiver", statementTimeout })).toEqual([expect.stringContaining("no limit")]);
+        expect(role({ name: "webhook_receiver_a", statementTimeout })).toEqual([expect.stringContaining("no limit")]);
     });
 
     it.each([
@@ -35,14 +35,19 @@ describe("receiver-statement-timeout-capped", () => {
         ).toEqual([]);
     });
 
+    it("checks both alternating logins, so a rotation cannot lift the cap", () => {
+        expect(role({ name: "webhook_receiver_b", statementTimeout: 30000 })).toEqual([expect.stringContaining("webhook_receiver_b")]);
+        expect(role({ name: "webhook_receiver_b" })).toEqual([expect.stringContaining("no limit")]);
+    });
+
     it("leaves other roles alone", () => {
         expect(role({ name: "receiver_monitor" })).toEqual([]);
     });
 
     it("uses the role name and cap from policy config", () => {
         const config = { receiverRoleName: "hooks", maxStatementTimeoutMs: 2000 };
-        expect(receiverStatementTimeoutCapped(TYPES.postgresRole, { name: "hooks", statementTimeout: 2000 }, config)).toEqual([]);
-        expect(receiverStatementTimeoutCapped(TYPES.postgresRole, { name: "hooks", statementTimeout: 2001 }, config)).toHaveLength(1);
-        expect(receiverStatementTimeoutCapped(TYPES.postgresRole, { name: "webhook_receiver" }, config)).toEqual([]);
+        expect(receiverStatementTimeoutCapped(TYPES.postgresRole, { name: "hooks_a", statementTimeout: 2000 }, config)).toEqual([]);
+        expect(receiverStatementTimeoutCapped(TYPES.postgresRole, { name: "hooks_a", statementTimeout: 2001 }, config)).toHaveLength(1);
+        expect(receiverStatementTimeoutCapped(TYPES.postgresRole, { name: "webhook_receiver_a" }, config)).toEqual([]);
     });
 });

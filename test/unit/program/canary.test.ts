@@ -24,20 +24,36 @@ beforeAll(async () => {
 });
 
 describe("canary: PostgreSQL settings", () => {
-    it("gives the receiver role the runbook's 5 s statement timeout and the userlist secret as password", () => {
-        const role = byName(run, "canary-postgres-receiver");
-        const values = plain(role.inputs) as Record<string, unknown>;
-        expect(values.name).toBe("webhook_receiver");
-        expect(values.login).toBe(true);
-        expect(values.statementTimeout).toBe(5000);
-        expect(values.idleInTransactionSessionTimeout).toBe(10_000);
-        expect(values.connectionLimit).toBe(2 * (25 + 10));
-        expect(isSecretValue(role.inputs.password)).toBe(true);
-        const { config } = parseTierConfig(readStackFile(PROJECT_DIR, "canary").raw);
-        const secret = roleSecret(config, "webhook_receiver", TEST_SECRETS.receiverPassword);
-        expect(secret).toMatch(/^SCRAM-SHA-256\$4096:/);
-        expect(values.password).toBe(secret);
-        expect(files["userlist.txt"]).toContain(`"webhook_receiver" "${secret}"`);
+    const { config } = parseTierConfig(readStackFile(PROJECT_DIR, "canary").raw);
+
+    it("gives both receiver logins the runbook's 5 s statement timeout, the group role and the userlist secret as password", () => {
+        for (const [login, password, canLogIn] of [
+            ["webhook_receiver_a", TEST_SECRETS.receiverPasswordA, true],
+            ["webhook_receiver_b", TEST_SECRETS.receiverPasswordB, false],
+        ] as const) {
+            const role = byName(run, `canary-postgres-role-${login}`);
+            const values = plain(role.inputs) as Record<string, unknown>;
+            expect(values).toMatchObject({
+                name: login,
+                login: canLogIn,
+                statementTimeout: 5000,
+                idleInTransactionSessionTimeout: 10_000,
+                roles: ["webhook_receiver"],
+                assumeRole: "webhook_receiver",
+            });
+            // Room for one extra PgBouncer host while a roll overlaps old and new hosts.
+            expect(values.connectionLimit).toBe((2 + 1) * (20 + 5));
+            expect(isSecretValue(role.inputs.password)).toBe(true);
+            const secret = roleSecret(config, login, password);
+            expect(secret).toMatch(/^SCRAM-SHA-256\$4096:/);
+            expect(values.password).toBe(secret);
+        }
+        expect(files["userlist.txt"]).toContain(
+            `"webhook_receiver_a" "${roleSecret(config, "webhook_receiver_a", TEST_SECRETS.receiverPasswordA)}"`,
+        );
+        expect(files["userlist.txt"]).not.toContain("webhook_receiver_b");
+        expect(inputs("canary-postgres-role-webhook_receiver")).toMatchObject({ name: "webhook_receiver", login: false });
+        expect(inputs("canary-postgres-receiver-schema")).toMatchObject({ name: "webhook_receiver", owner: "webhook_receiver" });
     });
 
     it("sets the database statement_timeout through the dynamic provider", () => {
@@ -47,13 +63,14 @@ describe("canary: PostgreSQL settings", () => {
     });
 
     it("gives the monitoring role pg_monitor and a connection limit", () => {
-        expect(inputs("canary-postgres-monitor")).toMatchObject({
+        expect(inputs("canary-postgres-role-receiver_monitor")).toMatchObject({
             name: "receiver_monitor",
             login: true,
             roles: ["pg_monitor"],
             statementTimeout: 30_000,
         });
-        expect(inputs("canary-postgres-stats")).toMatchObject({ name: "pgbouncer_stats", login: false });
+        expect(inputs("canary-postgres-role-pgbouncer_stats_a")).toMatchObject({ name: "pgbouncer_stats_a", login: false });
+        expect(inputs("canary-postgres-role-pgbouncer_stats_b")).toMatchObject({ name: "pgbouncer_stats_b", login: false });
     });
 
     it("connects the provider with the stack's admin settings", () => {
@@ -67,15 +84,51 @@ describe("canary: PostgreSQL settings", () => {
 });
 
 describe("canary: PgBouncer hosts", () => {
-    it("runs pgbouncer.hosts instances with IMDSv2 and encrypted volumes", () => {
-        const hosts = byType(run, "aws:ec2/instance:Instance").map((h) => plain(h.inputs) as Record<string, any>);
-        expect(hosts).toHaveLength(2);
-        for (const host of hosts) {
-            expect(host.metadataOptions.httpTokens).toBe("required");
-            expect(host.rootBlockDevice.encrypted).toBe(true);
-            expect(host.instanceType).toBe("t3.small");
-        }
-        expect(new Set(hosts.map((h) => h.subnetId)).size).toBe(2);
+    const group = () => inputs("canary-pgbouncer-hosts-asg");
+
+    it("runs pgbouncer.hosts instances in an auto scaling group with IMDSv2 and encrypted volumes", () => {
+        expect(byType(run, "aws:ec2/instance:Instance")).toEqual([]);
+        const template = inputs("canary-pgbouncer-hosts-lt");
+        expect(template.metadataOptions.httpTokens).toBe("required");
+        expect(template.blockDeviceMappings[0].ebs.encrypted).toBe("true");
+        expect(template.instanceType).toBe("t3.small");
+        // A concrete AMI: auto rollback cannot return to a template that names an SSM alias.
+        expect(template.imageId).toBe("<value of /aws/service/debian/release/12/latest/amd64>");
+        expect(group()).toMatchObject({ desiredCapacity: 2, minSize: 2, maxSize: 3, vpcZoneIdentifiers: expect.any(Array) });
+        expect(group().vpcZoneIdentifiers).toHaveLength(2);
+        expect(group().launchTemplate).toMatchObject({ id: "<id of canary-pgbouncer-hosts-lt>" });
+    });
+
+    it("attaches the group to the NLB target group, whose health check logs in through PgBouncer", () => {
+        expect(group().targetGroupArns).toEqual(["<arn of canary-pgbouncer-tg>"]);
+        expect(byType(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment")).toEqual([]);
+        expect(inputs("canary-pgbouncer-tg").healthCheck).toMatchObject({ protocol: "HTTP", port: "8008", matcher: "200" });
+    });
+
+    it("rolls one host at a time, launching first, gated by readiness, rolling back on failure", () => {
+        expect(group().instanceRefresh).toEqual({
+            strategy: "Rolling",
+            preferences: {
+                minHealthyPercentage: 100,
+                maxHealthyPercentage: 150,
+                autoRollback: true,
+                instanceWarmup: "300",
+                skipMatching: true,
+            },
+        });
+        // A numbered version (never $Latest/$Default), which auto rollback needs to return to.
+        expect(group().launchTemplate.version).toMatch(/^\d+$/);
+        expect(group().initialLifecycleHooks).toEqual([
+            {
+                name: "receiver-tier-ready",
+                lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+                defaultResult: "ABANDON",
+                heartbeatTimeout: 900,
+            },
+        ]);
+        // EC2 health replaces a dead host; a PostgreSQL outage (every health check failing) replaces none.
+        expect(group().healthCheckType).toBe("EC2");
+        expect(group().instanceMaintenancePolicy).toEqual({ minHealthyPercentage: 100, maxHealthyPercentage: 150 });
     });
 
     it("keeps pgbouncer.ini in SSM byte for byte as `render` writes it, and the userlist as a SecureString", () => {
@@ -99,30 +152,48 @@ describe("canary: PgBouncer hosts", () => {
             {
                 Effect: "Allow",
                 Action: ["ssm:GetParameter"],
-                Resource: ["ini", "userlist", "monitor-password", "monitor-env", "monitor-sql", "monitor-timer"].map(
+                Resource: ["ini", "userlist", "health-env", "monitor-password", "monitor-env", "monitor-sql", "monitor-timer"].map(
                     (p) => `<arn of canary-pgbouncer-${p}>`,
                 ),
             },
+            { Effect: "Allow", Action: ["autoscaling:DescribeAutoScalingInstances"], Resource: "*" },
+            {
+                Effect: "Allow",
+                Action: ["autoscaling:CompleteLifecycleAction"],
+                Resource: "*",
+                Condition: { StringEquals: { "autoscaling:ResourceTag/receiver-tier-fleet": "canary-pgbouncer" } },
+            },
         ]);
+        expect(group().tags).toContainEqual({ key: "receiver-tier-fleet", value: "canary-pgbouncer", propagateAtLaunch: false });
         expect(byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
     });
 
-    it("ships the systemd drop-in and the config poller in user data, and no secret or config", () => {
-        const host = inputs("canary-pgbouncer-host-1");
-        const written = cloudInitFiles(host.userData as string);
+    it("ships the systemd drop-in, the staggered config poller and the health check in user data, and no secret or config", () => {
+        const userData = Buffer.from(inputs("canary-pgbouncer-hosts-lt").userData as string, "base64").toString("utf8");
+        const written = cloudInitFiles(userData);
         expect(written.get("/etc/systemd/system/pgbouncer.service.d/override.conf")).toMatch(/LimitNOFILE=65536[\s\S]*Restart=on-failure/);
-        expect(written.get("/etc/systemd/system/receiver-tier-config.timer")).toContain("OnUnitActiveSec=60s");
+        expect(written.get("/etc/systemd/system/receiver-tier-config.timer")).toMatch(/RandomizedDelaySec=5min\nFixedRandomDelay=true/);
+        expect(written.get("/etc/systemd/system/receiver-tier-pgbouncer-health.socket")).toContain("ListenStream=8008");
         expect(written.get("/etc/receiver-tier/managed-files")).toContain(
             "/receiver-tier/canary/pgbouncer/pgbouncer.ini /etc/pgbouncer/pgbouncer.ini 0640 postgres:postgres pgbouncer",
         );
-        expect(host.userData).not.toContain("[pgbouncer]");
-        expect(host.userData).not.toMatch(/SCRAM-SHA-256\$|md5[0-9a-f]{32}/);
-        expect(host.userDataReplaceOnChange).toBe(true);
+        expect(written.get("/etc/receiver-tier/managed-files")).toContain(
+            "/receiver-tier/canary/pgbouncer/health.env /etc/receiver-tier/pgbouncer-health.env 0600 postgres:postgres health",
+        );
+        expect(userData).toMatch(/receiver-tier-complete-launch\n\s*- \/usr\/local\/sbin\/receiver-tier-pgbouncer-health\n\s*- check/);
+        expect(userData).not.toContain("[pgbouncer]");
+        expect(userData).not.toMatch(/SCRAM-SHA-256\$|md5[0-9a-f]{32}/);
+        for (const password of Object.values(TEST_SECRETS)) expect(userData).not.toContain(password);
+    });
+
+    it("keeps the health check's login (the active receiver login) in a SecureString", () => {
+        const health = byName(run, "canary-pgbouncer-health-env");
+        expect(isSecretValue(health.inputs.value)).toBe(true);
+        expect(plain(health.inputs.value)).toContain(`PGUSER=webhook_receiver_a\nPGPASSWORD=${TEST_SECRETS.receiverPasswordA}`);
     });
 
     it("puts the hosts behind an internal NLB named pgbouncer.internal", () => {
         expect(inputs("canary-pgbouncer-nlb")).toMatchObject({ internal: true, loadBalancerType: "network" });
-        expect(byType(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment")).toHaveLength(2);
         expect(inputs("canary-pgbouncer-dns")).toMatchObject({ name: "pgbouncer.internal", type: "A", zoneId: "Z0C0FFEE0C0FFE1" });
     });
 });
@@ -165,7 +236,7 @@ describe("canary: security groups", () => {
 
 describe("canary: receivers", () => {
     it("renders gunicorn.conf.py and receiver.env into the launch template, as `render` writes them", () => {
-        const template = inputs("canary-receivers-lt");
+        const template = inputs("canary-receivers-hosts-lt");
         expect(template.metadataOptions.httpTokens).toBe("required");
         expect(template.blockDeviceMappings[0].ebs.encrypted).toBe("true");
         const userData = Buffer.from(template.userData as string, "base64").toString("utf8");
@@ -176,10 +247,41 @@ describe("canary: receivers", () => {
         for (const password of Object.values(TEST_SECRETS)) expect(userData).not.toContain(password);
     });
 
-    it("runs receiver.instances in an ASG that refreshes without dropping below capacity", () => {
-        const asg = inputs("canary-receivers-asg");
-        expect(asg).toMatchObject({ desiredCapacity: 2, minSize: 2, healthCheckType: "EC2" });
-        expect(asg.instanceRefresh).toMatchObject({ strategy: "Rolling", preferences: { minHealthyPercentage: 100 } });
+    it("runs receiver.instances in an ASG whose refresh admits only ready receivers and rolls back by itself", () => {
+        const asg = inputs("canary-receivers-hosts-asg");
+        // EC2, not ELB: a database outage fails every health check and must not replace the fleet.
+        expect(asg).toMatchObject({ desiredCapacity: 2, minSize: 2, maxSize: 4, healthCheckType: "EC2" });
+        expect(asg.targetGroupArns).toEqual(["<arn of canary-receivers-tg>"]);
+        expect(asg.instanceRefresh).toEqual({
+            strategy: "Rolling",
+            preferences: {
+                minHealthyPercentage: 100,
+                maxHealthyPercentage: 200,
+                autoRollback: true,
+                instanceWarmup: "180",
+                skipMatching: true,
+            },
+        });
+        expect(asg.initialLifecycleHooks).toEqual([
+            expect.objectContaining({
+                name: "receiver-tier-ready",
+                lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+                defaultResult: "ABANDON",
+            }),
+        ]);
+        expect(inputs("canary-receivers-hosts-lt").imageId).not.toMatch(/^resolve:ssm:/);
+    });
+
+    it("completes the launch only after the local health check (a login through PgBouncer) answered", () => {
+        const userData = Buffer.from(inputs("canary-receivers-hosts-lt").userData as string, "base64").toString("utf8");
+        expect(userData).toMatch(
+            /- \/usr\/local\/sbin\/receiver-tier-complete-launch\n\s*- curl\n[\s\S]*- http:\/\/127\.0\.0\.1:8000\/webhooks\/health/,
+        );
+        const written = cloudInitFiles(userData);
+        expect(written.get("/etc/systemd/system/webhook-receiver.service")).toMatch(
+            /ExecStartPre=\+\/usr\/local\/sbin\/receiver-tier-fetch-secrets[\s\S]*Restart=always/,
+        );
+        expect(written.get("/etc/receiver-tier/receiver-host.env")).toContain("SECRETS_VERSION=");
     });
 
     it("health-checks receiver.healthPath behind an HTTPS listener with the configured certificate", () => {
@@ -195,7 +297,8 @@ describe("canary: receivers", () => {
     it("keeps the receiver passwords in a SecureString only", () => {
         const secrets = byName(run, "canary-receivers-secrets");
         expect(isSecretValue(secrets.inputs.value)).toBe(true);
-        expect(plain(secrets.inputs.value)).toContain(`DB_PASSWORD=${TEST_SECRETS.receiverPassword}`);
+        expect(plain(secrets.inputs.value)).toContain(`DB_PASSWORD=${TEST_SECRETS.receiverPasswordA}`);
+        expect(plain(secrets.inputs.value)).not.toContain(TEST_SECRETS.receiverPasswordB);
     });
 });
 
@@ -218,12 +321,11 @@ describe("canary: sender limits and outputs", () => {
         expect(run.outputs).toMatchObject({
             healthUrl: "https://api.deltacrown.gg/webhooks/health",
             pgbouncerEndpoint: "pgbouncer.internal:6432",
-            showPoolsCommand: 'psql -h pgbouncer.internal -p 6432 -U pgbouncer_stats -d pgbouncer -c "SHOW POOLS;"',
+            showPoolsCommand: 'psql -h pgbouncer.internal -p 6432 -U pgbouncer_stats_a -d pgbouncer -c "SHOW POOLS;"',
             statementTimeout: "5s",
             senderLimits: { WEBHOOK_MAX_QPS: "10", WEBHOOK_MAX_INFLIGHT: "100" },
         });
-        expect(run.outputs.poolEndpoints).toHaveLength(2);
-        for (const endpoint of run.outputs.poolEndpoints as string[])
-            expect(endpoint).toMatch(/^<private ip of canary-pgbouncer-host-\d>:6432$/);
+        // The pool hosts come and go with the group; the NLB's name reaches whichever are healthy.
+        expect(run.outputs.poolEndpoints).toEqual(["pgbouncer.internal:6432"]);
     });
 });

@@ -34,11 +34,15 @@ async function compare(edit: Edit) {
 }
 
 describe("what a canary config change touches", () => {
-    it("a PgBouncer pool size reaches hosts by reload: the SSM ini and the role's limit change, no host", async () => {
+    it("a PgBouncer pool size reaches hosts by reload: the SSM ini and the logins' limit change, no host", async () => {
         const diff = await compare((raw) => {
-            raw.pgbouncer.settings.default_pool_size = 20;
+            raw.pgbouncer.settings.default_pool_size = 18;
         });
-        expect(diff).toEqual({ changed: ["canary-pgbouncer-ini", "canary-postgres-receiver"], added: [], removed: [] });
+        expect(diff).toEqual({
+            changed: ["canary-pgbouncer-ini", "canary-postgres-role-webhook_receiver_a", "canary-postgres-role-webhook_receiver_b"],
+            added: [],
+            removed: [],
+        });
     });
 
     it("a monitor interval reaches hosts through its SSM parameter only", async () => {
@@ -48,14 +52,19 @@ describe("what a canary config change touches", () => {
         expect(diff).toEqual({ changed: ["canary-pgbouncer-monitor-timer"], added: [], removed: [] });
     });
 
-    it("another PgBouncer host adds an instance and its NLB attachment and widens the roles' limits", async () => {
+    it("another PgBouncer host grows the group and widens the roles' limits", async () => {
         const diff = await compare((raw) => {
             raw.pgbouncer.hosts = 3;
             raw.postgres.maxConnections = 150;
         });
         expect(diff).toEqual({
-            changed: ["canary-postgres-monitor", "canary-postgres-receiver"],
-            added: ["canary-pgbouncer-host-3", "canary-pgbouncer-tg-3"],
+            changed: [
+                "canary-pgbouncer-hosts-asg",
+                "canary-postgres-role-receiver_monitor",
+                "canary-postgres-role-webhook_receiver_a",
+                "canary-postgres-role-webhook_receiver_b",
+            ],
+            added: [],
             removed: [],
         });
     });
@@ -64,7 +73,7 @@ describe("what a canary config change touches", () => {
         const diff = await compare((raw) => {
             raw.receiver.instances = 4;
         });
-        expect(diff).toEqual({ changed: ["canary-receivers-asg"], added: [], removed: [] });
+        expect(diff).toEqual({ changed: ["canary-receivers-hosts-asg"], added: [], removed: [] });
     });
 
     // The group's launchTemplate.version is computed by AWS (a mocked constant here); the new
@@ -73,15 +82,81 @@ describe("what a canary config change touches", () => {
         const diff = await compare((raw) => {
             raw.receiver.gunicorn.timeout = 45;
         });
-        expect(diff).toEqual({ changed: ["canary-receivers-lt"], added: [], removed: [] });
+        expect(diff).toEqual({ changed: ["canary-receivers-hosts-lt"], added: [], removed: [] });
     });
 
-    it("a statement timeout change reaches the role and the database setting, and nothing on the hosts", async () => {
+    it("a statement timeout change reaches both logins and the database setting, and nothing on the hosts", async () => {
         const diff = await compare((raw) => {
             raw.receiverRole.statementTimeout = "4s";
         });
         expect(diff).toEqual({
-            changed: ["canary-postgres-database-statement-timeout", "canary-postgres-receiver"],
+            changed: [
+                "canary-postgres-database-statement-timeout",
+                "canary-postgres-role-webhook_receiver_a",
+                "canary-postgres-role-webhook_receiver_b",
+            ],
+            added: [],
+            removed: [],
+        });
+    });
+});
+
+describe("a change to the project's host scripts", () => {
+    it("rolls the PgBouncer group through a new launch template version instead of replacing every host", async () => {
+        vi.resetModules();
+        const before = await runProgram("canary");
+        vi.resetModules();
+        vi.doMock("../../../components/render/assets", async (importOriginal) => {
+            const original = await importOriginal<typeof import("../../../components/render/assets")>();
+            return {
+                ...original,
+                asset: (file: string) => original.asset(file) + (file === "pgbouncer/apply-config.sh" ? "# changed\n" : ""),
+            };
+        });
+        const after = await runProgram("canary");
+        vi.doUnmock("../../../components/render/assets");
+        expect(touched(before, after)).toEqual({ changed: ["canary-pgbouncer-hosts-lt"], added: [], removed: [] });
+        const group = after.resources.find((r) => r.name === "canary-pgbouncer-hosts-asg");
+        expect(group?.inputs).toMatchObject({ instanceRefresh: { strategy: "Rolling", preferences: { autoRollback: true } } });
+        expect(after.resources.filter((r) => r.type === "aws:ec2/instance:Instance")).toEqual([]);
+    });
+});
+
+describe("a password rotation, step by step (README: Rotating a password)", () => {
+    it("step 1, opening the standby login, reaches PgBouncer and PostgreSQL but no receiver", async () => {
+        const diff = await compare((raw) => {
+            raw.receiverRole.logins.standby = "open";
+        });
+        expect(diff).toEqual({ changed: ["canary-pgbouncer-userlist", "canary-postgres-role-webhook_receiver_b"], added: [], removed: [] });
+    });
+
+    it("step 2, switching to it, rolls the receivers and moves the PgBouncer health check; both logins still work", async () => {
+        vi.resetModules();
+        const open = await runProgram("canary", (raw) => {
+            raw.receiverRole.logins.standby = "open";
+        });
+        vi.resetModules();
+        const switched = await runProgram("canary", (raw) => {
+            raw.receiverRole.logins = { active: "b", standby: "open" };
+        });
+        expect(touched(open, switched)).toEqual({
+            changed: ["canary-pgbouncer-health-env", "canary-pgbouncer-userlist", "canary-receivers-hosts-lt", "canary-receivers-secrets"],
+            added: [],
+            removed: [],
+        });
+    });
+
+    it("step 3, closing the old login, removes it from PgBouncer and PostgreSQL and touches no receiver", async () => {
+        vi.resetModules();
+        const switched = await runProgram("canary", (raw) => {
+            raw.receiverRole.logins = { active: "b", standby: "open" };
+        });
+        vi.resetModules();
+        const closed = await runProgram("canary", (raw) => {
+            raw.receiverRole.logins = { active: "b", standby: "closed" };
+        });
+        expect(touched(switched, closed)).toEqual({
+            changed: ["canary-pgbouncer-userlist", "canary-postgres-role-webhook_receiver_a"],
             added: [],
             removed: [],
         });

@@ -35,7 +35,7 @@ describe("local stack (platform docker)", () => {
         const mounted = uploads("local-local-receiver");
         expect(mounted.get("/etc/webhook-receiver/gunicorn.conf.py")).toBe(files["gunicorn.conf.py"]);
         expect(mounted.get("/etc/webhook-receiver/receiver.env")).toBe(files["receiver.env"]);
-        expect(mounted.get("/etc/webhook-receiver/secrets.env")).toContain(`DB_PASSWORD=${TEST_SECRETS.receiverPassword}`);
+        expect(mounted.get("/etc/webhook-receiver/secrets.env")).toContain(`DB_PASSWORD=${TEST_SECRETS.receiverPasswordA}`);
         const images = byType(run, "docker:index/image:Image").map((i) => plain(i.inputs) as Record<string, any>);
         expect(images.map((i) => i.build.context)).toEqual(expect.arrayContaining([expect.stringMatching(/files\/docker\/pgbouncer$/)]));
     });

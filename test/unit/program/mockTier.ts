@@ -15,8 +15,10 @@ export const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
 
 /** Passwords the tests hand the program; none may appear outside a secret. */
 export const TEST_SECRETS: Record<SecretKey, string> = {
-    receiverPassword: "test-receiver-password-1",
-    statsPassword: "test-stats-password-2",
+    receiverPasswordA: "test-receiver-password-1",
+    receiverPasswordB: "test-receiver-password-5",
+    statsPasswordA: "test-stats-password-2",
+    statsPasswordB: "test-stats-password-6",
     monitorPassword: "test-monitor-password-3",
     postgresAdminPassword: "test-admin-password-4",
 };

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { byName, byType, plain, ProgramRun, renderedFiles, runProgram } from "./mockTier";
+import { byName, plain, ProgramRun, renderedFiles, runProgram } from "./mockTier";
 
 let run: ProgramRun;
 const files = renderedFiles("prod");
@@ -9,20 +9,27 @@ beforeAll(async () => {
 });
 
 describe("prod stack", () => {
-    it("runs three PgBouncer hosts and six receivers", () => {
-        expect(byType(run, "aws:ec2/instance:Instance")).toHaveLength(3);
-        expect(plain(byName(run, "prod-receivers-asg").inputs)).toMatchObject({ desiredCapacity: 6, minSize: 6, maxSize: 12 });
-        expect(run.outputs.poolEndpoints).toHaveLength(3);
+    it("runs three PgBouncer hosts, rolled one at a time, and six receivers", () => {
+        const pgbouncer = plain(byName(run, "prod-pgbouncer-hosts-asg").inputs) as Record<string, any>;
+        // 134 % of 3 rounds down to 4: one extra host at a time.
+        expect(pgbouncer).toMatchObject({ desiredCapacity: 3, minSize: 3, maxSize: 5 });
+        expect(pgbouncer.instanceRefresh.preferences).toMatchObject({ minHealthyPercentage: 100, maxHealthyPercentage: 134 });
+        expect(plain(byName(run, "prod-receivers-hosts-asg").inputs)).toMatchObject({ desiredCapacity: 6, minSize: 6, maxSize: 12 });
     });
 
     it("ships prod's pool size in the SSM ini", () => {
         const ini = byName(run, "prod-pgbouncer-ini").inputs.insecureValue as string;
         expect(ini).toBe(files["pgbouncer.ini"]);
-        expect(ini).toMatch(/^default_pool_size = 30$/m);
-        expect(ini).toMatch(/^max_db_connections = 40$/m);
+        expect(ini).toMatch(/^default_pool_size = 25$/m);
+        expect(ini).toMatch(/^max_db_connections = 33$/m);
     });
 
-    it("limits the receiver role to what three hosts can open", () => {
-        expect(plain(byName(run, "prod-postgres-receiver").inputs)).toMatchObject({ connectionLimit: 120, statementTimeout: 5000 });
+    it("limits each receiver login to what three hosts, plus one during a roll, can open", () => {
+        for (const login of ["webhook_receiver_a", "webhook_receiver_b"]) {
+            expect(plain(byName(run, `prod-postgres-role-${login}`).inputs)).toMatchObject({
+                connectionLimit: 4 * 33,
+                statementTimeout: 5000,
+            });
+        }
     });
 });

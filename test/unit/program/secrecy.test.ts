@@ -6,8 +6,10 @@ import { isSecretValue, nonSecretStrings, plain, runProgram, TEST_SECRETS } from
 // Every form a password takes in this tier: plain, md5 for each role name that uses it, and any
 // SCRAM verifier (its salt depends on the stack's server).
 const USERS: Record<string, string> = {
-    webhook_receiver: TEST_SECRETS.receiverPassword,
-    pgbouncer_stats: TEST_SECRETS.statsPassword,
+    webhook_receiver_a: TEST_SECRETS.receiverPasswordA,
+    webhook_receiver_b: TEST_SECRETS.receiverPasswordB,
+    pgbouncer_stats_a: TEST_SECRETS.statsPasswordA,
+    pgbouncer_stats_b: TEST_SECRETS.statsPasswordB,
     receiver_monitor: TEST_SECRETS.monitorPassword,
 };
 const forbidden = [

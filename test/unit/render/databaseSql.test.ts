@@ -35,41 +35,65 @@ describe("database.sql for the canary stack", () => {
         expect(statements.at(-1)).toBe("COMMIT;");
     });
 
-    it("sets the runbook's 5s statement timeout on the role and on the database, which is where it holds behind PgBouncer (mistake 1)", () => {
-        expect(lines(sql)).toContain(`ALTER ROLE "webhook_receiver" SET statement_timeout = '5s';`);
+    it("sets the runbook's 5s statement timeout on both receiver logins and on the database, where it holds behind PgBouncer (mistake 1)", () => {
+        for (const login of ["webhook_receiver_a", "webhook_receiver_b"]) {
+            expect(lines(sql)).toContain(`ALTER ROLE "${login}" SET statement_timeout = '5s';`);
+        }
         expect(lines(sql)).toContain(`ALTER DATABASE "deltacrown" SET statement_timeout = '5s';`);
     });
 
-    it("ends the receiver's idle-in-transaction sessions (mistake 10)", () => {
-        expect(lines(sql)).toContain(`ALTER ROLE "webhook_receiver" SET idle_in_transaction_session_timeout = '10s';`);
+    it("ends both receiver logins' idle-in-transaction sessions (mistake 10)", () => {
+        for (const login of ["webhook_receiver_a", "webhook_receiver_b"]) {
+            expect(lines(sql)).toContain(`ALTER ROLE "${login}" SET idle_in_transaction_session_timeout = '10s';`);
+        }
     });
 
-    it("gives the receiver role the same pre-hashed secret that userlist.txt holds (mistake 2)", () => {
+    it("gives the active login the same pre-hashed secret that userlist.txt holds (mistake 2)", () => {
         const userlist = parseUserlist(renderUserlist(cfg, TEST_SECRETS));
-        const password = passwordLiteral(sql, "webhook_receiver");
-        expect(password).toBe(userlist.get("webhook_receiver"));
-        expect(scramVerifierAccepts(password ?? "", TEST_SECRETS.receiverPassword)).toBe(true);
+        const password = passwordLiteral(sql, "webhook_receiver_a");
+        expect(password).toBe(userlist.get("webhook_receiver_a"));
+        expect(scramVerifierAccepts(password ?? "", TEST_SECRETS.receiverPasswordA)).toBe(true);
     });
 
-    it("limits the receiver role to every PgBouncer host at its max_db_connections", () => {
+    it("makes both logins act as the NOLOGIN group role that owns the schema, so their tables are shared", () => {
+        expect(roleAttributes(sql, "webhook_receiver")).toMatch(/\bNOLOGIN\b/);
+        expect(passwordLiteral(sql, "webhook_receiver")).toBeUndefined();
+        for (const login of ["webhook_receiver_a", "webhook_receiver_b"]) {
+            expect(lines(sql)).toContain(`GRANT "webhook_receiver" TO "${login}";`);
+            expect(lines(sql)).toContain(`ALTER ROLE "${login}" SET role = 'webhook_receiver';`);
+        }
+        expect(lines(sql)).toContain('CREATE SCHEMA IF NOT EXISTS "webhook_receiver" AUTHORIZATION "webhook_receiver";');
+    });
+
+    it("lets the closed standby login exist without logging in, with its own verifier", () => {
+        expect(roleAttributes(sql, "webhook_receiver_a")).toMatch(/\bWITH LOGIN\b/);
+        expect(roleAttributes(sql, "webhook_receiver_b")).toMatch(/\bWITH NOLOGIN\b/);
+        expect(scramVerifierAccepts(passwordLiteral(sql, "webhook_receiver_b") ?? "", TEST_SECRETS.receiverPasswordB)).toBe(true);
+    });
+
+    it("limits each receiver login to every PgBouncer host at its max_db_connections, plus one host during a roll", () => {
         const maxDbConnections = Number(iniSection(renderPgbouncerIni(cfg, "canary"), "pgbouncer").max_db_connections);
-        expect(connectionLimit(sql, "webhook_receiver")).toBe(cfg.pgbouncer.hosts * maxDbConnections);
-        expect(connectionLimit(sql, "webhook_receiver")).toBe(2 * 35);
+        for (const login of ["webhook_receiver_a", "webhook_receiver_b"]) {
+            expect(connectionLimit(sql, login)).toBe((cfg.pgbouncer.hosts + 1) * maxDbConnections);
+        }
+        expect(connectionLimit(sql, "webhook_receiver_a")).toBe(3 * 25);
     });
 
     it("lets the monitor role read every session through pg_monitor, with its own verifier", () => {
-        expect(lines(sql)).toContain('GRANT pg_monitor TO "receiver_monitor";');
+        expect(lines(sql)).toContain('GRANT "pg_monitor" TO "receiver_monitor";');
         expect(roleAttributes(sql, "receiver_monitor")).toMatch(/\bLOGIN\b/);
         expect(scramVerifierAccepts(passwordLiteral(sql, "receiver_monitor") ?? "", TEST_SECRETS.monitorPassword)).toBe(true);
     });
 
-    it("reserves the stats user's name without letting it sign in to PostgreSQL", () => {
-        expect(roleAttributes(sql, "pgbouncer_stats")).toMatch(/\bNOLOGIN\b/);
-        expect(passwordLiteral(sql, "pgbouncer_stats")).toBeUndefined();
+    it("reserves both stats logins' names without letting them sign in to PostgreSQL", () => {
+        for (const login of ["pgbouncer_stats_a", "pgbouncer_stats_b"]) {
+            expect(roleAttributes(sql, login)).toMatch(/\bNOLOGIN\b/);
+            expect(passwordLiteral(sql, login)).toBeUndefined();
+        }
     });
 
     it("gives the tier's roles no superuser-like attribute", () => {
-        for (const role of ["webhook_receiver", "pgbouncer_stats", "receiver_monitor"]) {
+        for (const role of ["webhook_receiver", "webhook_receiver_a", "webhook_receiver_b", "pgbouncer_stats_a", "receiver_monitor"]) {
             expect(roleAttributes(sql, role)).toMatch(/\bNOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS\b/);
         }
     });
@@ -84,17 +108,18 @@ describe("database.sql follows the config", () => {
 
     it("stores md5 secrets when the stack uses the runbook's md5 (values from python3 hashlib)", () => {
         const sql = sqlFor(loadCanaryWith(["pgbouncer.settings.auth_type", "md5"]));
-        expect(passwordLiteral(sql, "webhook_receiver")).toBe("md572abd655a5577e520e49f062e99eb578");
+        expect(passwordLiteral(sql, "webhook_receiver_a")).toBe("md53faa6aef3520da4acbb51e224d8817e4");
+        expect(passwordLiteral(sql, "webhook_receiver_b")).toBe("md5f9bb7513af0231fd4e199ea6b70fa235");
         expect(passwordLiteral(sql, "receiver_monitor")).toBe("md54845d9ab70750e3ff549bdf71d825fd7");
     });
 
-    it("recomputes the receiver's connection limit from hosts and pool sizes", () => {
+    it("recomputes the receiver logins' connection limit from hosts (+1 during a roll) and pool sizes", () => {
         const cfg = loadCanaryWith(
             ["pgbouncer.hosts", 3],
-            ["pgbouncer.settings.default_pool_size", 15],
+            ["pgbouncer.settings.default_pool_size", 14],
             ["pgbouncer.settings.reserve_pool_size", 5],
         );
-        expect(connectionLimit(sqlFor(cfg), "webhook_receiver")).toBe(60);
+        expect(connectionLimit(sqlFor(cfg), "webhook_receiver_b")).toBe(4 * 19);
     });
 
     it("applies another statement timeout and database name to both places", () => {
@@ -105,13 +130,13 @@ describe("database.sql follows the config", () => {
                 ["pgbouncer.settings.query_timeout", 0],
             ),
         );
-        expect(lines(sql)).toContain(`ALTER ROLE "webhook_receiver" SET statement_timeout = '2s';`);
+        expect(lines(sql)).toContain(`ALTER ROLE "webhook_receiver_b" SET statement_timeout = '2s';`);
         expect(lines(sql)).toContain(`ALTER DATABASE "other_db" SET statement_timeout = '2s';`);
     });
 
     it("uses a 4096-iteration SCRAM verifier for every role password", () => {
         const sql = sqlFor(loadCanary());
-        for (const role of ["webhook_receiver", "receiver_monitor"]) {
+        for (const role of ["webhook_receiver_a", "webhook_receiver_b", "receiver_monitor"]) {
             expect(parseScramVerifier(passwordLiteral(sql, role) ?? "").iterations).toBe(4096);
         }
     });

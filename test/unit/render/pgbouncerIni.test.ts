@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { QUERY_TIMEOUT_MARGIN_SECONDS } from "../../../components/config/rules";
+import { pgbouncerSettingsSchema } from "../../../components/config/schema";
 import { renderPgbouncerIni } from "../../../components/render/pgbouncerIni";
 import { iniSection, parseIni } from "../support/fileParsers";
 import { loadCanary, loadCanaryWith } from "../support/stackConfig";
 
-/** runbook.md "PgBouncer Configuration": the [pgbouncer] values the stack keeps as they are. */
+/** runbook.md "PgBouncer Configuration": the [pgbouncer] values canary keeps as they are (pool sizes: see below). */
 const RUNBOOK_PGBOUNCER = {
     pool_mode: "transaction",
     max_client_conn: "500",
-    default_pool_size: "25",
-    reserve_pool_size: "10",
     min_pool_size: "5",
     auth_file: "/etc/pgbouncer/userlist.txt",
     log_connections: "1",
@@ -109,14 +108,22 @@ describe("pgbouncer.ini for the canary stack", () => {
         expect(ignored).toEqual(expect.arrayContaining(["options", "extra_float_digits"]));
     });
 
-    it("lets the stats user run SHOW POOLS, and gives nobody the admin console (mistake 5)", () => {
-        expect(pgbouncer.stats_users).toBe("pgbouncer_stats");
+    it("lets the active stats login run SHOW POOLS, and gives nobody the admin console (mistake 5)", () => {
+        expect(pgbouncer.stats_users).toBe("pgbouncer_stats_a");
         expect(pgbouncer).not.toHaveProperty("admin_users");
     });
 
     it("caps server connections at default_pool_size + reserve_pool_size (mistake 9)", () => {
         expect(number("max_db_connections")).toBe(number("default_pool_size") + number("reserve_pool_size"));
-        expect(number("max_db_connections")).toBe(35);
+        expect(number("max_db_connections")).toBe(25);
+    });
+
+    it("sizes canary's pools so one extra host during a roll stays within PostgreSQL's budget; the defaults keep the runbook's 25/10", () => {
+        const cfg = loadCanary();
+        const budget = cfg.postgres.maxConnections - cfg.postgres.superuserReservedConnections - cfg.postgres.reservedForOtherClients;
+        expect((cfg.pgbouncer.hosts + 1) * number("max_db_connections")).toBeLessThanOrEqual(budget);
+        expect([number("default_pool_size"), number("reserve_pool_size")]).toEqual([20, 5]);
+        expect(pgbouncerSettingsSchema.parse({})).toMatchObject({ default_pool_size: 25, reserve_pool_size: 10 });
     });
 
     it("ends idle-in-transaction clients (mistake 10)", () => {

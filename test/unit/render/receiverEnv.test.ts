@@ -12,7 +12,7 @@ describe("receiver.env for the canary stack", () => {
             DB_HOST: "pgbouncer.internal",
             DB_PORT: "6432",
             DB_NAME: "deltacrown_receiver",
-            DB_USER: "webhook_receiver",
+            DB_USER: "webhook_receiver_a",
         });
         expect(env.DB_NAME).not.toBe("deltacrown");
     });
@@ -43,7 +43,7 @@ describe("receiver.env for the canary stack", () => {
 
     it("names the stats user for the health check's SHOW POOLS", () => {
         expect(env).toMatchObject({
-            PGBOUNCER_STATS_USER: "pgbouncer_stats",
+            PGBOUNCER_STATS_USER: "pgbouncer_stats_a",
             PGBOUNCER_ADMIN_DB: "pgbouncer",
             HEALTH_PATH: "/webhooks/health",
         });

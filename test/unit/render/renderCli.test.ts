@@ -46,7 +46,7 @@ describe("npm run render", () => {
             expect(mode(path.join(out, name)), name).toBe(PRIVATE.has(name) ? 0o600 : 0o644);
         }
         const users = parseUserlist(fs.readFileSync(path.join(out, "userlist.txt"), "utf8"));
-        expect(scramVerifierAccepts(users.get("webhook_receiver") ?? "", "local-dev-only-receiver")).toBe(true);
+        expect(scramVerifierAccepts(users.get("webhook_receiver_a") ?? "", "local-dev-only-receiver-a")).toBe(true);
     });
 
     it("refuses an invalid stack, lists every problem and writes nothing", () => {
@@ -73,7 +73,7 @@ describe("npm run render", () => {
         const out = freshOutDir();
         const result = render(["--stack", "canary", "--out", out]);
         expect(result.status).not.toBe(0);
-        for (const key of ["receiverPassword", "statsPassword", "monitorPassword"]) {
+        for (const key of ["receiverPasswordA", "receiverPasswordB", "statsPasswordA", "statsPasswordB", "monitorPassword"]) {
             expect(result.stderr).toContain(`receiver-tier:${key} is not set`);
         }
         expect(fs.existsSync(out)).toBe(false);
@@ -82,8 +82,10 @@ describe("npm run render", () => {
     it("renders the canary stack with secrets given in PULUMI_CONFIG", () => {
         const out = freshOutDir();
         const pulumiConfig = JSON.stringify({
-            "receiver-tier:receiverPassword": TEST_SECRETS.receiverPassword,
-            "receiver-tier:statsPassword": TEST_SECRETS.statsPassword,
+            "receiver-tier:receiverPasswordA": TEST_SECRETS.receiverPasswordA,
+            "receiver-tier:receiverPasswordB": TEST_SECRETS.receiverPasswordB,
+            "receiver-tier:statsPasswordA": TEST_SECRETS.statsPasswordA,
+            "receiver-tier:statsPasswordB": TEST_SECRETS.statsPasswordB,
             "receiver-tier:monitorPassword": TEST_SECRETS.monitorPassword,
         });
         const result = render(["--stack", "canary", "--out", out], envWith({ PULUMI_CONFIG: pulumiConfig }));
@@ -91,7 +93,7 @@ describe("npm run render", () => {
         expect(result.stderr).not.toContain("warnings:");
         expect(fs.readdirSync(out).sort()).toEqual(FIVE_FILES);
         const users = parseUserlist(fs.readFileSync(path.join(out, "userlist.txt"), "utf8"));
-        expect(scramVerifierAccepts(users.get("webhook_receiver") ?? "", TEST_SECRETS.receiverPassword)).toBe(true);
-        expect(scramVerifierAccepts(users.get("pgbouncer_stats") ?? "", TEST_SECRETS.statsPassword)).toBe(true);
+        expect(scramVerifierAccepts(users.get("webhook_receiver_a") ?? "", TEST_SECRETS.receiverPasswordA)).toBe(true);
+        expect(scramVerifierAccepts(users.get("pgbouncer_stats_a") ?? "", TEST_SECRETS.statsPasswordA)).toBe(true);
     });
 });

@@ -11,8 +11,10 @@ export const PROJECT_DIR = path.resolve(__dirname, "../../..");
 
 /** Passwords for rendering in tests; md5 answers for them were computed with python3 hashlib. */
 export const TEST_SECRETS: TierSecrets = {
-    receiverPassword: "receiver-test-password",
-    statsPassword: "stats-test-password",
+    receiverPasswordA: "receiver-test-password",
+    receiverPasswordB: "receiver-b-test-password",
+    statsPasswordA: "stats-test-password",
+    statsPasswordB: "stats-b-test-password",
     monitorPassword: "monitor-test-password",
 };
 

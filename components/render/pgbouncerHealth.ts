@@ -1,0 +1,27 @@
+import { loginPassword, receiverLogins } from "../config/logins";
+import { TierConfig, TierSecrets } from "../config/schema";
+import { renderEnvFile } from "./envFile";
+
+/** The port each PgBouncer host answers the NLB's HTTP health check on. */
+export const PGBOUNCER_HEALTH_PORT = 8008;
+/** Seconds the health check's login may take: well inside the NLB's health check timeout. */
+const HEALTH_CONNECT_TIMEOUT_SECONDS = 3;
+
+/**
+ * pgbouncer-health.env: the login the host's health check makes through its own PgBouncer, as the
+ * receivers' active login, so it fails exactly when receivers could not log in through this host.
+ * It follows the rotation: the standby is accepted before receivers (and this check) move to it.
+ */
+export function renderPgbouncerHealthEnv(cfg: TierConfig, secrets: TierSecrets): string {
+    const login = receiverLogins(cfg).active;
+    return renderEnvFile("PgBouncer health check login. Secret: delivered through the secret store only.", [
+        ["PGHOST", "127.0.0.1"],
+        ["PGPORT", cfg.pgbouncer.port],
+        ["PGDATABASE", cfg.pgbouncer.databaseAlias],
+        ["PGUSER", login.name],
+        ["PGPASSWORD", loginPassword(secrets, login)],
+        ["PGCONNECT_TIMEOUT", HEALTH_CONNECT_TIMEOUT_SECONDS],
+        // Loopback: TLS when PgBouncer offers it, plaintext otherwise.
+        ["PGSSLMODE", "prefer"],
+    ]);
+}

@@ -1,0 +1,20 @@
+// How the auto scaling groups admit and replace instances. Pure numbers and names, shared by the
+// components that place the groups and the host files that complete the lifecycle hook.
+
+/** The launch lifecycle hook both groups hold new instances in until they prove themselves. */
+export const LAUNCH_HOOK_NAME = "receiver-tier-ready";
+/** Seconds a new instance may take to become ready before the group abandons (terminates) it. */
+export const LAUNCH_HOOK_TIMEOUT_SECONDS = 900;
+/** Seconds the host's readiness loop tries before it abandons the launch itself (inside the hook's timeout). */
+export const READINESS_DEADLINE_SECONDS = 600;
+/** The group tag the instance role's CompleteLifecycleAction permission is scoped to. */
+export const FLEET_TAG = "receiver-tier-fleet";
+
+/**
+ * maxHealthyPercentage that lets an instance refresh add exactly one instance at a time above
+ * `desired`: AWS rounds the upper bound down to whole instances, so the smallest percentage
+ * whose share of `desired` reaches one more instance.
+ */
+export function oneExtraInstancePercentage(desired: number): number {
+    return 100 + Math.ceil(100 / desired);
+}

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Is this PgBouncer host fit to take traffic? More than an open port: a real login through the
+# local PgBouncer, as the receivers' active login, running SELECT 1 on PostgreSQL. A pool that is
+# merely full (query_wait_timeout) still counts as serving.
+#   check  exit 0 when fit (launch readiness), with the reason on stdout
+#   http   answer one HTTP request on stdin/stdout (socket-activated NLB health check): 200 or 503
+set -u
+HEALTH_ENV=${RECEIVER_TIER_HEALTH_ENV:-/etc/receiver-tier/pgbouncer-health.env}
+
+check() {
+    # shellcheck source=/dev/null
+    . "$HEALTH_ENV" || return 1
+    export PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD PGCONNECT_TIMEOUT PGSSLMODE
+    out=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -c 'SELECT 1' 2>&1)
+    case "$out" in
+    1)
+        echo "healthy"
+        ;;
+    *query_wait_timeout*)
+        echo "healthy: every server connection busy, clients queued"
+        ;;
+    *)
+        echo "unhealthy: $(printf '%s\n' "$out" | head -n 1)"
+        return 1
+        ;;
+    esac
+}
+
+case "${1:-check}" in
+check)
+    check
+    ;;
+http)
+    read -r _request_line || true
+    if reason=$(check); then status="200 OK"; else status="503 Service Unavailable"; fi
+    printf 'HTTP/1.0 %s\r\nContent-Type: text/plain\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s\n' \
+        "$status" "$((${#reason} + 1))" "$reason"
+    ;;
+*)
+    echo "usage: $0 [check|http]" >&2
+    exit 2
+    ;;
+esac
