@@ -117,8 +117,9 @@ new_ini=$(staged_or_live "$PGBOUNCER_INI")
 if ! cmp -s "$new_ini" "$PGBOUNCER_INI"; then
     userlist=$(staged_or_live "$(awk -F '[ \t]*=[ \t]*' '/^[ \t]*auth_file[ \t]*=/ { print $2 }' "$new_ini")")
     if ! refusal=$(pgbouncer_accepts "$new_ini" "$userlist"); then
-        printf 'pgbouncer refused the new %s; nothing changed on this host:\n%s\n' "$PGBOUNCER_INI" "$refusal" |
-            tee /dev/stderr | logger -t receiver-tier-config -p user.err
+        message=$(printf 'pgbouncer refused the new %s; nothing changed on this host:\n%s' "$PGBOUNCER_INI" "$refusal")
+        printf '%s\n' "$message" >&2
+        printf '%s\n' "$message" | logger -t receiver-tier-config -p user.err
         exit 1
     fi
 fi

@@ -3,10 +3,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { PROJECT_DIR } from "./harness";
+import { loadTierConfig, PROJECT_DIR, renderTierFiles } from "./harness";
 
 // files/pgbouncer/apply-config.sh, the poller that brings PgBouncer hosts in line with Parameter
-// Store, run for real with `aws` and `systemctl` replaced by stubs that serve fixtures and log calls.
+// Store, run for real with `aws` and `systemctl` replaced by stubs that serve fixtures and log calls,
+// and the real /usr/sbin/pgbouncer checking each new pgbouncer.ini before it lands.
 
 const sandbox = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-tier-apply-"));
 const bin = path.join(sandbox, "bin");
@@ -17,7 +18,12 @@ const ini = path.join(etc, "pgbouncer.ini");
 const userlist = path.join(etc, "userlist.txt");
 const timer = path.join(etc, "monitor.timer");
 
-const INI = ["[pgbouncer]", "listen_addr = 0.0.0.0", "listen_port = 6432", "default_pool_size = 25", ""].join("\n");
+/** The local stack's rendered pgbouncer.ini, its auth_file pointed at the sandbox's managed userlist. */
+const INI = renderTierFiles(loadTierConfig("local"))["pgbouncer.ini"].replace(/^auth_file = .*$/m, `auth_file = ${userlist}`);
+const withSetting = (ini: string, from: RegExp, to: string) => {
+    expect(ini).toMatch(from);
+    return ini.replace(from, to);
+};
 
 function parameter(name: string, content: string): void {
     fs.writeFileSync(path.join(fixtures, name.replace(/\//g, "_")), content);
@@ -63,7 +69,7 @@ beforeEach(() => {
         ].join("\n"),
     );
     parameter("/t/ini", INI);
-    parameter("/t/userlist", '"webhook_receiver" "md5..."\n');
+    parameter("/t/userlist", '"webhook_receiver_a" "md5..."\n');
     parameter("/t/timer", "[Timer]\nOnUnitActiveSec=5min\n");
 });
 afterAll(() => fs.rmSync(sandbox, { recursive: true, force: true }));
@@ -87,22 +93,26 @@ describe("apply-config.sh", () => {
 
     it("reloads, not restarts, PgBouncer for a pool setting, so connected clients stay", () => {
         apply();
-        parameter("/t/ini", INI.replace("default_pool_size = 25", "default_pool_size = 20"));
-        const { systemctl } = apply();
+        parameter("/t/ini", withSetting(INI, /^default_pool_size = 25$/m, "default_pool_size = 20"));
+        const { status, systemctl, stderr } = apply();
+        expect(status, stderr).toBe(0);
         expect(fs.readFileSync(ini, "utf8")).toContain("default_pool_size = 20");
         expect(systemctl).toEqual(["is-active --quiet pgbouncer", "reload pgbouncer"]);
+        // The file it replaced is kept, with its mode, as the last good one.
+        expect(fs.readFileSync(`${ini}.last-good`, "utf8")).toBe(INI);
+        expect(fs.statSync(`${ini}.last-good`).mode & 0o777).toBe(0o640);
     });
 
     it("restarts PgBouncer when the listener changes, which a reload cannot apply", () => {
         apply();
-        parameter("/t/ini", INI.replace("listen_port = 6432", "listen_port = 6433"));
+        parameter("/t/ini", withSetting(INI, /^listen_port = 6432$/m, "listen_port = 6433"));
         expect(apply().systemctl).toEqual(["restart pgbouncer"]);
     });
 
     it("retries a parameter it cannot read, then fails without changing any file or service", () => {
         apply();
         fs.rmSync(path.join(fixtures, "_t_userlist"));
-        parameter("/t/ini", INI.replace("default_pool_size = 25", "default_pool_size = 20"));
+        parameter("/t/ini", withSetting(INI, /^default_pool_size = 25$/m, "default_pool_size = 20"));
         const started = Date.now();
         const { status, systemctl } = apply();
         expect(status).not.toBe(0);
@@ -110,5 +120,47 @@ describe("apply-config.sh", () => {
         expect(fs.readFileSync(ini, "utf8")).toContain("default_pool_size = 25");
         expect(systemctl).toEqual([]);
         expect(fs.readdirSync(etc).filter((name) => /\.[A-Za-z0-9]{6}$/.test(name))).toEqual([]);
+    });
+
+    describe.each([
+        ["an unknown key", (text: string) => withSetting(text, /^default_pool_size = 25$/m, "default_pool_siz = 20"), "unknown parameter"],
+        [
+            "a bad value",
+            (text: string) => withSetting(text, /^pool_mode = transaction$/m, "pool_mode = transactions"),
+            'invalid value "transactions"',
+        ],
+    ])("a pushed pgbouncer.ini with %s", (_what, breakIni, pgbouncerSays) => {
+        it("leaves the live file byte-identical, reloads nothing, fails with PgBouncer's own error, and lands once fixed", () => {
+            expect(apply().status).toBe(0);
+            const live = fs.readFileSync(ini);
+            const otherFile = fs.readFileSync(userlist);
+            parameter("/t/ini", breakIni(INI));
+            parameter("/t/userlist", '"webhook_receiver_a" "md5changed"\n');
+
+            const refused = apply();
+            expect(refused.status).not.toBe(0);
+            expect(refused.stderr).toContain("pgbouncer refused the new");
+            expect(refused.stderr).toContain(pgbouncerSays);
+            expect(fs.readFileSync(ini).equals(live)).toBe(true);
+            // Nothing half-applied: the userlist that came with the refused push waits too.
+            expect(fs.readFileSync(userlist).equals(otherFile)).toBe(true);
+            expect(refused.systemctl).toEqual([]);
+            expect(fs.readdirSync(etc).filter((name) => /\.[A-Za-z0-9]{6}$/.test(name))).toEqual([]);
+
+            // The next poll tries again; a fixed push lands with a reload.
+            expect(apply().status).not.toBe(0);
+            parameter("/t/ini", withSetting(INI, /^default_pool_size = 25$/m, "default_pool_size = 21"));
+            const fixed = apply();
+            expect(fixed.status, fixed.stderr).toBe(0);
+            expect(fs.readFileSync(ini, "utf8")).toContain("default_pool_size = 21");
+            expect(fixed.systemctl).toEqual(["is-active --quiet pgbouncer", "reload pgbouncer"]);
+        });
+    });
+
+    it("leaves no throwaway PgBouncer running", () => {
+        parameter("/t/ini", INI);
+        expect(apply().status).toBe(0);
+        const running = spawnSync("pgrep", ["-f", `pgbouncer ${os.tmpdir()}/tmp`], { encoding: "utf8" }).stdout.trim();
+        expect(running).toBe("");
     });
 });
