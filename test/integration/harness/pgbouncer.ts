@@ -104,8 +104,8 @@ export interface PgbouncerProcess {
     /** The ini PgBouncer reads (rendered + rewritten paths/ports). */
     readonly ini: string;
     alive(): boolean;
-    /** Writes a newly rendered ini (rewritten the same way) and sends SIGHUP to the PID: PgBouncer's reload. */
-    reload(renderedIni: string): Promise<void>;
+    /** Writes a newly rendered ini (rewritten the same way), and userlist if given, then SIGHUP to the PID: PgBouncer's reload. */
+    reload(renderedIni: string, userlist?: string): Promise<void>;
     /** SIGTERM (immediate shutdown) to the PID, SIGKILL after 5 s. Idempotent. */
     stop(): Promise<void>;
 }
@@ -155,9 +155,10 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
             return ini;
         },
         alive: () => isAlive(service.pid),
-        async reload(renderedIni: string) {
+        async reload(renderedIni: string, userlist?: string) {
             ini = rewriteIni(renderedIni, rewrite);
             fs.writeFileSync(iniPath, ini);
+            if (userlist !== undefined) fs.writeFileSync(authFile, userlist);
             process.kill(service.pid, "SIGHUP");
         },
         stop,
