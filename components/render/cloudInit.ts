@@ -20,10 +20,10 @@ const file = (path: string, content: string, permissions = "0644"): WriteFile =>
 
 // EC2 takes at most 16 KiB of user data; the app source goes compressed (gzip with no timestamp,
 // so the launch template does not change between runs).
-const compressedFile = (path: string, content: string): WriteFile => ({
+const compressedFile = (path: string, content: string, permissions = "0644"): WriteFile => ({
     path,
     content: gzipSync(content, { level: 9 }).toString("base64"),
-    permissions: "0644",
+    permissions,
     encoding: "gz+b64",
 });
 
@@ -145,9 +145,9 @@ export function renderReceiverUserData(
             file(HOST_PATHS.gunicornConf, files["gunicorn.conf.py"]),
             file(HOST_PATHS.receiverEnv, files["receiver.env"]),
             compressedFile(`${HOST_PATHS.receiverDir}/app/webhook_receiver.py`, asset("receiver/webhook_receiver.py")),
-            file("/usr/local/sbin/receiver-tier-install-receiver", asset("receiver/install-receiver.sh"), "0755"),
-            file("/usr/local/sbin/receiver-tier-fetch-secrets", asset("receiver/fetch-secrets.sh"), "0755"),
-            file(COMPLETE_LAUNCH, asset("host/complete-launch.sh"), "0755"),
+            compressedFile("/usr/local/sbin/receiver-tier-install-receiver", asset("receiver/install-receiver.sh"), "0755"),
+            compressedFile("/usr/local/sbin/receiver-tier-fetch-secrets", asset("receiver/fetch-secrets.sh"), "0755"),
+            compressedFile(COMPLETE_LAUNCH, asset("host/complete-launch.sh"), "0755"),
             file("/etc/systemd/system/webhook-receiver.service", asset("systemd/webhook-receiver.service")),
         ],
         [

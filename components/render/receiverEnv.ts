@@ -15,6 +15,8 @@ export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
         ["DB_PORT", pb.port],
         ["DB_NAME", pb.databaseAlias],
         ["DB_USER", receiverLogins(cfg).active.name],
+        // The group role's schema: both logins act as that role and share its tables.
+        ["DB_SCHEMA", cfg.receiverRole.name],
         ["DB_CONN_MAX", pool.max],
         ["DB_CONN_MIN", pool.min],
         ["DB_CONN_RECYCLE", pool.recycle],

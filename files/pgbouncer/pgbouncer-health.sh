@@ -1,7 +1,8 @@
 #!/bin/sh
 # Is this PgBouncer host fit to take traffic? More than an open port: a real login through the
-# local PgBouncer, as the receivers' active login, running SELECT 1 on PostgreSQL. A pool that is
-# merely full (query_wait_timeout) still counts as serving.
+# local PgBouncer, as the receivers' active login, running SELECT 1 on PostgreSQL within
+# PGCONNECT_TIMEOUT and PgBouncer's query_wait_timeout. When every host fails (PostgreSQL down, or
+# every pool full) the NLB fails open and keeps sending to all of them; the group replaces none.
 #   check  exit 0 when fit (launch readiness), with the reason on stdout
 #   http   answer one HTTP request on stdin/stdout (socket-activated NLB health check): 200 or 503
 set -u
@@ -15,9 +16,6 @@ check() {
     case "$out" in
     1)
         echo "healthy"
-        ;;
-    *query_wait_timeout*)
-        echo "healthy: every server connection busy, clients queued"
         ;;
     *)
         echo "unhealthy: $(printf '%s\n' "$out" | head -n 1)"

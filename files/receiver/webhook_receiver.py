@@ -3,14 +3,14 @@
 Run: ``gunicorn -c gunicorn.conf.py webhook_receiver:application``. Python 3 stdlib + psycopg2.
 
 Configuration comes from the environment: the rendered receiver.env (DB_HOST, DB_PORT,
-DB_NAME = the PgBouncer [databases] alias, DB_USER, DB_CONN_MAX, DB_CONN_RECYCLE,
+DB_NAME = the PgBouncer [databases] alias, DB_USER, DB_SCHEMA, DB_CONN_MAX, DB_CONN_RECYCLE,
 DB_CONN_TIMEOUT, PGBOUNCER_STATS_USER, PGBOUNCER_ADMIN_DB, HEALTH_PATH) plus the secrets
 DB_PASSWORD and PGBOUNCER_STATS_PASSWORD from the secret store. A missing variable fails the
 import, so a misconfigured worker never boots (and ``gunicorn --check-config`` reports it).
 
 Routes:
-  POST /webhooks/<source>  stores the JSON body in <DB_USER>.webhook_events (the schema the
-                           tier gives the receiver role; the app creates its table there on
+  POST /webhooks/<source>  stores the JSON body in <DB_SCHEMA>.webhook_events (the schema the
+                           tier gives the receivers' group role; the app creates its table there on
                            first use, as an app runs its own migrations); 202 only after
                            COMMIT, so every acknowledged webhook is committed. Bad JSON: 400.
   GET  HEALTH_PATH         the runbook's shape: {"status", "db_pool": {active, idle, waiting,
@@ -56,6 +56,7 @@ class Settings:
         self.db_port = int(need("DB_PORT"))
         self.db_name = need("DB_NAME")
         self.db_user = need("DB_USER")
+        self.db_schema = need("DB_SCHEMA")
         self.db_password = need("DB_PASSWORD")
         self.conn_max = int(need("DB_CONN_MAX"))
         self.conn_timeout = int(need("DB_CONN_TIMEOUT"))
@@ -148,8 +149,9 @@ def _connect_console():
     return conn
 
 
-# The receiver role owns the schema named after it (database.sql / the Pulumi program).
-EVENTS_TABLE = sql.SQL("{}.webhook_events").format(sql.Identifier(SETTINGS.db_user))
+# The receivers' group role owns the schema named after it (database.sql / the Pulumi program);
+# both alternating logins act as that role, so the table is the same whichever login is active.
+EVENTS_TABLE = sql.SQL("{}.webhook_events").format(sql.Identifier(SETTINGS.db_schema))
 CREATE_EVENTS_TABLE = sql.SQL(
     "CREATE TABLE IF NOT EXISTS {} (id bigserial PRIMARY KEY, source text NOT NULL,"
     " payload jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())"

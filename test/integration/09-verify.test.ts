@@ -46,7 +46,7 @@ describe("npm run verify against a running tier", () => {
         ).toEqual([]);
         expect(lines.length).toBeGreaterThanOrEqual(14);
         expect(stdout).toMatch(/PASS {2}PgBouncer pool_mode = transaction/);
-        expect(stdout).toMatch(/PASS {2}statement timeout 5s as webhook_receiver through PgBouncer/);
+        expect(stdout).toMatch(/PASS {2}statement timeout 5s as webhook_receiver_a through PgBouncer/);
         expect(stdout).toMatch(/PASS {2}health endpoint healthy/);
         expect(status).toBe(0);
     });

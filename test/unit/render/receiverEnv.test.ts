@@ -13,6 +13,7 @@ describe("receiver.env for the canary stack", () => {
             DB_PORT: "6432",
             DB_NAME: "deltacrown_receiver",
             DB_USER: "webhook_receiver_a",
+            DB_SCHEMA: "webhook_receiver",
         });
         expect(env.DB_NAME).not.toBe("deltacrown");
     });

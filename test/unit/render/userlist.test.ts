@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { renderUserlist } from "../../../components/render/userlist";
-import { parseScramVerifier, parseUserlist, scramVerifierAccepts } from "../support/fileParsers";
-import { loadCanary, loadCanaryWith, TEST_SECRETS } from "../support/stackConfig";
+import { renderPgbouncerIni } from "../../../components/render/pgbouncerIni";
+import { iniSection, parseScramVerifier, parseUserlist, scramVerifierAccepts } from "../support/fileParsers";
+import { canaryRaw, edited, loadCanary, loadCanaryWith, problemKeys, refusedProblems, TEST_SECRETS } from "../support/stackConfig";
 
 describe("userlist.txt", () => {
     it('has one `"user" "secret"` line for the active receiver login and one for the active stats login', () => {
@@ -33,5 +34,41 @@ describe("userlist.txt", () => {
 
     it("renders the same file twice, so previews show no diff", () => {
         expect(renderUserlist(loadCanary(), TEST_SECRETS)).toBe(renderUserlist(loadCanary(), TEST_SECRETS));
+    });
+});
+
+describe("userlist.txt and stats_users through a rotation", () => {
+    const users = (logins: object, statsLogins: object) => [
+        ...parseUserlist(
+            renderUserlist(loadCanaryWith(["receiverRole.logins", logins], ["pgbouncer.statsLogins", statsLogins]), TEST_SECRETS),
+        ).keys(),
+    ];
+
+    it("accepts the standby logins only while they are open, the active ones always", () => {
+        const closed = { active: "a", standby: "closed" };
+        expect(users(closed, closed)).toEqual(["webhook_receiver_a", "pgbouncer_stats_a"]);
+        expect(users({ active: "a", standby: "open" }, { active: "b", standby: "open" })).toEqual([
+            "webhook_receiver_a",
+            "webhook_receiver_b",
+            "pgbouncer_stats_b",
+            "pgbouncer_stats_a",
+        ]);
+        expect(users({ active: "b", standby: "closed" }, closed)).toEqual(["webhook_receiver_b", "pgbouncer_stats_a"]);
+    });
+
+    it("lets both stats logins run SHOW POOLS while the stats standby is open, so moving receivers never fails a health check", () => {
+        const ini = (statsLogins: object) =>
+            iniSection(renderPgbouncerIni(loadCanaryWith(["pgbouncer.statsLogins", statsLogins]), "canary"), "pgbouncer").stats_users;
+        expect(ini({ active: "b", standby: "open" })).toBe("pgbouncer_stats_b,pgbouncer_stats_a");
+        expect(ini({ active: "b", standby: "closed" })).toBe("pgbouncer_stats_b");
+    });
+
+    it("refuses a login slot other than a or b, naming the key", () => {
+        expect(problemKeys(refusedProblems(edited(canaryRaw(), ["receiverRole.logins.active", "c"])))).toEqual([
+            "receiver-tier:receiverRole.logins.active (error)",
+        ]);
+        expect(problemKeys(refusedProblems(edited(canaryRaw(), ["pgbouncer.statsLogins.standby", "half"])))).toEqual([
+            "receiver-tier:pgbouncer.statsLogins.standby (error)",
+        ]);
     });
 });
