@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SecurityGroups } from "./aws/securityGroups";
 import { PgbouncerFleet } from "./aws/pgbouncerFleet";
 import { ReceiverFleet } from "./aws/receiverFleet";
+import { Monitoring } from "./aws/monitoring";
 import { SenderLimits } from "./aws/senderLimits";
 import { AwsSettings, DockerSettings, SecretKey, TIER_SECRET_KEYS, TierConfig, TierSecrets } from "./config/schema";
 import { LocalTier } from "./local/localTier";
@@ -23,6 +24,8 @@ export interface TierOutputs {
     readonly showPoolsCommand: string;
     readonly statementTimeout: pulumi.Output<string>;
     readonly senderLimits: Record<string, string>;
+    /** The CloudWatch dashboard (AWS stacks; the local stack has none). */
+    readonly dashboardUrl?: pulumi.Output<string>;
 }
 
 interface Rendered {
@@ -50,6 +53,7 @@ function deployAws(r: Rendered, network: AwsSettings, region: string) {
         `${r.stack}-pgbouncer`,
         {
             config: r.cfg,
+            stack: r.stack,
             network,
             region,
             parameters,
@@ -62,10 +66,11 @@ function deployAws(r: Rendered, network: AwsSettings, region: string) {
         },
         { dependsOn: [postgres] },
     );
-    new ReceiverFleet(
+    const receivers = new ReceiverFleet(
         `${r.stack}-receivers`,
         {
             config: r.cfg,
+            stack: r.stack,
             network,
             region,
             parameters,
@@ -77,7 +82,23 @@ function deployAws(r: Rendered, network: AwsSettings, region: string) {
         { dependsOn: [pgbouncer] },
     );
     const sender = new SenderLimits(`${r.stack}-sender`, { config: r.cfg, parameterName: parameters.sender });
-    return { poolEndpoints: pgbouncer.poolEndpoints, senderLimits: sender.settings, statementTimeout: postgres.statementTimeout };
+    const monitoring = new Monitoring(`${r.stack}-monitoring`, {
+        config: r.cfg,
+        stack: r.stack,
+        region,
+        targets: {
+            alb: receivers.metricTargets.loadBalancer,
+            receiverTargetGroup: receivers.metricTargets.targetGroup,
+            nlb: pgbouncer.metricTargets.loadBalancer,
+            pgbouncerTargetGroup: pgbouncer.metricTargets.targetGroup,
+        },
+    });
+    return {
+        poolEndpoints: pgbouncer.poolEndpoints,
+        senderLimits: sender.settings,
+        statementTimeout: postgres.statementTimeout,
+        dashboardUrl: monitoring.dashboardUrl,
+    };
 }
 
 function deployDocker(r: Rendered, settings: DockerSettings) {

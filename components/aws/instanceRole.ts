@@ -9,6 +9,8 @@ export interface InstanceRoleArgs {
     readonly s3ObjectUrl?: string;
     /** The fleet tag of the auto scaling group whose launch lifecycle actions the instances complete. */
     readonly fleet: string;
+    /** The only CloudWatch namespace the instances may publish metrics to. */
+    readonly metricsNamespace: string;
 }
 
 /** An instance profile that may read exactly the given parameters and admit itself to its own group. */
@@ -24,7 +26,9 @@ export class InstanceRole extends pulumi.ComponentResource {
             `${name}-read`,
             {
                 role: role.id,
-                policy: pulumi.all(args.parameterArns).apply((arns) => renderInstancePolicy(arns, args.s3ObjectUrl, args.fleet)),
+                policy: pulumi
+                    .all(args.parameterArns)
+                    .apply((arns) => renderInstancePolicy(arns, args.fleet, args.metricsNamespace, args.s3ObjectUrl)),
             },
             { parent: this },
         );

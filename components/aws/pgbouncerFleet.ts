@@ -6,6 +6,7 @@ import { renderMonitorSql, renderMonitorTimer } from "../render/monitor";
 import { hostPort } from "../render/endpoints";
 import { ParameterNames } from "../render/parameterNames";
 import { PGBOUNCER_HEALTH_PORT } from "../render/pgbouncerHealth";
+import { metricsNamespace, PGBOUNCER_LOGS, renderLogrotate, renderMetricsEnv } from "../render/monitoring";
 import { oneExtraInstancePercentage } from "../render/rollout";
 import { InstanceRole } from "./instanceRole";
 import { RollingGroup } from "./rollingGroup";
@@ -13,6 +14,8 @@ import { RollingGroup } from "./rollingGroup";
 export interface PgbouncerFleetArgs {
     /** Validated stack config. */
     readonly config: TierConfig;
+    /** Stack name (the metrics namespace defaults to it). */
+    readonly stack: string;
     /** The stack's AWS network settings. */
     readonly network: AwsSettings;
     /** AWS region of the stack (for the hosts' AWS CLI). */
@@ -47,6 +50,8 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
     public readonly poolEndpoints: pulumi.Output<string[]>;
     /** The auto scaling group of the hosts. */
     public readonly groupName: pulumi.Output<string>;
+    /** The NLB and its target group as CloudWatch names them (ARN suffixes). */
+    public readonly metricTargets: { readonly loadBalancer: pulumi.Output<string>; readonly targetGroup: pulumi.Output<string> };
 
     constructor(name: string, args: PgbouncerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("receiver-tier:aws:PgbouncerFleet", name, {}, opts);
@@ -55,7 +60,11 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
         const child = { parent: this };
 
         const parameters = this.configParameters(name, args);
-        const role = new InstanceRole(`${name}-instance`, { parameterArns: parameters.map((p) => p.arn), fleet: name }, child);
+        const role = new InstanceRole(
+            `${name}-instance`,
+            { parameterArns: parameters.map((p) => p.arn), fleet: name, metricsNamespace: metricsNamespace(cfg, args.stack) },
+            child,
+        );
         const { nlb, targetGroup } = this.loadBalancer(name, args);
 
         const hosts = new RollingGroup(
@@ -90,6 +99,7 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
 
         this.poolEndpoints = pulumi.output([hostPort(pb.dnsName, pb.port)]);
         this.groupName = hosts.group.name;
+        this.metricTargets = { loadBalancer: nlb.arnSuffix, targetGroup: targetGroup.arnSuffix };
         this.registerOutputs({ poolEndpoints: this.poolEndpoints, groupName: this.groupName });
     }
 
@@ -110,6 +120,8 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
             plain("monitor-env", names.monitorEnv, renderMonitorEnv(args.config, args.region, names)),
             plain("monitor-sql", names.monitorSql, renderMonitorSql(args.config)),
             plain("monitor-timer", names.monitorTimer, renderMonitorTimer(args.config)),
+            plain("metrics-env", names.metricsEnv, renderMetricsEnv(args.config, args.stack, args.region)),
+            plain("logrotate", names.pgbouncerLogrotate, renderLogrotate(args.config, PGBOUNCER_LOGS)),
         ];
     }
 

@@ -4,12 +4,15 @@ import { AwsSettings, TierConfig } from "../config/schema";
 import { renderReceiverUserData } from "../render/cloudInit";
 import { PublicFiles } from "../render";
 import { ParameterNames } from "../render/parameterNames";
+import { metricsNamespace } from "../render/monitoring";
 import { InstanceRole } from "./instanceRole";
 import { RollingGroup } from "./rollingGroup";
 
 export interface ReceiverFleetArgs {
     /** Validated stack config. */
     readonly config: TierConfig;
+    /** Stack name (the metrics namespace defaults to it). */
+    readonly stack: string;
     /** The stack's AWS network settings. */
     readonly network: AwsSettings;
     /** AWS region of the stack (for the hosts' AWS CLI). */
@@ -42,6 +45,8 @@ const HEALTH_CHECK_TIMEOUT_SECONDS = 5;
 export class ReceiverFleet extends pulumi.ComponentResource {
     /** The auto scaling group of the receivers. */
     public readonly groupName: pulumi.Output<string>;
+    /** The ALB and its target group as CloudWatch names them (ARN suffixes). */
+    public readonly metricTargets: { readonly loadBalancer: pulumi.Output<string>; readonly targetGroup: pulumi.Output<string> };
 
     constructor(name: string, args: ReceiverFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("receiver-tier:aws:ReceiverFleet", name, {}, opts);
@@ -55,10 +60,15 @@ export class ReceiverFleet extends pulumi.ComponentResource {
         );
         const role = new InstanceRole(
             `${name}-instance`,
-            { parameterArns: [secrets.arn], s3ObjectUrl: r.app.artifactUrl, fleet: name },
+            {
+                parameterArns: [secrets.arn],
+                s3ObjectUrl: r.app.artifactUrl,
+                fleet: name,
+                metricsNamespace: metricsNamespace(args.config, args.stack),
+            },
             child,
         );
-        const targetGroup = this.loadBalancer(name, args);
+        const { alb, targetGroup } = this.loadBalancer(name, args);
 
         const receivers = new RollingGroup(
             `${name}-hosts`,
@@ -72,7 +82,7 @@ export class ReceiverFleet extends pulumi.ComponentResource {
                 instanceProfileArn: role.profile.arn,
                 securityGroupId: args.receiverSecurityGroup.id,
                 userData: secrets.version.apply((version) =>
-                    renderReceiverUserData(args.config, args.region, args.parameters, args.files, version),
+                    renderReceiverUserData(args.config, args.stack, args.region, args.parameters, args.files, version),
                 ),
                 targetGroupArns: [targetGroup.arn],
                 warmupSeconds: RECEIVER_WARMUP_SECONDS,
@@ -83,11 +93,12 @@ export class ReceiverFleet extends pulumi.ComponentResource {
         );
 
         this.groupName = receivers.group.name;
+        this.metricTargets = { loadBalancer: alb.arnSuffix, targetGroup: targetGroup.arnSuffix };
         this.registerOutputs({ groupName: this.groupName });
     }
 
-    /** The public HTTPS ALB and its DNS name; returns the target group the receivers join. */
-    private loadBalancer(name: string, args: ReceiverFleetArgs): aws.lb.TargetGroup {
+    /** The public HTTPS ALB, its DNS name and the target group the receivers join. */
+    private loadBalancer(name: string, args: ReceiverFleetArgs) {
         const child = { parent: this };
         const r = args.config.receiver;
         const alb = new aws.lb.LoadBalancer(
@@ -152,6 +163,6 @@ export class ReceiverFleet extends pulumi.ComponentResource {
             },
             child,
         );
-        return targetGroup;
+        return { alb, targetGroup };
     }
 }

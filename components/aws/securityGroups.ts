@@ -108,6 +108,13 @@ export class SecurityGroups extends pulumi.ComponentResource {
             this.pgbouncerNlb,
             "health check (a login through PgBouncer) from the NLB only",
         );
+        // Operators (showPoolsCommand, npm run verify) reach PgBouncer through the NLB, which keeps
+        // their source address: both the NLB and the hosts admit exactly the configured operators.
+        const operators = [...cfg.monitoring.operatorCidrs, ...cfg.monitoring.operatorSecurityGroupIds];
+        operators.forEach((operator, index) => {
+            ingress(`nlb-from-operator-${index + 1}`, this.pgbouncerNlb, pgbouncerPort, operator, `PgBouncer for operator ${operator}`);
+            ingress(`pgbouncer-from-operator-${index + 1}`, this.pgbouncer, pgbouncerPort, operator, `PgBouncer for operator ${operator}`);
+        });
         egress("pgbouncer-to-postgres", this.pgbouncer, postgresPort, network.postgresSecurityGroupId, "PostgreSQL, its port only");
         ingress(
             "postgres-from-pgbouncer",

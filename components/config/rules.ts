@@ -236,6 +236,23 @@ export function gunicornOutlivesStatement(cfg: TierConfig): Problem[] {
           ];
 }
 
+/** Widest operator network that may reach PgBouncer: a /16 is a site's network, anything wider is most of the internet. */
+export const WIDEST_OPERATOR_PREFIX = 16;
+
+export function operatorAccessNarrow(cfg: TierConfig): Problem[] {
+    return cfg.monitoring.operatorCidrs.flatMap((cidr, index) => {
+        const prefix = Number(cidr.split("/")[1]);
+        return prefix >= WIDEST_OPERATOR_PREFIX
+            ? []
+            : [
+                  error(
+                      ["monitoring", "operatorCidrs", String(index)],
+                      `${cidr} opens PgBouncer's port to more than operators; use networks of /${WIDEST_OPERATOR_PREFIX} or narrower, or operatorSecurityGroupIds`,
+                  ),
+              ];
+    });
+}
+
 export const RULES = [
     reservePoolReachable,
     queryTimeoutClearOfStatementTimeout,
@@ -251,6 +268,7 @@ export const RULES = [
     idlePoolConnections,
     idleTransactionsBounded,
     gunicornOutlivesStatement,
+    operatorAccessNarrow,
 ];
 
 export function checkRules(cfg: TierConfig): Problem[] {

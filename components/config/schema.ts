@@ -151,6 +151,26 @@ export const monitorSchema = z.strictObject({
     minQueryAgeSeconds: count(1).default(10),
 });
 
+/** CloudWatch metrics, alarms, the dashboard and log retention (AWS stacks; the local stack ignores it). */
+export const monitoringSchema = z.strictObject({
+    // Unset: ReceiverTier/<stack>. The hosts may publish to this namespace only.
+    namespace: z
+        .string()
+        .regex(/^[A-Za-z0-9._/#:-]{1,255}$/, "must be a CloudWatch namespace")
+        .refine((ns) => !ns.startsWith("AWS/"), "AWS/ is reserved for AWS services")
+        .optional(),
+    alarmEmail: z.email("must be an e-mail address").optional(),
+    alarmTopicArn: z
+        .string()
+        .regex(/^arn:aws[\w-]*:sns:/, "must be an SNS topic ARN")
+        .optional(),
+    waitingMinutes: count(1).default(3),
+    max5xxPercent: z.number().gt(0).max(100).default(1),
+    logRetentionDays: count(1).default(14),
+    operatorCidrs: z.array(z.cidrv4("must be an IPv4 CIDR such as 10.1.0.0/24")).default([]),
+    operatorSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, "must be a security group id (sg-...)")).default([]),
+});
+
 export const awsSchema = z.strictObject({
     vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, "must be a VPC id (vpc-...)"),
     privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
@@ -177,6 +197,7 @@ export const tierSchema = z.strictObject({
     receiver: receiverSchema.prefault({}),
     sender: senderSchema.prefault({}),
     monitor: monitorSchema.prefault({}),
+    monitoring: monitoringSchema.prefault({}),
     aws: awsSchema.optional(),
     docker: dockerSchema.prefault({}),
 });

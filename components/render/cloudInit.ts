@@ -8,6 +8,7 @@ import { ParameterNames } from "./parameterNames";
 import { PublicFiles } from "./index";
 import { PGBOUNCER_HEALTH_PORT } from "./pgbouncerHealth";
 import { LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "./rollout";
+import { receiverLogs, renderLogrotate, renderMetricsEnv } from "./monitoring";
 
 interface WriteFile {
     path: string;
@@ -38,6 +39,16 @@ const COMPLETE_LAUNCH = "/usr/local/sbin/receiver-tier-complete-launch";
 /** The PgBouncer host's health check (launch readiness and the NLB's HTTP check). */
 const PGBOUNCER_HEALTH = "/usr/local/sbin/receiver-tier-pgbouncer-health";
 
+/** What every host needs to publish its metrics (files/host), and the timer that runs its collector. */
+function metricsFiles(compress: boolean): WriteFile[] {
+    const script = compress ? compressedFile : file;
+    return [
+        script("/usr/local/bin/receiver-tier-put-metric", asset("host/put-metric.sh"), "0755"),
+        script("/usr/local/bin/receiver-tier-host-id", asset("host/host-id.sh"), "0755"),
+        file("/etc/systemd/system/receiver-tier-metrics.timer", asset("systemd/receiver-tier-metrics.timer")),
+    ];
+}
+
 /** The monitor's connection settings (no secret: the password is fetched from its parameter). */
 export function renderMonitorEnv(cfg: TierConfig, region: string, names: ParameterNames): string {
     const pg = cfg.postgres;
@@ -57,11 +68,13 @@ export function renderMonitorEnv(cfg: TierConfig, region: string, names: Paramet
  * follows from config is here, so config changes never touch user data.
  */
 export function renderManagedFiles(names: ParameterNames): string {
-    const rows: [string, string, string, string, "pgbouncer" | "monitor" | "timer" | "health"][] = [
+    const rows: [string, string, string, string, "pgbouncer" | "monitor" | "timer" | "health" | "metrics"][] = [
         [names.pgbouncerIni, HOST_PATHS.pgbouncerIni, "0640", "postgres:postgres", "pgbouncer"],
         [names.userlist, HOST_PATHS.userlist, "0600", "postgres:postgres", "pgbouncer"],
         [names.pgbouncerHealthEnv, HOST_PATHS.pgbouncerHealthEnv, "0600", "postgres:postgres", "health"],
         [names.monitorEnv, HOST_PATHS.monitorEnv, "0644", "root:root", "monitor"],
+        [names.metricsEnv, HOST_PATHS.metricsEnv, "0644", "root:root", "metrics"],
+        [names.pgbouncerLogrotate, HOST_PATHS.pgbouncerLogrotate, "0644", "root:root", "metrics"],
         [names.monitorSql, HOST_PATHS.monitorSql, "0644", "root:root", "monitor"],
         [names.monitorTimer, HOST_PATHS.monitorTimer, "0644", "root:root", "timer"],
     ];
@@ -103,13 +116,24 @@ export function renderPgbouncerUserData(region: string, names: ParameterNames): 
             file("/etc/systemd/system/receiver-tier-pgbouncer-health@.service", asset("systemd/receiver-tier-pgbouncer-health@.service")),
             file("/etc/systemd/system/pgbouncer.service.d/override.conf", asset("systemd/pgbouncer-override.conf")),
             file("/usr/local/bin/receiver-long-query-monitor", asset("pgbouncer/long-query-monitor.sh"), "0755"),
+            ...metricsFiles(false),
+            file("/usr/local/sbin/receiver-tier-collect-metrics", asset("pgbouncer/collect-metrics.sh"), "0755"),
+            file("/usr/local/lib/receiver-tier/pgbouncer-metrics.py", asset("pgbouncer/pgbouncer-metrics.py"), "0755"),
+            file("/etc/systemd/system/receiver-tier-metrics.service", asset("systemd/pgbouncer-metrics.service")),
             file("/etc/systemd/system/receiver-long-query-monitor.service", asset("systemd/receiver-long-query-monitor.service")),
         ],
         [
             ["systemctl", "daemon-reload"],
             [APPLY_PGBOUNCER_CONFIG],
             ["systemctl", "enable", "pgbouncer.service", "receiver-long-query-monitor.timer"],
-            ["systemctl", "enable", "--now", "receiver-tier-config.timer", "receiver-tier-pgbouncer-health.socket"],
+            [
+                "systemctl",
+                "enable",
+                "--now",
+                "receiver-tier-config.timer",
+                "receiver-tier-pgbouncer-health.socket",
+                "receiver-tier-metrics.timer",
+            ],
             [COMPLETE_LAUNCH, PGBOUNCER_HEALTH, "check"],
         ],
     );
@@ -122,6 +146,7 @@ export function renderPgbouncerUserData(region: string, names: ParameterNames): 
  */
 export function renderReceiverUserData(
     cfg: TierConfig,
+    stack: string,
     region: string,
     names: ParameterNames,
     files: PublicFiles,
@@ -149,12 +174,18 @@ export function renderReceiverUserData(
             compressedFile("/usr/local/sbin/receiver-tier-fetch-secrets", asset("receiver/fetch-secrets.sh"), "0755"),
             compressedFile(COMPLETE_LAUNCH, asset("host/complete-launch.sh"), "0755"),
             file("/etc/systemd/system/webhook-receiver.service", asset("systemd/webhook-receiver.service")),
+            file(HOST_PATHS.metricsEnv, renderMetricsEnv(cfg, stack, region)),
+            file(HOST_PATHS.receiverLogrotate, renderLogrotate(cfg, receiverLogs(cfg))),
+            ...metricsFiles(true),
+            compressedFile("/usr/local/sbin/receiver-tier-health-metric", asset("receiver/health-metric.sh"), "0755"),
+            file("/etc/systemd/system/receiver-tier-metrics.service", asset("systemd/receiver-metrics.service")),
         ],
         [
             ["useradd", "--system", "--home-dir", HOST_PATHS.receiverDir, "--shell", "/usr/sbin/nologin", "webhook-receiver"],
             ["/usr/local/sbin/receiver-tier-install-receiver"],
             // In service only once the app answers its health check, which logs in through PgBouncer.
             [COMPLETE_LAUNCH, "curl", "-fsS", "-o", "/dev/null", "--max-time", "5", localHealthUrl],
+            ["systemctl", "enable", "--now", "receiver-tier-metrics.timer"],
         ],
     );
 }

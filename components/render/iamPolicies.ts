@@ -9,23 +9,34 @@ export function renderEc2AssumeRolePolicy(): string {
 }
 
 /**
- * Read access to exactly these SSM parameters (and, optionally, one S3 object); with `fleet`, the
- * right to complete launch lifecycle actions of the auto scaling group tagged with that fleet only.
+ * Read access to exactly these SSM parameters (and, optionally, one S3 object); the right to
+ * complete launch lifecycle actions of the auto scaling group tagged with `fleet` only; and to
+ * publish metrics to `metricsNamespace` only.
  */
-export function renderInstancePolicy(parameterArns: readonly string[], s3ObjectUrl?: string, fleet?: string): string {
+export function renderInstancePolicy(
+    parameterArns: readonly string[],
+    fleet: string,
+    metricsNamespace: string,
+    s3ObjectUrl?: string,
+): string {
     const statements: object[] = [{ Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [...parameterArns] }];
     if (s3ObjectUrl) {
         statements.push({ Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${s3ObjectUrl.replace(/^s3:\/\//, "")}` });
     }
-    if (fleet) {
-        // Which group the instance is in: a read-only call that takes no resource.
-        statements.push({ Effect: "Allow", Action: ["autoscaling:DescribeAutoScalingInstances"], Resource: "*" });
-        statements.push({
-            Effect: "Allow",
-            Action: ["autoscaling:CompleteLifecycleAction"],
-            Resource: "*",
-            Condition: { StringEquals: { [`autoscaling:ResourceTag/${FLEET_TAG}`]: fleet } },
-        });
-    }
+    // Which group the instance is in: a read-only call that takes no resource.
+    statements.push({ Effect: "Allow", Action: ["autoscaling:DescribeAutoScalingInstances"], Resource: "*" });
+    statements.push({
+        Effect: "Allow",
+        Action: ["autoscaling:CompleteLifecycleAction"],
+        Resource: "*",
+        Condition: { StringEquals: { [`autoscaling:ResourceTag/${FLEET_TAG}`]: fleet } },
+    });
+    // PutMetricData takes no resource; the namespace condition is what scopes it.
+    statements.push({
+        Effect: "Allow",
+        Action: ["cloudwatch:PutMetricData"],
+        Resource: "*",
+        Condition: { StringEquals: { "cloudwatch:namespace": metricsNamespace } },
+    });
     return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }

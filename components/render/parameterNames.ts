@@ -6,6 +6,10 @@ export interface ParameterNames {
     readonly pgbouncerHealthEnv: string;
     readonly monitorPassword: string;
     readonly monitorEnv: string;
+    /** Where the hosts' metrics go (namespace, region). */
+    readonly metricsEnv: string;
+    /** logrotate of PgBouncer's log (retention from config). */
+    readonly pgbouncerLogrotate: string;
     readonly monitorSql: string;
     readonly monitorTimer: string;
     readonly receiverSecrets: string;
@@ -21,6 +25,8 @@ export function parameterNames(stack: string): ParameterNames {
         pgbouncerHealthEnv: `${root}/pgbouncer/health.env`,
         monitorPassword: `${root}/monitor/password`,
         monitorEnv: `${root}/monitor/monitor.env`,
+        metricsEnv: `${root}/pgbouncer/metrics.env`,
+        pgbouncerLogrotate: `${root}/pgbouncer/logrotate`,
         monitorSql: `${root}/monitor/monitor.sql`,
         monitorTimer: `${root}/monitor/receiver-long-query-monitor.timer`,
         receiverSecrets: `${root}/receiver/secrets.env`,

@@ -1,4 +1,4 @@
-import { loginPassword, receiverLogins } from "../config/logins";
+import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
 import { TierConfig, TierSecrets } from "../config/schema";
 import { renderEnvFile } from "./envFile";
 
@@ -8,12 +8,14 @@ export const PGBOUNCER_HEALTH_PORT = 8008;
 const HEALTH_CONNECT_TIMEOUT_SECONDS = 3;
 
 /**
- * pgbouncer-health.env: the login the host's health check makes through its own PgBouncer, as the
- * receivers' active login, so it fails exactly when receivers could not log in through this host.
- * It follows the rotation: the standby is accepted before receivers (and this check) move to it.
+ * pgbouncer-health.env: the logins of the host's own checks. The health check logs in through its
+ * own PgBouncer as the receivers' active login, so it fails exactly when receivers could not log in
+ * through this host; the metrics collector reads the console as the active stats login. Both follow
+ * the rotation: a standby is accepted before clients (and these checks) move to it.
  */
 export function renderPgbouncerHealthEnv(cfg: TierConfig, secrets: TierSecrets): string {
     const login = receiverLogins(cfg).active;
+    const stats = statsLogins(cfg).active;
     return renderEnvFile("PgBouncer health check login. Secret: delivered through the secret store only.", [
         ["PGHOST", "127.0.0.1"],
         ["PGPORT", cfg.pgbouncer.port],
@@ -23,5 +25,7 @@ export function renderPgbouncerHealthEnv(cfg: TierConfig, secrets: TierSecrets):
         ["PGCONNECT_TIMEOUT", HEALTH_CONNECT_TIMEOUT_SECONDS],
         // Loopback: TLS when PgBouncer offers it, plaintext otherwise.
         ["PGSSLMODE", "prefer"],
+        ["STATS_USER", stats.name],
+        ["STATS_PASSWORD", loginPassword(secrets, stats)],
     ]);
 }

@@ -10,7 +10,7 @@
 # as the service account on a temporary port and socket directory, starts on the staged file and is
 # stopped right after (PgBouncer has no dry-run flag). A rejected file changes nothing on this host,
 # is logged with PgBouncer's own error and fails this run; the next poll tries again.
-# Every replaced file is kept as <path>.last-good.
+# Every replaced file is kept as <path>.last-good. Each run's outcome is a metric (ConfigApplyFailed).
 set -eu
 # The tests point these at a sandbox; on a host they are the defaults.
 CONFIG_DIR=${RECEIVER_TIER_CONFIG_DIR:-/etc/receiver-tier}
@@ -95,12 +95,17 @@ pgbouncer_accepts() {
 
 staged_list=$(mktemp)
 check_dirs=$(mktemp)
-cleanup() {
+# Every run ends by reporting whether it applied (0) or failed (1): the ConfigApplyFailed alarm.
+finish() {
+    status=$?
     while read -r staged _; do rm -f "$staged"; done <"$staged_list"
     while read -r dir; do rm -rf "$dir"; done <"$check_dirs"
     rm -f "$staged_list" "$check_dirs"
+    receiver-tier-put-metric ConfigApplyFailed "$([ "$status" = 0 ] && echo 0 || echo 1)" Count ||
+        logger -t receiver-tier-config "could not publish ConfigApplyFailed"
+    exit "$status"
 }
-trap cleanup EXIT
+trap finish EXIT
 
 while read -r parameter path mode owner applies_to; do
     [ -n "$parameter" ] || continue

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The runbook's long-running-query check: logs every offender to the journal
-# (tag receiver-long-query) and exits non-zero when there is one, so the unit shows failed.
+# (tag receiver-long-query), publishes their number (LongRunningQueries) and exits non-zero when
+# there is one, so the unit shows failed.
 set -eu
 # shellcheck source=/dev/null
 . /etc/receiver-tier/monitor.env
@@ -10,6 +11,8 @@ PGPASSWORD=$(aws ssm get-parameter --region "$AWS_REGION" --name "$MONITOR_PASSW
 export PGPASSWORD PGHOST PGPORT PGDATABASE PGUSER PGSSLMODE
 
 offenders=$(psql -X -q -A -t -F ' | ' -v ON_ERROR_STOP=1 -f /etc/receiver-tier/monitor.sql)
+count=$(printf '%s' "$offenders" | grep -c . || true)
+receiver-tier-put-metric LongRunningQueries "$count" Count || logger -t receiver-long-query "could not publish LongRunningQueries"
 if [ -n "$offenders" ]; then
     printf '%s\n' "$offenders" | logger -t receiver-long-query -p user.warning
     exit 1

@@ -31,7 +31,7 @@ describe.each(["canary", "prod"])("user data of stack %s", (stack) => {
     });
 
     it("is valid cloud-config for the receivers, and fits EC2's 16 KiB user data limit", () => {
-        const userData = renderReceiverUserData(cfg, "us-east-1", names, renderPublicFiles(cfg, stack), 1);
+        const userData = renderReceiverUserData(cfg, stack, "us-east-1", names, renderPublicFiles(cfg, stack), 1);
         const result = cloudInitSchema(`${stack}-receiver.yaml`, userData);
         expect(result.output).toContain("Valid cloud-config");
         expect(result.status).toBe(0);

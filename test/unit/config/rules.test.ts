@@ -44,6 +44,12 @@ const errorCases: readonly RuleCase[] = [
         finding: "receiver-tier:pgbouncer.settings.default_pool_size (error)",
     },
     {
+        rule: rules.operatorAccessNarrow,
+        behaviour: "refuses an operator network wider than a /16 on PgBouncer's port",
+        edits: [["monitoring.operatorCidrs", ["10.20.0.0/24", "10.0.0.0/8"]]],
+        finding: "receiver-tier:monitoring.operatorCidrs.1 (error)",
+    },
+    {
         rule: rules.serverTlsAsStrictAsPostgres,
         behaviour: "refuses PgBouncer's server_tls_sslmode 'prefer' when PostgreSQL connections must use TLS",
         edits: [["pgbouncer.settings.server_tls_sslmode", "prefer"]],

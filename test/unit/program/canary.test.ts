@@ -152,9 +152,17 @@ describe("canary: PgBouncer hosts", () => {
             {
                 Effect: "Allow",
                 Action: ["ssm:GetParameter"],
-                Resource: ["ini", "userlist", "health-env", "monitor-password", "monitor-env", "monitor-sql", "monitor-timer"].map(
-                    (p) => `<arn of canary-pgbouncer-${p}>`,
-                ),
+                Resource: [
+                    "ini",
+                    "userlist",
+                    "health-env",
+                    "monitor-password",
+                    "monitor-env",
+                    "monitor-sql",
+                    "monitor-timer",
+                    "metrics-env",
+                    "logrotate",
+                ].map((p) => `<arn of canary-pgbouncer-${p}>`),
             },
             { Effect: "Allow", Action: ["autoscaling:DescribeAutoScalingInstances"], Resource: "*" },
             {
@@ -162,6 +170,12 @@ describe("canary: PgBouncer hosts", () => {
                 Action: ["autoscaling:CompleteLifecycleAction"],
                 Resource: "*",
                 Condition: { StringEquals: { "autoscaling:ResourceTag/receiver-tier-fleet": "canary-pgbouncer" } },
+            },
+            {
+                Effect: "Allow",
+                Action: ["cloudwatch:PutMetricData"],
+                Resource: "*",
+                Condition: { StringEquals: { "cloudwatch:namespace": "ReceiverTier/canary" } },
             },
         ]);
         expect(group().tags).toContainEqual({ key: "receiver-tier-fleet", value: "canary-pgbouncer", propagateAtLaunch: false });

@@ -39,7 +39,13 @@ describe("what a canary config change touches", () => {
             raw.pgbouncer.settings.default_pool_size = 18;
         });
         expect(diff).toEqual({
-            changed: ["canary-pgbouncer-ini", "canary-postgres-role-webhook_receiver_a", "canary-postgres-role-webhook_receiver_b"],
+            changed: [
+                "canary-monitoring-dashboard",
+                "canary-monitoring-pgbouncer-server-connections-at-cap",
+                "canary-pgbouncer-ini",
+                "canary-postgres-role-webhook_receiver_a",
+                "canary-postgres-role-webhook_receiver_b",
+            ],
             added: [],
             removed: [],
         });
@@ -49,7 +55,11 @@ describe("what a canary config change touches", () => {
         const diff = await compare((raw) => {
             raw.monitor.intervalMinutes = 2;
         });
-        expect(diff).toEqual({ changed: ["canary-pgbouncer-monitor-timer"], added: [], removed: [] });
+        expect(diff).toEqual({
+            changed: ["canary-monitoring-long-running-queries", "canary-pgbouncer-monitor-timer"],
+            added: [],
+            removed: [],
+        });
     });
 
     it("another PgBouncer host grows the group and widens the roles' limits", async () => {
@@ -59,6 +69,8 @@ describe("what a canary config change touches", () => {
         });
         expect(diff).toEqual({
             changed: [
+                "canary-monitoring-dashboard",
+                "canary-monitoring-pgbouncer-healthy-below-desired",
                 "canary-pgbouncer-hosts-asg",
                 "canary-postgres-role-receiver_monitor",
                 "canary-postgres-role-webhook_receiver_a",
@@ -73,7 +85,11 @@ describe("what a canary config change touches", () => {
         const diff = await compare((raw) => {
             raw.receiver.instances = 4;
         });
-        expect(diff).toEqual({ changed: ["canary-receivers-hosts-asg"], added: [], removed: [] });
+        expect(diff).toEqual({
+            changed: ["canary-monitoring-dashboard", "canary-monitoring-receivers-healthy-below-desired", "canary-receivers-hosts-asg"],
+            added: [],
+            removed: [],
+        });
     });
 
     // The group's launchTemplate.version is computed by AWS (a mocked constant here); the new
@@ -91,6 +107,8 @@ describe("what a canary config change touches", () => {
         });
         expect(diff).toEqual({
             changed: [
+                "canary-monitoring-dashboard",
+                "canary-monitoring-receivers-p99-latency",
                 "canary-postgres-database-statement-timeout",
                 "canary-postgres-role-webhook_receiver_a",
                 "canary-postgres-role-webhook_receiver_b",
