@@ -60,6 +60,7 @@ function computedState(name: string): Record<string, unknown> {
         privateIp: `<private ip of ${name}>`,
         dnsName: `<dns name of ${name}>`,
         zoneId: `<zone of ${name}>`,
+        arnSuffix: `<arnSuffix of ${name}>`,
         latestVersion: 1,
         version: 1,
     };

@@ -14,6 +14,9 @@ const bin = path.join(sandbox, "bin");
 const etc = path.join(sandbox, "etc");
 const fixtures = path.join(sandbox, "parameters");
 const calls = path.join(sandbox, "systemctl.log");
+const metrics = path.join(sandbox, "metrics.log");
+/** The ConfigApplyFailed value each run reported, in order. */
+const reported = () => (fs.existsSync(metrics) ? fs.readFileSync(metrics, "utf8").split("\n").filter(Boolean) : []);
 const ini = path.join(etc, "pgbouncer.ini");
 const userlist = path.join(etc, "userlist.txt");
 const timer = path.join(etc, "monitor.timer");
@@ -40,6 +43,7 @@ function apply(): { status: number | null; systemctl: string[]; stderr: string }
             RECEIVER_TIER_RETRY_DELAY: "0.2",
             FIXTURES: fixtures,
             CALLS: calls,
+            METRICS: metrics,
         },
         encoding: "utf8",
         timeout: 30_000,
@@ -56,6 +60,8 @@ beforeEach(() => {
         '#!/bin/sh\nwhile [ "$1" != "--name" ]; do shift; done\nf="$FIXTURES/$(printf %s "$2" | tr / _)"\n[ -f "$f" ] || exit 255\ncat "$f"; echo\n',
         { mode: 0o755 },
     );
+    // receiver-tier-put-metric NAME VALUE UNIT: logs the metric each run reports.
+    fs.writeFileSync(path.join(bin, "receiver-tier-put-metric"), '#!/bin/sh\necho "$*" >>"$METRICS"\n', { mode: 0o755 });
     // systemctl: logs each call; PgBouncer counts as running (the Debian package starts it).
     fs.writeFileSync(path.join(bin, "systemctl"), '#!/bin/sh\necho "$*" >>"$CALLS"\n', { mode: 0o755 });
     fs.writeFileSync(path.join(etc, "pgbouncer-host.env"), "AWS_REGION=us-east-1\n");
@@ -146,6 +152,7 @@ describe("apply-config.sh", () => {
             expect(fs.readFileSync(userlist).equals(otherFile)).toBe(true);
             expect(refused.systemctl).toEqual([]);
             expect(fs.readdirSync(etc).filter((name) => /\.[A-Za-z0-9]{6}$/.test(name))).toEqual([]);
+            expect(reported()).toEqual(["ConfigApplyFailed 0 Count", "ConfigApplyFailed 1 Count"]);
 
             // The next poll tries again; a fixed push lands with a reload.
             expect(apply().status).not.toBe(0);
@@ -154,6 +161,7 @@ describe("apply-config.sh", () => {
             expect(fixed.status, fixed.stderr).toBe(0);
             expect(fs.readFileSync(ini, "utf8")).toContain("default_pool_size = 21");
             expect(fixed.systemctl).toEqual(["is-active --quiet pgbouncer", "reload pgbouncer"]);
+            expect(reported().at(-1)).toBe("ConfigApplyFailed 0 Count");
         });
     });
 

@@ -1,0 +1,113 @@
+import { describe, expect, it, vi } from "vitest";
+import { byName, byType, cloudInitFiles, nonSecretStrings, plain, ProgramRun, runProgram } from "./mockTier";
+
+const alarmsOf = (run: ProgramRun) =>
+    byType(run, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => plain(a.inputs) as Record<string, any>);
+
+describe.each(["canary", "prod"])("monitoring of stack %s", (stack) => {
+    let run: ProgramRun;
+    const load = async () => {
+        vi.resetModules();
+        run ??= await runProgram(stack);
+        return run;
+    };
+
+    it("raises nine alarms, each notifying the stack's SNS topic on alarm and on recovery", async () => {
+        const r = await load();
+        const alarms = alarmsOf(r);
+        expect(alarms).toHaveLength(9);
+        const topic = `<arn of ${stack}-monitoring-alarms>`;
+        for (const alarm of alarms) {
+            expect(alarm.name).toMatch(new RegExp(`^${stack}-`));
+            expect(alarm.alarmActions).toEqual([topic]);
+            expect(alarm.okActions).toEqual([topic]);
+        }
+        expect(byType(r, "aws:sns/topic:Topic")).toHaveLength(1);
+    });
+
+    it("keys the AWS metrics by the real load balancers and the custom ones by the pool's database", async () => {
+        const alarms = alarmsOf(await load());
+        const byId = (id: string) => alarms.find((a) => a.name === `${stack}-${id}`) as Record<string, any>;
+        expect(byId("pgbouncer-healthy-below-desired").dimensions).toEqual({
+            LoadBalancer: `<arnSuffix of ${stack}-pgbouncer-nlb>`,
+            TargetGroup: `<arnSuffix of ${stack}-pgbouncer-tg>`,
+        });
+        expect(byId("pgbouncer-clients-waiting")).toMatchObject({
+            namespace: `ReceiverTier/${stack}`,
+            metricName: "ClientsWaiting",
+            dimensions: { Database: "deltacrown_receiver" },
+        });
+        expect(byId("receivers-5xx-rate").metricQueries.find((q: { id: string }) => q.id === "rate").returnData).toBe(true);
+    });
+
+    it("has a dashboard and exports its URL", async () => {
+        const r = await load();
+        const dashboard = plain(byName(r, `${stack}-monitoring-dashboard`).inputs) as Record<string, any>;
+        expect(dashboard.dashboardName).toBe(`receiver-tier-${stack}`);
+        expect(JSON.parse(dashboard.dashboardBody).widgets.length).toBeGreaterThan(5);
+        expect(r.outputs.dashboardUrl).toBe(
+            `https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=receiver-tier-${stack}`,
+        );
+    });
+
+    it("lets both fleets publish metrics to the stack's namespace only", async () => {
+        const r = await load();
+        for (const fleet of ["pgbouncer", "receivers"]) {
+            const policy = JSON.parse((plain(byName(r, `${stack}-${fleet}-instance-read`).inputs) as { policy: string }).policy);
+            expect(policy.Statement).toContainEqual({
+                Effect: "Allow",
+                Action: ["cloudwatch:PutMetricData"],
+                Resource: "*",
+                Condition: { StringEquals: { "cloudwatch:namespace": `ReceiverTier/${stack}` } },
+            });
+        }
+    });
+
+    it("runs the collector and the metrics timer on the hosts, and rotates their logs", async () => {
+        const r = await load();
+        const userData = (name: string) =>
+            Buffer.from((plain(byName(r, name).inputs) as { userData: string }).userData, "base64").toString("utf8");
+        const pgbouncer = cloudInitFiles(userData(`${stack}-pgbouncer-hosts-lt`));
+        expect(pgbouncer.get("/usr/local/lib/receiver-tier/pgbouncer-metrics.py")).toContain("def metric_data");
+        expect(pgbouncer.get("/etc/receiver-tier/managed-files")).toContain(
+            `/receiver-tier/${stack}/pgbouncer/logrotate /etc/logrotate.d/pgbouncer`,
+        );
+        expect(byName(r, `${stack}-pgbouncer-logrotate`).inputs.insecureValue).toContain("/var/log/postgresql/pgbouncer.log {");
+        const receivers = cloudInitFiles(userData(`${stack}-receivers-hosts-lt`));
+        expect(receivers.get("/etc/logrotate.d/webhook-receiver")).toMatch(/access\.log .*error\.log \{[\s\S]*rotate 14/);
+        expect(receivers.get("/etc/receiver-tier/metrics.env")).toContain(`METRICS_NAMESPACE=ReceiverTier/${stack}`);
+        expect(userData(`${stack}-receivers-hosts-lt`)).toContain("receiver-tier-metrics.timer");
+    });
+});
+
+describe("operator access to PgBouncer", () => {
+    it("admits exactly the configured operators on PgBouncer's port, at the NLB and the hosts", async () => {
+        vi.resetModules();
+        const run = await runProgram("canary", (raw) => {
+            raw.monitoring = { operatorCidrs: ["10.99.1.0/24"], operatorSecurityGroupIds: ["sg-0aaa0aaa0aaa0aaa1"] };
+        });
+        const operatorRules = byType(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            .filter((r) => r.name.includes("operator"))
+            .map((r) => ({ name: r.name, ...(plain(r.inputs) as Record<string, any>) }) as Record<string, any>);
+        expect(operatorRules.map((r) => [r.name, r.fromPort, r.toPort, r.cidrIpv4 ?? r.referencedSecurityGroupId]).sort()).toEqual([
+            ["canary-sg-nlb-from-operator-1", 6432, 6432, "10.99.1.0/24"],
+            ["canary-sg-nlb-from-operator-2", 6432, 6432, "sg-0aaa0aaa0aaa0aaa1"],
+            ["canary-sg-pgbouncer-from-operator-1", 6432, 6432, "10.99.1.0/24"],
+            ["canary-sg-pgbouncer-from-operator-2", 6432, 6432, "sg-0aaa0aaa0aaa0aaa1"],
+        ]);
+    });
+
+    it("notifies an existing topic and subscribes no e-mail when the stack names one", async () => {
+        vi.resetModules();
+        const run = await runProgram("canary", (raw) => {
+            raw.monitoring = { alarmTopicArn: "arn:aws:sns:us-east-1:111111111111:ops" };
+        });
+        expect(byType(run, "aws:sns/topic:Topic")).toEqual([]);
+        for (const alarm of alarmsOf(run)) expect(alarm.alarmActions).toEqual(["arn:aws:sns:us-east-1:111111111111:ops"]);
+        expect(
+            nonSecretStrings(run.outputs)
+                .map(([, v]) => v)
+                .join(" "),
+        ).not.toMatch(/PASSWORD|SCRAM-SHA-256/);
+    });
+});
