@@ -14,7 +14,7 @@ import {
     startPgbouncer,
     TEST_SECRETS,
     writeGunicornConf,
-} from "./harness";
+} from "../../local";
 
 // Property 0: the Debian programs accept the files exactly as rendered (only paths/ports rewritten),
 // and each check is shown able to fail.

@@ -1,5 +1,5 @@
 import { Client, ClientConfig } from "pg";
-import { TierConfig, TierSecrets } from "../../../components/config/schema";
+import { TierConfig, TierSecrets } from "../components/config/schema";
 import { connectPg } from "./clients";
 import { GunicornProcess, startGunicorn } from "./gunicorn";
 import { PgbouncerProcess, startPgbouncer } from "./pgbouncer";

@@ -19,7 +19,7 @@ export const GUNICORN_BIN = "/usr/bin/gunicorn";
 /** Debian's python3: the one with python3-psycopg2 (a pyenv python on PATH may lack it). */
 export const SYSTEM_PYTHON = "/usr/bin/python3";
 /** The reference receiver app (module webhook_receiver). */
-export const RECEIVER_APP_DIR = path.resolve(__dirname, "../../../files/receiver");
+export const RECEIVER_APP_DIR = path.resolve(__dirname, "../files/receiver");
 
 /** What the harness may change in a rendered gunicorn.conf.py: bind, chdir and log paths. */
 export interface GunicornRewrite {
