@@ -8,7 +8,7 @@ import { LocalTier } from "./local/localTier";
 import { PostgresConnection } from "./postgres/databaseSetting";
 import { PostgresSettings } from "./postgres/postgresSettings";
 import { PublicFiles, renderPublicFiles } from "./render";
-import { renderEndpoints } from "./render/endpoints";
+import { localPoolEndpoints, renderEndpoints } from "./render/endpoints";
 import { parameterNames } from "./render/parameterNames";
 import { renderReceiverSecretsEnv } from "./render/receiverEnv";
 import { renderSenderSettings } from "./render/sender";
@@ -83,7 +83,7 @@ function deployDocker(r: Rendered, settings: DockerSettings) {
         { dependsOn: [local.postgres] },
     );
     return {
-        poolEndpoints: [renderEndpoints(r.cfg).pgbouncerEndpoint],
+        poolEndpoints: localPoolEndpoints(r.cfg),
         senderLimits: renderSenderSettings(r.cfg),
         statementTimeout: postgres.statementTimeout,
     };

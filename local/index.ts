@@ -52,6 +52,8 @@
  */
 export * from "./clients";
 export * from "./gunicorn";
+export * from "./lock";
+export * from "./packages";
 export * from "./pgbouncer";
 export * from "./postgres";
 export * from "./processes";
