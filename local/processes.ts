@@ -260,6 +260,8 @@ export function run(command: string, args: readonly string[], options: RunOption
             clearTimeout(timer);
             resolve({ code, signal, stdout, stderr });
         });
+        // A command that exits without reading its input closes the pipe: its exit status tells, not EPIPE.
+        child.stdin.on("error", () => undefined);
         child.stdin.end(options.input ?? "");
     });
 }

@@ -184,9 +184,12 @@ async function main(): Promise<number> {
                 ].join("\n"),
             );
         }
-        const reason = await Promise.race([stop.then((signal) => `${signal} received`), unexpectedExit(tier)]);
-        if (!reason.endsWith("received")) exitCode = 1;
-        say(`stopping (${reason}): Gunicorn, PgBouncer, PostgreSQL`);
+        const ended = await Promise.race([
+            stop.then((signal) => ({ why: `${signal} received`, asked: true })),
+            unexpectedExit(tier).then((why) => ({ why, asked: false })),
+        ]);
+        if (!ended.asked) exitCode = 1;
+        say(`stopping (${ended.why}): Gunicorn, PgBouncer, PostgreSQL`);
     } finally {
         await tier.stop();
     }

@@ -52,16 +52,20 @@ class LocalRun {
         return this.child.pid as number;
     }
 
-    /** Waits (bounded) for the line that says the tier is up, failing early if the command exits. */
+    /** Waits (bounded) for the line that says the tier is up, failing at once if the command exits. */
     async ready(): Promise<void> {
-        let code: number | null | undefined;
-        void this.exited.then((c) => (code = c));
-        await waitFor("npm run local to report it is running", READY_TIMEOUT_MS, () => {
-            if (code !== undefined) throw new Error(`npm run local exited ${code}:\n${this.stdout}${this.stderr}`);
-            return /^Running in the foreground/m.test(this.stdout) ? true : undefined;
-        }).catch((err: Error) => {
-            throw new Error(`${err.message}\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`);
-        });
+        const deadline = Date.now() + READY_TIMEOUT_MS;
+        while (!/^Running in the foreground/m.test(this.stdout)) {
+            const ended = this.child.exitCode ?? this.child.signalCode;
+            const problem =
+                ended !== null
+                    ? `exited ${ended} before it was ready`
+                    : Date.now() > deadline
+                      ? `not ready after ${READY_TIMEOUT_MS} ms`
+                      : "";
+            if (problem) throw new Error(`npm run local ${problem}\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`);
+            await sleep(100);
+        }
     }
 
     async exitCode(): Promise<number | null> {
@@ -284,6 +288,18 @@ describe("npm run local", () => {
         fresh.child.kill("SIGTERM");
         expect(await fresh.exitCode()).toBe(0);
         expect(fs.existsSync(stateDir) ? fs.readdirSync(stateDir) : []).toEqual([]);
+    });
+
+    it("stops the rest and exits 1 when one of its programs dies", async () => {
+        const run = start("--port-base", String(base), "--fresh");
+        await run.ready();
+        const pgbouncer = Number(/PgBouncer on [\d.:]+ \(pid (\d+)\)/.exec(run.stdout)?.[1]);
+        const started = run.printedPids();
+        await stopPid(pgbouncer, "SIGKILL", 0);
+        expect(await run.exitCode()).toBe(1);
+        expect(run.stdout).toMatch(/local: stopping \(PgBouncer exited on its own\)/);
+        await waitFor("every process of the run to end", 30_000, () => (started.some(isAlive) ? undefined : true));
+        for (const port of [base, base + 1, base + 2]) expect(await portFree(port)).toBe(true);
     });
 
     it("names a busy port with its config key, and starts nothing", async () => {
