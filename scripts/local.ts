@@ -22,6 +22,9 @@ import {
 import { formatStackOutputs, LocalStackOutputs, localStackOutputs, tryItCommands } from "./local/outputs";
 import { busyPorts, portBaseOverrides, publishedPorts } from "./local/ports";
 
+// package.json starts this with `exec tsx`: npm passes a SIGTERM on to its shell, which would
+// otherwise end alone and leave the tier running.
+
 const STACK = "local";
 const HEALTH_TIMEOUT_MS = 60_000;
 const USAGE = `usage: npm run local -- [--port-base N] [--state-dir DIR] [--fresh]
