@@ -9,7 +9,7 @@ import { LocalTier } from "./local/localTier";
 import { PostgresConnection } from "./postgres/databaseSetting";
 import { PostgresSettings } from "./postgres/postgresSettings";
 import { PublicFiles, renderPublicFiles } from "./render";
-import { renderEndpoints } from "./render/endpoints";
+import { localPoolEndpoints, renderEndpoints } from "./render/endpoints";
 import { parameterNames } from "./render/parameterNames";
 import { renderPgbouncerHealthEnv } from "./render/pgbouncerHealth";
 import { renderReceiverSecretsEnv } from "./render/receiverEnv";
@@ -117,7 +117,7 @@ function deployDocker(r: Rendered, settings: DockerSettings) {
         { dependsOn: [local.postgres] },
     );
     return {
-        poolEndpoints: [renderEndpoints(r.cfg).pgbouncerEndpoint],
+        poolEndpoints: localPoolEndpoints(r.cfg),
         senderLimits: renderSenderSettings(r.cfg),
         statementTimeout: postgres.statementTimeout,
     };

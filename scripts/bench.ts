@@ -1,7 +1,7 @@
 import { loginPassword, receiverLogins } from "../components/config/logins";
 import * as os from "os";
 import { ClientConfig } from "pg";
-import { loadTierConfig, startTier, Tier } from "../test/integration/harness";
+import { loadTierConfig, startTier, Tier } from "../local";
 import { parseArgs } from "./args";
 import { BENCH_TABLE_DDL, dedicatedConnections, LoadResult, runLoad, sharedPool } from "./bench/load";
 

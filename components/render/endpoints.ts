@@ -29,6 +29,11 @@ export function renderEndpoints(cfg: TierConfig) {
     };
 }
 
+/** The local stack's poolEndpoints output: its one PgBouncer, where the host reaches it. */
+export function localPoolEndpoints(cfg: TierConfig): string[] {
+    return [renderEndpoints(cfg).pgbouncerEndpoint];
+}
+
 /** Where an operator on the deploy machine reaches PostgreSQL (the local stack publishes it on loopback). */
 export function postgresEndpoint(cfg: TierConfig): string {
     return cfg.platform === "docker" ? hostPort("127.0.0.1", cfg.docker.postgresHostPort) : hostPort(cfg.postgres.host, cfg.postgres.port);

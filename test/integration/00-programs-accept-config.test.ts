@@ -17,7 +17,7 @@ import {
     startPgbouncer,
     TEST_SECRETS,
     writeGunicornConf,
-} from "./harness";
+} from "../../local";
 
 // Property 0: the Debian programs accept the files exactly as rendered (only paths/ports rewritten),
 // and each check is shown able to fail.
@@ -37,7 +37,7 @@ describe("pgbouncer 1.18 and the rendered pgbouncer.ini", () => {
     let nowhere: number;
 
     beforeAll(async () => {
-        sandbox = new Sandbox();
+        sandbox = Sandbox.temp();
         nowhere = await freePort(); // no PostgreSQL needed to parse the config
     });
     afterAll(() => sandbox.remove());
@@ -84,7 +84,7 @@ describe("gunicorn 20.1 --check-config and the rendered gunicorn.conf.py", () =>
     let appEnv: Record<string, string>;
 
     beforeAll(async () => {
-        sandbox = new Sandbox();
+        sandbox = Sandbox.temp();
         confPath = await writeGunicornConf(sandbox, files["gunicorn.conf.py"], await freePort());
         appEnv = receiverAppEnv(files["receiver.env"], "127.0.0.1", 6432, secretEnv);
     });

@@ -1,7 +1,7 @@
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { durationToMs } from "../../components/config/duration";
-import { endQuietly, loadTierConfig, rowsOf, startTier, Tier, timed } from "./harness";
+import { endQuietly, loadTierConfig, rowsOf, startTier, Tier, timed } from "../../local";
 
 // Property 1: the statement timeout comes from the role (database.sql), through PgBouncer,
 // and PostgreSQL (not PgBouncer's query_timeout) cancels the query, leaving the client usable.

@@ -1,6 +1,6 @@
 import { receiverLogins } from "../../components/config/logins";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { activeLogin, connectPg, endQuietly, httpRequest, loadTierConfig, rowsOf, startTier, Tier, timed } from "./harness";
+import { activeLogin, connectPg, endQuietly, httpRequest, loadTierConfig, rowsOf, startTier, Tier, timed } from "../../local";
 
 // Property 2: with either auth_type the server stores the very secret userlist.txt holds, so
 // PgBouncer can log in on the client's behalf; the whole path works and a wrong password does not.

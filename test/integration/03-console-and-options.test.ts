@@ -1,6 +1,17 @@
 import { receiverLogins, statsLogins } from "../../components/config/logins";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { activeLogin, endQuietly, httpRequest, iniSettings, loadTierConfig, rowsOf, run, startTier, SYSTEM_PYTHON, Tier } from "./harness";
+import {
+    activeLogin,
+    endQuietly,
+    httpRequest,
+    iniSettings,
+    loadTierConfig,
+    rowsOf,
+    run,
+    startTier,
+    SYSTEM_PYTHON,
+    Tier,
+} from "../../local";
 
 // Property 3: the stats user reads SHOW POOLS / SHOW CONFIG and sees the rendered values;
 // the runbook's Django startup parameter `options` is accepted and ignored, the role's timeout rules.

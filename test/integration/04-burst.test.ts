@@ -2,7 +2,7 @@ import { receiverLogins } from "../../components/config/logins";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serverConnectionsPerHost } from "../../components/config/rules";
-import { endQuietly, loadTierConfig, rowsOf, sleep, startTier, Tier, timed } from "./harness";
+import { endQuietly, loadTierConfig, rowsOf, sleep, startTier, Tier, timed } from "../../local";
 
 // Property 4: max_client_conn clients at once through PgBouncer against a PostgreSQL whose
 // max_connections leaves exactly the configured budget: no failed transaction, server connections

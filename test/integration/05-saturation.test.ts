@@ -1,7 +1,7 @@
 import { receiverLogins } from "../../components/config/logins";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { endQuietly, loadTierConfig, rowsOf, startTier, Tier, timed } from "./harness";
+import { endQuietly, loadTierConfig, rowsOf, startTier, Tier, timed } from "../../local";
 
 // Property 5: with every default-pool server connection busy, a waiting client is served from the
 // reserve pool after reserve_pool_timeout; once the reserve is busy too, a waiting client is

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { endQuietly, httpRequest, loadTierConfig, renderTierFiles, rowsOf, sleep, startTier, Tier, timed, waitFor } from "./harness";
+import { endQuietly, httpRequest, loadTierConfig, renderTierFiles, rowsOf, sleep, startTier, Tier, timed, waitFor } from "../../local";
 
 // Property 6: faults. A PostgreSQL restart under webhook load costs errors for a bounded time, then
 // the tier recovers by itself (same PgBouncer process) and every acknowledged webhook is committed.

@@ -1,7 +1,7 @@
 import { receiverLogins } from "../../components/config/logins";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { endQuietly, httpRequest, HttpResponse, loadTierConfig, rowsOf, startTier, Tier, timed, waitFor } from "./harness";
+import { endQuietly, httpRequest, HttpResponse, loadTierConfig, rowsOf, startTier, Tier, timed, waitFor } from "../../local";
 
 // Property 7: GET <healthPath> answers the runbook's shape with PgBouncer's real numbers, turns
 // 503/unhealthy while PostgreSQL is down and healthy again after it is back.

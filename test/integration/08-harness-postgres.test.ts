@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectPg, endQuietly, isAlive, PostgresCluster, startPostgres, trackedAlive } from "./harness";
+import { connectPg, endQuietly, isAlive, PostgresCluster, startPostgres, trackedAlive } from "../../local";
 
 // The reusable part of the harness on its own: a throwaway PostgreSQL with a superuser URL and stop().
 

@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_NAMESPACE } from "../../components/config/schema";
-import { loadTierConfig, PROJECT_DIR, startTier, Tier } from "./harness";
+import { loadTierConfig, PROJECT_DIR, startTier, Tier } from "../../local";
 
 // `npm run verify` runs the runbook's checklist against a live tier: here the harness's.
 

@@ -7,7 +7,7 @@ import {
     resetDatabaseSetting,
     setDatabaseSetting,
 } from "../../components/postgres/databaseSetting";
-import { PostgresCluster, startPostgres } from "./harness";
+import { PostgresCluster, startPostgres } from "../../local";
 
 // The dynamic provider behind `ALTER DATABASE ... SET statement_timeout`, against a real PostgreSQL.
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { renderPgbouncerUserData, renderReceiverUserData } from "../../components/render/cloudInit";
 import { renderPublicFiles } from "../../components/render";
 import { parameterNames } from "../../components/render/parameterNames";
-import { loadTierConfig, PROJECT_DIR } from "./harness";
+import { loadTierConfig, PROJECT_DIR } from "../../local";
 
 // What hosts run at boot, checked by the real tools: Debian's cloud-init schema and shellcheck.
 

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { loadTierConfig, PROJECT_DIR, renderTierFiles } from "./harness";
+import { loadTierConfig, PROJECT_DIR, renderTierFiles } from "../../local";
 
 // files/pgbouncer/apply-config.sh, the poller that brings PgBouncer hosts in line with Parameter
 // Store, run for real with `aws` and `systemctl` replaced by stubs that serve fixtures and log calls,

@@ -2,7 +2,7 @@ import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loginPassword, receiverLogins } from "../../components/config/logins";
 import { TierConfig, TierSecrets } from "../../components/config/schema";
-import { connectPg, endQuietly, loadTierConfig, renderTierFiles, sleep, startTier, Tier, TEST_SECRETS } from "./harness";
+import { connectPg, endQuietly, loadTierConfig, renderTierFiles, sleep, startTier, Tier, TEST_SECRETS } from "../../local";
 
 // Password rotation by alternating users (README "Rotating a password"), performed the documented way
 // on the real PostgreSQL and PgBouncer while 100 clients insert webhooks through PgBouncer. Each

@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { byName, byType, plain, ProgramRun, renderedFiles, runProgram, TEST_SECRETS } from "./mockTier";
+import { parseTierConfig } from "../../../components/config/load";
+import { readStackFile } from "../../../components/config/stackFile";
+import { localStackOutputs } from "../../../scripts/local/outputs";
+import { byName, byType, plain, PROJECT_DIR, ProgramRun, renderedFiles, runProgram, TEST_SECRETS } from "./mockTier";
 
 let run: ProgramRun;
 const files = renderedFiles("local");
@@ -52,5 +55,10 @@ describe("local stack (platform docker)", () => {
             poolEndpoints: ["127.0.0.1:6432"],
             statementTimeout: "5s",
         });
+    });
+
+    it("exports exactly what `npm run local` prints (its statementTimeout is read from the running database)", () => {
+        const cfg = parseTierConfig(readStackFile(PROJECT_DIR, "local").raw).config;
+        expect(localStackOutputs(cfg, run.outputs.statementTimeout as string)).toEqual(run.outputs);
     });
 });

@@ -1,10 +1,10 @@
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
-/** The unprivileged account initdb, postgres and pgbouncer run as (they refuse root). */
+/** The unprivileged account the tier's programs run as when started by root (initdb and pgbouncer refuse root). */
 export const SERVICE_USER = "postgres";
 
 export interface UnixAccount {
@@ -23,6 +23,26 @@ export function unixAccount(name: string): UnixAccount {
     }
     const fields = line.split(":");
     return { uid: Number(fields[2]), gid: Number(fields[3]) };
+}
+
+/** Who runs the tier's programs: SERVICE_USER when the caller is root, else the caller itself. */
+export function serviceAccount(): UnixAccount {
+    const uid = process.getuid?.() ?? 0;
+    return uid === 0 ? unixAccount(SERVICE_USER) : { uid, gid: process.getgid?.() ?? uid };
+}
+
+/**
+ * Throws unless `account` can use `dir` (`-w`: write, `-r`: read) and reach it: a parent closed to
+ * the account (such as /root) would otherwise stop each program with a less helpful error.
+ */
+export function assertReachable(account: UnixAccount, dir: string, access: "-w" | "-r"): void {
+    const probe = spawnSync("test", [access, dir, "-a", "-x", dir], { uid: account.uid, gid: account.gid });
+    if (probe.status !== 0) {
+        throw new Error(
+            `${dir} is out of reach for uid ${account.uid}, which runs the tier's programs (a parent directory is closed to it): ` +
+                "use a directory it can reach",
+        );
+    }
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -61,6 +81,16 @@ export function freePort(): Promise<number> {
             const address = server.address();
             server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
         });
+    });
+}
+
+/** True when nothing listens on 127.0.0.1:port (we could bind it ourselves). */
+export function portFree(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const server = net.createServer();
+        server.unref();
+        server.once("error", () => resolve(false));
+        server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(true)));
     });
 }
 
@@ -230,6 +260,8 @@ export function run(command: string, args: readonly string[], options: RunOption
             clearTimeout(timer);
             resolve({ code, signal, stdout, stderr });
         });
+        // A command that exits without reading its input closes the pipe: its exit status tells, not EPIPE.
+        child.stdin.on("error", () => undefined);
         child.stdin.end(options.input ?? "");
     });
 }
@@ -270,6 +302,9 @@ export function startService(
             uid: options.as?.uid,
             gid: options.as?.gid,
             stdio: ["ignore", fd, fd],
+            // Its own process group: a Ctrl-C in the terminal reaches only the caller, which stops
+            // the programs in order, by PID.
+            detached: true,
         });
     } finally {
         fs.closeSync(fd);
@@ -313,18 +348,32 @@ export function tail(file: string, lines = 40): string {
 }
 
 /**
- * A fresh temp dir owned by the service account (mode 0700), removed by `remove()`.
- * Everything the tier writes lives here.
+ * The directory everything the tier writes lives in, owned by the service account (mode 0700):
+ * a fresh temp dir (`Sandbox.temp`), or a persistent state dir (`Sandbox.at`) whose kept
+ * entries (the database) survive `remove()`.
  */
 export class Sandbox {
-    readonly dir: string;
-    readonly account: UnixAccount;
+    readonly account: UnixAccount = serviceAccount();
 
-    constructor(prefix = "receiver-tier-it-") {
-        this.account = unixAccount(SERVICE_USER);
-        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    private constructor(
+        readonly dir: string,
+        private readonly keep: readonly string[] | undefined,
+    ) {
         fs.chmodSync(this.dir, 0o700);
         fs.chownSync(this.dir, this.account.uid, this.account.gid);
+    }
+
+    /** A new temp dir, removed entirely by `remove()`. */
+    static temp(prefix = "receiver-tier-it-"): Sandbox {
+        return new Sandbox(fs.mkdtempSync(path.join(os.tmpdir(), prefix)), undefined);
+    }
+
+    /** `dir` (created if missing); `remove()` empties it except the `keep` entries. */
+    static at(dir: string, keep: readonly string[]): Sandbox {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const sandbox = new Sandbox(path.resolve(dir), keep);
+        assertReachable(sandbox.account, sandbox.dir, "-w");
+        return sandbox;
     }
 
     /** A path inside the sandbox. */
@@ -350,9 +399,15 @@ export class Sandbox {
         return file;
     }
 
-    /** Removes the directory (kept when RECEIVER_TIER_IT_KEEP=1, for debugging). */
+    /** Removes what the tier wrote (a temp dir is kept when RECEIVER_TIER_IT_KEEP=1, for debugging). */
     remove(): void {
-        if (process.env.RECEIVER_TIER_IT_KEEP === "1") return;
-        fs.rmSync(this.dir, { recursive: true, force: true });
+        if (this.keep === undefined) {
+            if (process.env.RECEIVER_TIER_IT_KEEP === "1") return;
+            fs.rmSync(this.dir, { recursive: true, force: true });
+            return;
+        }
+        for (const entry of fs.readdirSync(this.dir)) {
+            if (!this.keep.includes(entry)) fs.rmSync(this.path(entry), { recursive: true, force: true });
+        }
     }
 }

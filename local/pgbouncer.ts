@@ -91,6 +91,8 @@ export interface PgbouncerOptions {
     readonly serverHost: string;
     readonly serverPort: number;
     readonly sandbox: Sandbox;
+    /** Port on 127.0.0.1 (default: a free one). */
+    readonly port?: number;
     /** Seconds to wait for the listener (default 15). */
     readonly startTimeoutSeconds?: number;
 }
@@ -114,7 +116,7 @@ export interface PgbouncerProcess {
 export async function startPgbouncer(options: PgbouncerOptions): Promise<PgbouncerProcess> {
     const { sandbox } = options;
     const dir = sandbox.mkdir("pgbouncer");
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const authFile = sandbox.write("pgbouncer/userlist.txt", options.userlist, 0o600);
     const rewrite: IniRewrite = {
         listenAddr: "127.0.0.1",

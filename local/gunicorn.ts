@@ -1,6 +1,7 @@
 import * as path from "path";
 import { httpRequest } from "./clients";
 import {
+    assertReachable,
     baseEnv,
     childPids,
     freePort,
@@ -19,7 +20,7 @@ export const GUNICORN_BIN = "/usr/bin/gunicorn";
 /** Debian's python3: the one with python3-psycopg2 (a pyenv python on PATH may lack it). */
 export const SYSTEM_PYTHON = "/usr/bin/python3";
 /** The reference receiver app (module webhook_receiver). */
-export const RECEIVER_APP_DIR = path.resolve(__dirname, "../../../files/receiver");
+export const RECEIVER_APP_DIR = path.resolve(__dirname, "../files/receiver");
 
 /** What the harness may change in a rendered gunicorn.conf.py: bind, chdir and log paths. */
 export interface GunicornRewrite {
@@ -84,6 +85,8 @@ export interface GunicornOptions {
     readonly dbHost: string;
     readonly dbPort: number;
     readonly sandbox: Sandbox;
+    /** Port on 127.0.0.1 (default: a free one). */
+    readonly port?: number;
     readonly startTimeoutSeconds?: number;
 }
 
@@ -137,15 +140,17 @@ export function gunicornCheckConfig(confPath: string, app: string | undefined, e
     });
 }
 
-/** Starts /usr/bin/gunicorn -c <rendered conf> (its wsgi_app) serving files/receiver on 127.0.0.1. */
+/** Starts /usr/bin/gunicorn -c <rendered conf> (its wsgi_app) serving files/receiver on 127.0.0.1, as the service account. */
 export async function startGunicorn(options: GunicornOptions): Promise<GunicornProcess> {
     const { sandbox } = options;
-    const port = await freePort();
+    assertReachable(sandbox.account, RECEIVER_APP_DIR, "-r");
+    const port = options.port ?? (await freePort());
     const confPath = await writeGunicornConf(sandbox, options.conf, port);
     const appEnv = receiverAppEnv(options.receiverEnv, options.dbHost, options.dbPort, options.secretEnv);
     const service = startService(GUNICORN_BIN, ["-c", confPath], sandbox.path("gunicorn/stderr.log"), {
         env: baseEnv({ ...appEnv, PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1" }),
         cwd: RECEIVER_APP_DIR,
+        as: sandbox.account,
     });
     const workerPids = () => childPids(service.pid);
     const stop = async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import { Client } from "pg";
-import { baseEnv, freePort, isAlive, run, runChecked, Sandbox, stopPid, tail, track, untrack } from "./processes";
+import { baseEnv, freePort, isAlive, run, runChecked, Sandbox, stopPid, tail, track, UnixAccount, untrack } from "./processes";
 
 export const PG_BIN = "/usr/lib/postgresql/15/bin";
 
@@ -14,8 +14,12 @@ export interface PostgresOptions {
     readonly hostAuthMethod?: "scram-sha-256" | "md5";
     /** Extra postgresql.conf settings. */
     readonly settings?: Readonly<Record<string, string | number>>;
-    /** Where to put the cluster; a new sandbox (removed by stop()) when omitted. */
+    /** Where to put the cluster; a new sandbox (removed by stop()) when omitted. A cluster already in it is reused. */
     readonly sandbox?: Sandbox;
+    /** Port on 127.0.0.1 (default: a free one). */
+    readonly port?: number;
+    /** Told before each slow step. */
+    readonly progress?: (line: string) => void;
 }
 
 export interface PostgresCluster {
@@ -24,6 +28,8 @@ export interface PostgresCluster {
     /** Directory of the unix socket (0700, service account). */
     readonly socketDir: string;
     readonly dataDir: string;
+    /** False when the sandbox already held a cluster, which was started as it was. */
+    readonly initialized: boolean;
     readonly logFile: string;
     readonly superuser: "postgres";
     readonly superuserPassword: string;
@@ -47,18 +53,20 @@ export interface PostgresCluster {
 }
 
 const PG_CTL_WAIT_SECONDS = 30;
+/** Included from postgresql.conf and rewritten at every start, so a kept cluster follows new ports and limits. */
+const SETTINGS_FILE = "receiver-tier.conf";
 
-/** initdb + start a throwaway PostgreSQL 15 on 127.0.0.1:<free port>, run as the postgres account. */
+/** initdb (unless the sandbox holds a cluster) + start PostgreSQL 15 on 127.0.0.1, run as the service account. */
 export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresCluster> {
     const ownsSandbox = options.sandbox === undefined;
-    const sandbox = options.sandbox ?? new Sandbox("receiver-tier-pg-");
+    const sandbox = options.sandbox ?? Sandbox.temp("receiver-tier-pg-");
     const as = sandbox.account;
     const dataDir = sandbox.path("pgdata");
     const socketDir = sandbox.mkdir("pgsocket");
     const logFile = sandbox.write("postgres.log", "", 0o600);
     const superuserPassword = randomBytes(12).toString("hex");
-    const pwFile = sandbox.write("pgpass.init", superuserPassword + "\n");
-    const port = await freePort();
+    const initialized = !fs.existsSync(`${dataDir}/PG_VERSION`);
+    const port = options.port ?? (await freePort());
     const env = baseEnv({ HOME: sandbox.dir });
     const method = options.hostAuthMethod ?? "scram-sha-256";
     let lastPid: number | undefined;
@@ -94,6 +102,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         port,
         socketDir,
         dataDir,
+        initialized,
         logFile,
         superuser: "postgres",
         superuserPassword,
@@ -161,24 +170,31 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     };
 
     try {
-        await runChecked(
-            `${PG_BIN}/initdb`,
-            [
-                "-D",
-                dataDir,
-                "-U",
-                "postgres",
-                `--pwfile=${pwFile}`,
-                "--auth-local=trust",
-                "--auth-host=scram-sha-256",
-                "-E",
-                "UTF8",
-                "--no-locale",
-                "--no-sync",
-            ],
-            { as, env, cwd: sandbox.dir, timeoutMs: 120_000 },
-        );
-        fs.rmSync(pwFile);
+        if (initialized) {
+            options.progress?.(`initdb: new PostgreSQL 15 cluster in ${dataDir}`);
+            const pwFile = sandbox.write("pgpass.init", superuserPassword + "\n");
+            await runChecked(
+                `${PG_BIN}/initdb`,
+                [
+                    "-D",
+                    dataDir,
+                    "-U",
+                    "postgres",
+                    `--pwfile=${pwFile}`,
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                    "--no-sync",
+                ],
+                { as, env, cwd: sandbox.dir, timeoutMs: 120_000 },
+            );
+            fs.rmSync(pwFile);
+            fs.appendFileSync(`${dataDir}/postgresql.conf`, `\ninclude = '${SETTINGS_FILE}'\n`);
+        } else {
+            options.progress?.(`PostgreSQL: reusing the cluster in ${dataDir}`);
+        }
         const settings: Record<string, string | number> = {
             listen_addresses: "'127.0.0.1'",
             port,
@@ -193,33 +209,42 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
             log_line_prefix: "'%m [%p] %q%u@%d '",
             ...options.settings,
         };
-        fs.appendFileSync(
-            `${dataDir}/postgresql.conf`,
-            "\n# receiver-tier integration harness\n" +
+        writeOwned(
+            `${dataDir}/${SETTINGS_FILE}`,
+            "# receiver-tier harness, rewritten at every start\n" +
                 Object.entries(settings)
                     .map(([k, v]) => `${k} = ${v}`)
                     .join("\n") +
                 "\n",
+            as,
         );
         // The harness's own superuser: unix socket (dir is 0700) or password over TCP. Tier roles: never trust.
-        fs.writeFileSync(
+        writeOwned(
             `${dataDir}/pg_hba.conf`,
             [
-                "# receiver-tier integration harness",
+                "# receiver-tier harness",
                 "local all postgres trust",
                 "host  all postgres 127.0.0.1/32 scram-sha-256",
                 `host  all all      127.0.0.1/32 ${method}`,
                 "",
             ].join("\n"),
+            as,
         );
         await cluster.startServer();
         if (pid() === undefined) {
             throw new Error("postmaster not running after pg_ctl start");
         }
+        // A kept cluster still has the password of its first run, which nobody knows any more.
+        if (!initialized) await cluster.query(`ALTER ROLE postgres PASSWORD '${superuserPassword}'`);
         return cluster;
     } catch (err) {
         const log = tail(logFile);
         await cluster.stop().catch(() => undefined);
         throw new Error(`PostgreSQL did not start: ${err instanceof Error ? err.message : String(err)}\n--- postgres.log ---\n${log}`);
     }
+}
+
+function writeOwned(file: string, content: string, account: UnixAccount): void {
+    fs.writeFileSync(file, content, { mode: 0o600 });
+    fs.chownSync(file, account.uid, account.gid);
 }

@@ -1,11 +1,11 @@
 import * as path from "path";
-import { parseTierConfig } from "../../../components/config/load";
-import { LoginPair, loginPassword } from "../../../components/config/logins";
-import { TierConfig, TierSecrets } from "../../../components/config/schema";
-import { readStackFile } from "../../../components/config/stackFile";
-import { PublicFiles, renderPublicFiles, renderSecretFiles, SecretFiles } from "../../../components/render";
+import { parseTierConfig } from "../components/config/load";
+import { LoginPair, loginPassword } from "../components/config/logins";
+import { TierConfig, TierSecrets } from "../components/config/schema";
+import { readStackFile } from "../components/config/stackFile";
+import { PublicFiles, renderPublicFiles, renderSecretFiles, SecretFiles } from "../components/render";
 
-export const PROJECT_DIR = path.resolve(__dirname, "../../..");
+export const PROJECT_DIR = path.resolve(__dirname, "..");
 
 /** Passwords for the throwaway tier; the stack's own secrets are never used. */
 export const TEST_SECRETS: TierSecrets = {

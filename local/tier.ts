@@ -1,11 +1,14 @@
+import * as fs from "fs";
+import * as path from "path";
 import { Client, ClientConfig } from "pg";
-import { loginPassword, receiverLogins, statsLogins } from "../../../components/config/logins";
-import { TierConfig, TierSecrets } from "../../../components/config/schema";
-import { renderReceiverSecretsEnv } from "../../../components/render/receiverEnv";
+import { loginPassword, receiverLogins, statsLogins } from "../components/config/logins";
+import { TierConfig, TierSecrets } from "../components/config/schema";
+import { renderReceiverSecretsEnv } from "../components/render/receiverEnv";
 import { connectPg } from "./clients";
 import { GunicornProcess, parseEnvFile, startGunicorn } from "./gunicorn";
 import { PgbouncerProcess, startPgbouncer } from "./pgbouncer";
 import { PostgresCluster, startPostgres } from "./postgres";
+import { LOCK_FILE, lockStateDir } from "./lock";
 import { isAlive, Sandbox } from "./processes";
 import { renderTierFiles, TEST_SECRETS, TierFiles } from "./stack";
 
@@ -21,7 +24,33 @@ export interface TierOptions {
     readonly appEnv?: Readonly<Record<string, string>>;
     /** Change rendered files before use (only for tests that prove a check can fail). */
     readonly tamper?: (files: TierFiles) => TierFiles;
+    /** A persistent directory instead of a temp one, locked for this process while the tier runs. */
+    readonly stateDir?: StateDir;
+    /** Fixed ports on 127.0.0.1 (default: free ones). */
+    readonly ports?: TierPorts;
+    /** Extra postgresql.conf settings. */
+    readonly postgresSettings?: Readonly<Record<string, string | number>>;
+    /** Told what happens while the tier starts, one line per step. */
+    readonly progress?: (line: string) => void;
 }
+
+export interface StateDir {
+    readonly dir: string;
+    /**
+     * True: a cluster found in the dir is reused and stop() keeps it (the webhooks survive a restart).
+     * False: any cluster there is discarded at start and at stop.
+     */
+    readonly keepData: boolean;
+}
+
+export interface TierPorts {
+    readonly postgres: number;
+    readonly pgbouncer: number;
+    readonly receiver: number;
+}
+
+/** The state dir entry holding the PostgreSQL cluster, the one part stop() keeps. */
+export const DATA_DIR = "pgdata";
 
 export interface Tier {
     readonly cfg: TierConfig;
@@ -50,7 +79,18 @@ export async function startTier(options: TierOptions): Promise<Tier> {
     const secrets = options.secrets ?? TEST_SECRETS;
     const rendered = renderTierFiles(cfg, secrets, options.stack ?? "local");
     const files = options.tamper ? options.tamper(rendered) : rendered;
-    const sandbox = new Sandbox();
+    const state = options.stateDir;
+    // The lock comes first: two tiers on one cluster would corrupt it.
+    const unlock = state ? lockStateDir(state.dir) : () => undefined;
+    let sandbox: Sandbox;
+    try {
+        if (state && !state.keepData) fs.rmSync(path.join(state.dir, DATA_DIR), { recursive: true, force: true });
+        sandbox = state ? Sandbox.at(state.dir, state.keepData ? [DATA_DIR, LOCK_FILE] : [LOCK_FILE]) : Sandbox.temp();
+    } catch (err) {
+        unlock();
+        throw err;
+    }
+    const progress = options.progress ?? (() => undefined);
     let postgres: PostgresCluster | undefined;
     let pgbouncer: PgbouncerProcess | undefined;
     let gunicorn: GunicornProcess | undefined;
@@ -72,6 +112,7 @@ export async function startTier(options: TierOptions): Promise<Tier> {
         }
         const survivors = pids.filter(isAlive);
         sandbox.remove();
+        unlock();
         if (survivors.length > 0) errors.push(new Error(`processes still running after stop: ${survivors.join(", ")}`));
         if (errors.length > 0) {
             throw new Error(`tier teardown: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join("; ")}`);
@@ -84,20 +125,29 @@ export async function startTier(options: TierOptions): Promise<Tier> {
             maxConnections: cfg.postgres.maxConnections,
             superuserReservedConnections: cfg.postgres.superuserReservedConnections,
             hostAuthMethod: cfg.pgbouncer.settings.auth_type,
+            settings: options.postgresSettings,
+            port: options.ports?.postgres,
+            progress,
         });
-        await postgres.createDatabase(cfg.postgres.database);
+        progress(`PostgreSQL 15 on ${postgres.host}:${postgres.port} (pid ${postgres.pid()})`);
+        const existing = await postgres.query("SELECT 1 FROM pg_database WHERE datname = $1", "postgres", [cfg.postgres.database]);
+        if (existing.length === 0) await postgres.createDatabase(cfg.postgres.database);
+        progress(`database.sql: applying to ${cfg.postgres.database} (twice: it must be safe to re-run)`);
         const sqlFile = sandbox.write("database.sql", files["database.sql"], 0o600);
-        // Twice: the rendered SQL must be safe to re-run on every deploy.
         await postgres.psqlFile(cfg.postgres.database, sqlFile);
         await postgres.psqlFile(cfg.postgres.database, sqlFile);
+        progress("PgBouncer: starting with the rendered pgbouncer.ini and userlist.txt");
         pgbouncer = await startPgbouncer({
             ini: files["pgbouncer.ini"],
             userlist: files["userlist.txt"],
             serverHost: postgres.host,
             serverPort: postgres.port,
             sandbox,
+            port: options.ports?.pgbouncer,
         });
+        progress(`PgBouncer on ${pgbouncer.host}:${pgbouncer.port} (pid ${pgbouncer.pid})`);
         if (options.gunicorn) {
+            progress("Gunicorn: starting the reference receiver with the rendered gunicorn.conf.py and receiver.env");
             gunicorn = await startGunicorn({
                 conf: files["gunicorn.conf.py"],
                 receiverEnv: files["receiver.env"],
@@ -106,7 +156,9 @@ export async function startTier(options: TierOptions): Promise<Tier> {
                 dbHost: pgbouncer.host,
                 dbPort: pgbouncer.port,
                 sandbox,
+                port: options.ports?.receiver,
             });
+            progress(`Gunicorn on ${gunicorn.host}:${gunicorn.port} (pid ${gunicorn.pid}, workers ${gunicorn.workerPids().join(" ")})`);
         }
     } catch (err) {
         await stop().catch(() => undefined);

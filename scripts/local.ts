@@ -1,0 +1,220 @@
+import * as path from "path";
+import { parseArgs } from "node:util";
+import { parseTierConfig } from "../components/config/load";
+import { formatProblems } from "../components/config/problems";
+import { readStackFile, readTierSecrets } from "../components/config/stackFile";
+import { TierConfig } from "../components/config/schema";
+import { postgresEndpoint, renderEndpoints } from "../components/render/endpoints";
+import { readDatabaseSetting } from "../components/postgres/databaseSetting";
+import {
+    aptInstallLine,
+    debianPackages,
+    isAlive,
+    mergeConfig,
+    missingPackages,
+    PROJECT_DIR,
+    startTier,
+    StateDirInUse,
+    stateDirOwner,
+    Tier,
+    waitFor,
+} from "../local";
+import { formatStackOutputs, LocalStackOutputs, localStackOutputs, tryItCommands } from "./local/outputs";
+import { busyPorts, portBaseOverrides, publishedPorts } from "./local/ports";
+
+// package.json starts this with `exec tsx`: npm passes a SIGTERM on to its shell, which would
+// otherwise end alone and leave the tier running.
+
+const STACK = "local";
+const HEALTH_TIMEOUT_MS = 60_000;
+const USAGE = `usage: npm run local -- [--port-base N] [--state-dir DIR] [--fresh]
+  Runs the ${STACK} stack's tier on 127.0.0.1 in the foreground until Ctrl-C or SIGTERM.
+  --port-base N    PostgreSQL on N, PgBouncer on N+1, Gunicorn on N+2 instead of the stack's published ports
+  --state-dir DIR  where the database lives between runs (default: .local-tier in the project)
+  --fresh          start from an empty database and delete it again at exit`;
+
+/** Exit status when another run holds the state dir. */
+const ALREADY_RUNNING = 2;
+
+class UsageError extends Error {}
+
+interface Options {
+    readonly portBase: number | undefined;
+    readonly stateDir: string;
+    readonly fresh: boolean;
+    readonly help: boolean;
+}
+
+function readOptions(argv: string[]): Options {
+    let values;
+    try {
+        ({ values } = parseArgs({
+            args: argv,
+            strict: true,
+            options: {
+                "port-base": { type: "string" },
+                "state-dir": { type: "string" },
+                fresh: { type: "boolean", default: false },
+                help: { type: "boolean", default: false },
+            },
+        }));
+    } catch (err) {
+        throw new UsageError((err as Error).message);
+    }
+    const base = values["port-base"];
+    const portBase = base === undefined ? undefined : Number(base);
+    if (portBase !== undefined && !(Number.isInteger(portBase) && portBase >= 1024 && portBase <= 65533)) {
+        throw new UsageError(`--port-base must be a whole number from 1024 to 65533, got ${base}`);
+    }
+    return {
+        portBase,
+        stateDir: path.resolve(values["state-dir"] ?? path.join(PROJECT_DIR, ".local-tier")),
+        fresh: values.fresh,
+        help: values.help,
+    };
+}
+
+const say = (line: string) => process.stdout.write(`local: ${line}\n`);
+
+/** Resolves with the signal that asks the tier to stop; installed first, so no signal kills us mid-start. */
+function stopRequested(): Promise<NodeJS.Signals> {
+    return new Promise((resolve) => {
+        for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => resolve(signal));
+    });
+}
+
+/** Resolves with a line naming the first of the tier's programs that ended on its own. */
+function unexpectedExit(tier: Tier): Promise<string> {
+    const programs: [string, () => boolean][] = [
+        ["PostgreSQL", () => tier.postgres.pid() !== undefined],
+        ["PgBouncer", () => tier.pgbouncer.alive()],
+        ["Gunicorn", () => tier.gunicorn !== undefined && isAlive(tier.gunicorn.pid)],
+    ];
+    return new Promise((resolve) => {
+        const timer = setInterval(() => {
+            const gone = programs.find(([, alive]) => !alive());
+            if (gone) {
+                clearInterval(timer);
+                resolve(`${gone[0]} exited on its own`);
+            }
+        }, 1000);
+        timer.unref();
+    });
+}
+
+async function healthy(url: string): Promise<true | undefined> {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    const body = (await response.json()) as { status?: string };
+    return response.status === 200 && body.status === "healthy" ? true : undefined;
+}
+
+/** Waits for a healthy health endpoint, then returns the stack's outputs. */
+async function untilReady(tier: Tier, cfg: TierConfig, started: number): Promise<LocalStackOutputs> {
+    const { healthUrl } = renderEndpoints(cfg);
+    say(`health: waiting for ${healthUrl}`);
+    await waitFor(`a healthy ${healthUrl}`, HEALTH_TIMEOUT_MS, () => healthy(healthUrl), 250);
+    say(`health: healthy, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const pg = tier.postgres;
+    const database = cfg.postgres.database;
+    const admin = { host: pg.host, port: pg.port, user: pg.superuser, password: pg.superuserPassword, database, sslmode: "disable" };
+    const statementTimeout = await readDatabaseSetting(admin, database, "statement_timeout");
+    return localStackOutputs(cfg, statementTimeout ?? "(not set)");
+}
+
+async function main(): Promise<number> {
+    const stop = stopRequested();
+    const options = readOptions(process.argv.slice(2));
+    if (options.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
+    const missing = await missingPackages(debianPackages("tier"));
+    if (missing.length > 0) {
+        process.stderr.write(
+            `local: missing Debian packages: ${missing.join(", ")}\ninstall them with:\n  ${aptInstallLine(missing)}\n` +
+                "or run `bash scripts/setup.sh`, which installs whatever the project needs\n",
+        );
+        return 1;
+    }
+    const owner = stateDirOwner(options.stateDir);
+    if (owner !== undefined) throw new StateDirInUse(options.stateDir, owner);
+
+    const stackFile = readStackFile(PROJECT_DIR, STACK);
+    const raw = options.portBase === undefined ? stackFile.raw : mergeConfig(stackFile.raw, portBaseOverrides(options.portBase));
+    const { config: cfg, warnings } = parseTierConfig(raw);
+    if (cfg.platform !== "docker") throw new Error(`Pulumi.${STACK}.yaml must have platform: docker for a tier on this machine`);
+    if (warnings.length > 0) process.stderr.write(`warnings:\n${formatProblems(warnings)}\n`);
+    const secrets = readTierSecrets(stackFile, STACK, process.env);
+    const busy = await busyPorts(cfg, options.stateDir);
+    if (busy.length > 0) {
+        process.stderr.write(`local: ${busy.join("\nlocal: ")}\nstop what listens there, or pass --port-base N to use N, N+1 and N+2\n`);
+        return 1;
+    }
+
+    const started = Date.now();
+    say(`stack ${STACK}: rendering its files; state in ${options.stateDir}${options.fresh ? " (--fresh: starting empty)" : ""}`);
+    const tier = await startTier({
+        cfg,
+        secrets,
+        stack: STACK,
+        gunicorn: true,
+        stateDir: { dir: options.stateDir, keepData: !options.fresh },
+        ports: publishedPorts(cfg),
+        // Unlike a test's throwaway cluster, this one keeps webhooks across runs: keep it crash-safe.
+        postgresSettings: { fsync: "on", full_page_writes: "on" },
+        progress: say,
+    });
+    let exitCode = 0;
+    try {
+        const ready = untilReady(tier, cfg, started);
+        ready.catch(() => undefined); // when a stop request wins the race, a later failure is moot
+        const outputs = await Promise.race([ready, stop.then(() => undefined)]);
+        if (outputs) {
+            const verifyFlags =
+                options.portBase === undefined
+                    ? ""
+                    : ` --pgbouncer ${outputs.pgbouncerEndpoint} --postgres ${postgresEndpoint(cfg)} --health-url ${outputs.healthUrl}`;
+            process.stdout.write(
+                [
+                    "",
+                    formatStackOutputs(outputs),
+                    "",
+                    "Try it:",
+                    ...tryItCommands(cfg, outputs, `npm run verify -- --stack ${STACK}${verifyFlags}`).map((line) => `    ${line}`),
+                    "",
+                    `Running in the foreground (pid ${process.pid}); Ctrl-C or SIGTERM stops PostgreSQL, PgBouncer and Gunicorn.`,
+                    "",
+                ].join("\n"),
+            );
+        }
+        const ended = await Promise.race([
+            stop.then((signal) => ({ why: `${signal} received`, asked: true })),
+            unexpectedExit(tier).then((why) => ({ why, asked: false })),
+        ]);
+        if (!ended.asked) exitCode = 1;
+        say(`stopping (${ended.why}): Gunicorn, PgBouncer, PostgreSQL`);
+    } finally {
+        await tier.stop();
+    }
+    say(
+        options.fresh
+            ? `stopped; ${options.stateDir} emptied (--fresh)`
+            : `stopped; the database stays in ${options.stateDir} for the next run (--fresh discards it)`,
+    );
+    return exitCode;
+}
+
+main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+        if (err instanceof StateDirInUse) {
+            process.stderr.write(
+                `local: already running (pid ${err.pid}, state dir ${err.dir}); stop it with Ctrl-C in its terminal or \`kill ${err.pid}\`\n`,
+            );
+            process.exit(ALREADY_RUNNING);
+        }
+        const usage = err instanceof UsageError ? `\n${USAGE}` : "";
+        process.stderr.write(`local failed: ${err instanceof Error ? err.message : String(err)}${usage}\n`);
+        process.exit(1);
+    },
+);
