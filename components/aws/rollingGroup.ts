@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { base64 } from "../render/cloudInit";
+import { launchTemplateUserData } from "../render/cloudInit";
 import { FLEET_TAG, LAUNCH_HOOK_NAME, LAUNCH_HOOK_TIMEOUT_SECONDS } from "../render/rollout";
 import { IMDS_V2_ONLY } from "./ec2";
 
@@ -19,7 +19,7 @@ export interface RollingGroupArgs {
     readonly instanceProfileArn: pulumi.Input<string>;
     /** Security group of the instances. */
     readonly securityGroupId: pulumi.Input<string>;
-    /** cloud-config user data (plain text; no secret). */
+    /** cloud-config user data (plain text; no secret); the template holds it gzipped. */
     readonly userData: pulumi.Input<string>;
     /** Load balancer target groups the instances serve in once in service. */
     readonly targetGroupArns: pulumi.Input<string>[];
@@ -59,7 +59,7 @@ export class RollingGroup extends pulumi.ComponentResource {
                         ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 16, deleteOnTermination: "true" },
                     },
                 ],
-                userData: pulumi.output(args.userData).apply(base64),
+                userData: pulumi.output(args.userData).apply(launchTemplateUserData),
                 updateDefaultVersion: true,
                 tagSpecifications: [{ resourceType: "instance", tags: { Name: name } }],
             },

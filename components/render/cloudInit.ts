@@ -19,15 +19,6 @@ interface WriteFile {
 
 const file = (path: string, content: string, permissions = "0644"): WriteFile => ({ path, content, permissions });
 
-// EC2 takes at most 16 KiB of user data; the app source goes compressed (gzip with no timestamp,
-// so the launch template does not change between runs).
-const compressedFile = (path: string, content: string, permissions = "0644"): WriteFile => ({
-    path,
-    content: gzipSync(content, { level: 9 }).toString("base64"),
-    permissions,
-    encoding: "gz+b64",
-});
-
 function cloudConfig(packages: string[], writeFiles: WriteFile[], runcmd: string[][]): string {
     return "#cloud-config\n" + stringify({ package_update: true, packages, write_files: writeFiles, runcmd }, { lineWidth: 0 });
 }
@@ -40,11 +31,10 @@ const COMPLETE_LAUNCH = "/usr/local/sbin/receiver-tier-complete-launch";
 const PGBOUNCER_HEALTH = "/usr/local/sbin/receiver-tier-pgbouncer-health";
 
 /** What every host needs to publish its metrics (files/host), and the timer that runs its collector. */
-function metricsFiles(compress: boolean): WriteFile[] {
-    const script = compress ? compressedFile : file;
+function metricsFiles(): WriteFile[] {
     return [
-        script("/usr/local/bin/receiver-tier-put-metric", asset("host/put-metric.sh"), "0755"),
-        script("/usr/local/bin/receiver-tier-host-id", asset("host/host-id.sh"), "0755"),
+        file("/usr/local/bin/receiver-tier-put-metric", asset("host/put-metric.sh"), "0755"),
+        file("/usr/local/bin/receiver-tier-host-id", asset("host/host-id.sh"), "0755"),
         file("/etc/systemd/system/receiver-tier-metrics.timer", asset("systemd/receiver-tier-metrics.timer")),
     ];
 }
@@ -116,7 +106,7 @@ export function renderPgbouncerUserData(region: string, names: ParameterNames): 
             file("/etc/systemd/system/receiver-tier-pgbouncer-health@.service", asset("systemd/receiver-tier-pgbouncer-health@.service")),
             file("/etc/systemd/system/pgbouncer.service.d/override.conf", asset("systemd/pgbouncer-override.conf")),
             file("/usr/local/bin/receiver-long-query-monitor", asset("pgbouncer/long-query-monitor.sh"), "0755"),
-            ...metricsFiles(false),
+            ...metricsFiles(),
             file("/usr/local/sbin/receiver-tier-collect-metrics", asset("pgbouncer/collect-metrics.sh"), "0755"),
             file("/usr/local/lib/receiver-tier/pgbouncer-metrics.py", asset("pgbouncer/pgbouncer-metrics.py"), "0755"),
             file("/etc/systemd/system/receiver-tier-metrics.service", asset("systemd/pgbouncer-metrics.service")),
@@ -169,15 +159,15 @@ export function renderReceiverUserData(
             launchEnvFile(region),
             file(HOST_PATHS.gunicornConf, files["gunicorn.conf.py"]),
             file(HOST_PATHS.receiverEnv, files["receiver.env"]),
-            compressedFile(`${HOST_PATHS.receiverDir}/app/webhook_receiver.py`, asset("receiver/webhook_receiver.py")),
-            compressedFile("/usr/local/sbin/receiver-tier-install-receiver", asset("receiver/install-receiver.sh"), "0755"),
-            compressedFile("/usr/local/sbin/receiver-tier-fetch-secrets", asset("receiver/fetch-secrets.sh"), "0755"),
-            compressedFile(COMPLETE_LAUNCH, asset("host/complete-launch.sh"), "0755"),
+            file(`${HOST_PATHS.receiverDir}/app/webhook_receiver.py`, asset("receiver/webhook_receiver.py")),
+            file("/usr/local/sbin/receiver-tier-install-receiver", asset("receiver/install-receiver.sh"), "0755"),
+            file("/usr/local/sbin/receiver-tier-fetch-secrets", asset("receiver/fetch-secrets.sh"), "0755"),
+            file(COMPLETE_LAUNCH, asset("host/complete-launch.sh"), "0755"),
             file("/etc/systemd/system/webhook-receiver.service", asset("systemd/webhook-receiver.service")),
             file(HOST_PATHS.metricsEnv, renderMetricsEnv(cfg, stack, region)),
             file(HOST_PATHS.receiverLogrotate, renderLogrotate(cfg, receiverLogs(cfg))),
-            ...metricsFiles(true),
-            compressedFile("/usr/local/sbin/receiver-tier-health-metric", asset("receiver/health-metric.sh"), "0755"),
+            ...metricsFiles(),
+            file("/usr/local/sbin/receiver-tier-health-metric", asset("receiver/health-metric.sh"), "0755"),
             file("/etc/systemd/system/receiver-tier-metrics.service", asset("systemd/receiver-metrics.service")),
         ],
         [
@@ -190,7 +180,10 @@ export function renderReceiverUserData(
     );
 }
 
-/** base64 as EC2 launch templates take user data. */
-export function base64(text: string): string {
-    return Buffer.from(text, "utf8").toString("base64");
+/**
+ * User data as a launch template takes it: gzip (cloud-init unpacks it) in base64. EC2 counts the
+ * 16 KiB limit on the gzip; no timestamp in the header, so an unchanged text gives an unchanged template.
+ */
+export function launchTemplateUserData(text: string): string {
+    return gzipSync(text, { level: 9 }).toString("base64");
 }

@@ -6,6 +6,7 @@ import {
     byName,
     byType,
     cloudInitFiles,
+    launchTemplateText,
     isSecretValue,
     plain,
     PROJECT_DIR,
@@ -183,7 +184,7 @@ describe("canary: PgBouncer hosts", () => {
     });
 
     it("ships the systemd drop-in, the staggered config poller and the health check in user data, and no secret or config", () => {
-        const userData = Buffer.from(inputs("canary-pgbouncer-hosts-lt").userData as string, "base64").toString("utf8");
+        const userData = launchTemplateText(inputs("canary-pgbouncer-hosts-lt").userData);
         const written = cloudInitFiles(userData);
         expect(written.get("/etc/systemd/system/pgbouncer.service.d/override.conf")).toMatch(/LimitNOFILE=65536[\s\S]*Restart=on-failure/);
         expect(written.get("/etc/systemd/system/receiver-tier-config.timer")).toMatch(/RandomizedDelaySec=5min\nFixedRandomDelay=true/);
@@ -253,7 +254,7 @@ describe("canary: receivers", () => {
         const template = inputs("canary-receivers-hosts-lt");
         expect(template.metadataOptions.httpTokens).toBe("required");
         expect(template.blockDeviceMappings[0].ebs.encrypted).toBe("true");
-        const userData = Buffer.from(template.userData as string, "base64").toString("utf8");
+        const userData = launchTemplateText(template.userData);
         const written = cloudInitFiles(userData);
         expect(written.get("/etc/webhook-receiver/gunicorn.conf.py")).toBe(files["gunicorn.conf.py"]);
         expect(written.get("/etc/webhook-receiver/receiver.env")).toBe(files["receiver.env"]);
@@ -287,7 +288,7 @@ describe("canary: receivers", () => {
     });
 
     it("completes the launch only after the local health check (a login through PgBouncer) answered", () => {
-        const userData = Buffer.from(inputs("canary-receivers-hosts-lt").userData as string, "base64").toString("utf8");
+        const userData = launchTemplateText(inputs("canary-receivers-hosts-lt").userData);
         expect(userData).toMatch(
             /- \/usr\/local\/sbin\/receiver-tier-complete-launch\n\s*- curl\n[\s\S]*- http:\/\/127\.0\.0\.1:8000\/webhooks\/health/,
         );

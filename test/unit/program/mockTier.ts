@@ -61,6 +61,11 @@ export function renderedFiles(stack: string) {
     return renderStack(PROJECT_DIR, stack, env).files;
 }
 
+/** The cloud-config text of a launch template's user data (base64 of gzip). */
+export function launchTemplateText(userData: unknown): string {
+    return gunzipSync(Buffer.from(userData as string, "base64")).toString("utf8");
+}
+
 /** cloud-init write_files of a user data document, by path, decoded. */
 export function cloudInitFiles(userData: string): Map<string, string> {
     expect(userData.startsWith("#cloud-config\n")).toBe(true);

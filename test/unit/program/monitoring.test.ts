@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { byName, byType, cloudInitFiles, nonSecretStrings, plain, ProgramRun, runProgram } from "./mockTier";
+import { byName, byType, cloudInitFiles, launchTemplateText, nonSecretStrings, plain, ProgramRun, runProgram } from "./mockTier";
 
 const alarmsOf = (run: ProgramRun) =>
     byType(run, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => plain(a.inputs) as Record<string, any>);
@@ -65,8 +65,7 @@ describe.each(["canary", "prod"])("monitoring of stack %s", (stack) => {
 
     it("runs the collector and the metrics timer on the hosts, and rotates their logs", async () => {
         const r = await load();
-        const userData = (name: string) =>
-            Buffer.from((plain(byName(r, name).inputs) as { userData: string }).userData, "base64").toString("utf8");
+        const userData = (name: string) => launchTemplateText((plain(byName(r, name).inputs) as { userData: string }).userData);
         const pgbouncer = cloudInitFiles(userData(`${stack}-pgbouncer-hosts-lt`));
         expect(pgbouncer.get("/usr/local/lib/receiver-tier/pgbouncer-metrics.py")).toContain("def metric_data");
         expect(pgbouncer.get("/etc/receiver-tier/managed-files")).toContain(
