@@ -63,7 +63,7 @@ describe("npm run plan", { timeout: 120_000 }, () => {
             ["canary-pgbouncer-ini", ["insecureValue"]],
         ]);
         const markdown = plan("--diff", "HEAD~1");
-        expect(markdown).toContain("1 changed, 0 added, 0 removed");
+        expect(markdown).toContain("**0 to replace, 1 to update, 0 to add, 0 to remove**");
         const diffLines = markdown.split("\n").filter((line) => /^[-+][a-z_]+ = /.test(line));
         expect(diffLines).toEqual(["-min_pool_size = 5", "+min_pool_size = 3"]);
     });
