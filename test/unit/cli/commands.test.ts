@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { Command, Io, Options, processIo, runCommand } from "../../../scripts/args";
+import { CommandSpec, Io, Options, processIo, runCommand } from "../../../scripts/args";
 import { benchCommand } from "../../../scripts/bench";
 import { planCommand } from "../../../scripts/plan";
 import { renderCommand } from "../../../scripts/render";
@@ -25,10 +25,12 @@ function capture() {
 }
 
 /** The command with its body replaced by a spy, so parsing is tested without side effects. */
-async function parseOnly<O extends Options>(command: Command<O>, argv: string[]) {
+type Described = { readonly spec: CommandSpec<Options> };
+
+async function parseOnly(command: Described, argv: string[]) {
     const run = vi.fn(async () => 0);
     const { io, out } = capture();
-    const code = await runCommand({ ...command, run }, argv, io);
+    const code = await runCommand({ spec: command.spec, run }, argv, io);
     return { code, run, ...out };
 }
 
@@ -48,7 +50,7 @@ const validArgs = (name: string) => (name === "bench" ? ["--seconds", "5"] : ["-
 describe.each(Object.entries(COMMANDS))("npm run %s", (name, command) => {
     it("--help lists every option and an example, exits 0 and runs nothing", async () => {
         for (const argv of [["--help"], ["-h"], [...validArgs(name), "--help"]]) {
-            const { code, run, stdout, stderr } = await parseOnly(command as Command<Options>, argv);
+            const { code, run, stdout, stderr } = await parseOnly(command, argv);
             expect(code).toBe(0);
             expect(run).not.toHaveBeenCalled();
             expect(stderr).toBe("");
@@ -60,7 +62,7 @@ describe.each(Object.entries(COMMANDS))("npm run %s", (name, command) => {
 
     it("refuses an unknown option with exit 2, naming it and the closest valid one", async () => {
         const [typo, meant] = TYPOS[name as keyof typeof COMMANDS];
-        const { code, run, stdout, stderr } = await parseOnly(command as Command<Options>, [...validArgs(name), typo, "x"]);
+        const { code, run, stdout, stderr } = await parseOnly(command, [...validArgs(name), typo, "x"]);
         expect(code).toBe(2);
         expect(run).not.toHaveBeenCalled();
         expect(stdout).toBe("");
@@ -68,7 +70,7 @@ describe.each(Object.entries(COMMANDS))("npm run %s", (name, command) => {
     });
 
     it("refuses a stray positional argument with exit 2", async () => {
-        const { code, run, stderr } = await parseOnly(command as Command<Options>, ["extra"]);
+        const { code, run, stderr } = await parseOnly(command, ["extra"]);
         expect(code).toBe(2);
         expect(run).not.toHaveBeenCalled();
         expect(stderr).toContain("extra");
@@ -78,54 +80,34 @@ describe.each(Object.entries(COMMANDS))("npm run %s", (name, command) => {
 describe("option values are checked before a command runs (exit 2)", () => {
     const existingFile = path.join(tempRoot, "a-file");
     fs.writeFileSync(existingFile, "");
-    const cases: [string, Command<Options>, string[], RegExp][] = [
-        ["a missing --stack", renderCommand as Command<Options>, ["--out", tempRoot], /missing --stack <name>/],
-        ["an empty --out", renderCommand as Command<Options>, ["--stack", "local", "--out", ""], /--out must name a directory/],
-        [
-            "an --out that is a file",
-            renderCommand as Command<Options>,
-            ["--stack", "local", "--out", existingFile],
-            /exists and is not a directory/,
-        ],
+    const cases: [string, Described, string[], RegExp][] = [
+        ["a missing --stack", renderCommand, ["--out", tempRoot], /missing --stack <name>/],
+        ["an empty --out", renderCommand, ["--stack", "local", "--out", ""], /--out must name a directory/],
+        ["an --out that is a file", renderCommand, ["--stack", "local", "--out", existingFile], /exists and is not a directory/],
         [
             "a --project-dir that does not exist",
-            renderCommand as Command<Options>,
+            renderCommand,
             ["--stack", "local", "--out", tempRoot, "--project-dir", path.join(tempRoot, "nope")],
             /is not a directory/,
         ],
-        [
-            "a --format plan does not know",
-            planCommand as Command<Options>,
-            ["--stack", "canary", "--format", "yaml"],
-            /--format must be one of md, json/,
-        ],
-        ["a --diff without a ref", planCommand as Command<Options>, ["--stack", "canary", "--diff"], /--diff/],
+        ["a --format plan does not know", planCommand, ["--stack", "canary", "--format", "yaml"], /--format must be one of md, json/],
+        ["a --diff without a ref", planCommand, ["--stack", "canary", "--diff"], /--diff/],
         [
             "a port out of range",
-            verifyCommand as Command<Options>,
+            verifyCommand,
             ["--stack", "local", "--pgbouncer", "127.0.0.1:77777"],
             /port must be a whole number from 1 to 65535/,
         ],
-        [
-            "an endpoint without a port",
-            verifyCommand as Command<Options>,
-            ["--stack", "local", "--postgres", "127.0.0.1"],
-            /--postgres must be host:port/,
-        ],
+        ["an endpoint without a port", verifyCommand, ["--stack", "local", "--postgres", "127.0.0.1"], /--postgres must be host:port/],
         [
             "a health URL that is not http(s)",
-            verifyCommand as Command<Options>,
+            verifyCommand,
             ["--stack", "local", "--health-url", "ftp://x/health"],
             /--health-url must be an http/,
         ],
-        [
-            "a verify --format it does not know",
-            verifyCommand as Command<Options>,
-            ["--stack", "local", "--format", "jsn"],
-            /did you mean json\?/,
-        ],
-        ["no clients", benchCommand as Command<Options>, ["--clients", "0"], /--clients must be a whole number from 1 to 500/],
-        ["a fractional duration", benchCommand as Command<Options>, ["--seconds", "1.5"], /--seconds must be a whole number/],
+        ["a verify --format it does not know", verifyCommand, ["--stack", "local", "--format", "jsn"], /did you mean json\?/],
+        ["no clients", benchCommand, ["--clients", "0"], /--clients must be a whole number from 1 to 500/],
+        ["a fractional duration", benchCommand, ["--seconds", "1.5"], /--seconds must be a whole number/],
     ];
     it.each(cases)("%s", async (_what, command, argv, message) => {
         const { code, run, stderr } = await parseOnly(command, argv);
@@ -136,13 +118,7 @@ describe("option values are checked before a command runs (exit 2)", () => {
     });
 
     it("hands the command typed values", async () => {
-        const { code, run } = await parseOnly(verifyCommand as Command<Options>, [
-            "--stack",
-            "local",
-            "--pgbouncer=127.0.0.1:7777",
-            "--format",
-            "json",
-        ]);
+        const { code, run } = await parseOnly(verifyCommand, ["--stack", "local", "--pgbouncer=127.0.0.1:7777", "--format", "json"]);
         expect(code).toBe(0);
         expect(run.mock.calls[0]).toEqual([
             expect.objectContaining({ stack: "local", pgbouncer: { host: "127.0.0.1", port: 7777 }, format: "json" }),
