@@ -198,12 +198,10 @@ export function parseCommandLine<O extends Options>(spec: CommandSpec<O>, argv: 
         });
     } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        const unknown = /Unknown option '-{1,2}([^']+)'/.exec(message);
+        const unknown = /Unknown option '(-{1,2})([^']+)'/.exec(message);
         if (unknown) {
-            const name = unknown[1] as string;
-            throw new UsageError(
-                `unknown option --${name}${suggestion(name, names).replace(/did you mean (\S+)\?/, "did you mean --$1?")}`,
-            );
+            const near = closest(unknown[2] as string, names);
+            throw new UsageError(`unknown option ${unknown[1]}${unknown[2]}${near === undefined ? "" : `; did you mean --${near}?`}`);
         }
         throw new UsageError(message.split(". To specify")[0] as string);
     }
