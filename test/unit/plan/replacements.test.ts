@@ -40,6 +40,17 @@ describe("the replace-only table", () => {
         expect(pathPattern("rootBlockDevice").test("rootBlockDevice.encrypted")).toBe(true);
     });
 
+    it("gets the replaceOnChanges and ignoreChanges options from the mocked engine", async () => {
+        vi.resetModules();
+        const pulumi = await import("@pulumi/pulumi");
+        const { runUnderMocks } = await import("../../../scripts/plan/mockEngine");
+        const run = await runUnderMocks("options-test", "test", {}, [], async () => {
+            new pulumi.CustomResource("test:index:Thing", "thing", { a: 1, b: 2 }, { replaceOnChanges: ["a"], ignoreChanges: ["b"] });
+            return {};
+        });
+        expect(run.resources.map((r) => [r.name, r.options])).toEqual([["thing", { replaceOnChanges: ["a"], ignoreChanges: ["b"] }]]);
+    });
+
     it("has an entry for every resource type the canary and local programs register", async () => {
         for (const stack of ["canary", "local"]) {
             vi.resetModules();
