@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ConfigError, configKey, Problem } from "./problems";
 import { checkRules, RULES } from "./rules";
 import { CONFIG_NAMESPACE, SECRET_KEYS, TierConfig, tierSchema } from "./schema";
+import { closest } from "./spelling";
 
 /** A validated config and the doubtful-but-legal settings found in it. */
 export interface LoadedConfig {
@@ -9,12 +10,32 @@ export interface LoadedConfig {
     readonly warnings: readonly Problem[];
 }
 
+type SchemaNode = { _zod: { def: { innerType?: SchemaNode; element?: SchemaNode } }; shape?: Record<string, SchemaNode> };
+
+/** The keys the schema accepts in the object at `path` (defaults, prefaults and optionals looked through). */
+function keysAt(path: readonly PropertyKey[]): string[] {
+    const unwrap = (node: SchemaNode | undefined) => {
+        while (node?._zod.def.innerType) node = node._zod.def.innerType;
+        return node;
+    };
+    let node = unwrap(tierSchema as unknown as SchemaNode);
+    for (const key of path) node = unwrap(typeof key === "number" ? node?._zod.def.element : node?.shape?.[String(key)]);
+    return Object.keys(node?.shape ?? {});
+}
+
+function unknownKeyMessage(path: readonly PropertyKey[], key: string): string {
+    // Secrets sit beside the top-level keys in a stack file.
+    const candidates = [...keysAt(path), ...(path.length === 0 ? SECRET_KEYS : [])];
+    const near = closest(key, candidates);
+    return `unknown key${near === undefined ? "" : `; did you mean ${near}?`} (PgBouncer and Gunicorn names are used as-is; see the config reference)`;
+}
+
 function zodProblems(issues: readonly z.core.$ZodIssue[]): Problem[] {
     return issues.flatMap((issue): Problem[] => {
         if (issue.code === "unrecognized_keys") {
             return issue.keys.map((key) => ({
                 path: configKey([...issue.path, key]),
-                message: "unknown key (check its spelling against the config reference; PgBouncer and Gunicorn names are used as-is)",
+                message: unknownKeyMessage(issue.path, key),
                 severity: "error" as const,
             }));
         }

@@ -82,6 +82,20 @@ describe("stack file namespaces", () => {
     });
 });
 
+describe("unknown keys inside the project's namespace", () => {
+    it("name the key meant, a misspelt secret included", () => {
+        const dir = editedStack("canary", (config) => {
+            config[`${CONFIG_NAMESPACE}:pgbouncer`].settings.default_poolsize = 30;
+            config[`${CONFIG_NAMESPACE}:recieverPassword`] = "x".repeat(20);
+        });
+        const messages = Object.fromEntries(
+            refused(() => loadStackConfig(readStackFile(dir, "canary"))).problems.map((p) => [p.path, p.message]),
+        );
+        expect(messages[`${CONFIG_NAMESPACE}:pgbouncer.settings.default_poolsize`]).toContain("did you mean default_pool_size?");
+        expect(messages[`${CONFIG_NAMESPACE}:recieverPassword`]).toContain("did you mean receiverPassword?");
+    });
+});
+
 describe("YAML errors", () => {
     it("name the stack file", () => {
         const dir = projectWith("broken", "config:\n  receiver-tier:platform: aws\n   bad: [\n");

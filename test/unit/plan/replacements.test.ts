@@ -45,7 +45,12 @@ describe("the replace-only table", () => {
         const pulumi = await import("@pulumi/pulumi");
         const { runUnderMocks } = await import("../../../scripts/plan/mockEngine");
         const run = await runUnderMocks("options-test", "test", {}, [], async () => {
-            new pulumi.CustomResource("test:index:Thing", "thing", { a: 1, b: 2 }, { replaceOnChanges: ["a"], ignoreChanges: ["b"] });
+            class Thing extends pulumi.CustomResource {
+                constructor() {
+                    super("test:index:Thing", "thing", { a: 1, b: 2 }, { replaceOnChanges: ["a"], ignoreChanges: ["b"] });
+                }
+            }
+            new Thing();
             return {};
         });
         expect(run.resources.map((r) => [r.name, r.options])).toEqual([["thing", { replaceOnChanges: ["a"], ignoreChanges: ["b"] }]]);
