@@ -36,17 +36,14 @@ async function withClient<T>(config: ClientConfig, work: (client: Client) => Pro
  */
 export function describeError(err: unknown): string {
     if (!(err instanceof Error)) return String(err);
-    const parts: string[] = [];
     // Connecting to a name with several addresses fails with one error per address.
-    const inner = err instanceof AggregateError && err.errors.length > 0 ? err.errors : [];
-    if (err.message) parts.push(err.message);
+    if (err instanceof AggregateError && err.errors.length > 0) return [...new Set(err.errors.map(describeError))].join("; ");
+    const parts = err.message ? [err.message] : [];
     const code = (err as { code?: unknown }).code;
     if (typeof code === "string") parts.push(/^[0-9A-Z]{5}$/.test(code) && !code.startsWith("E") ? `(SQLSTATE ${code})` : `(${code})`);
     const cause = (err as { cause?: unknown }).cause;
     if (cause !== undefined) parts.push(`<- ${describeError(cause)}`);
-    const text = parts.join(" ");
-    if (inner.length > 0) return [...new Set(inner.map(describeError))].join("; ");
-    return text;
+    return parts.join(" ");
 }
 
 /** Runs one check; an exception is a failure with its cause, never a crash of the checklist. */
