@@ -19,21 +19,39 @@ import {
 /** Every policy blocks the deployment: these are the tier's non-negotiables. */
 const MANDATORY = "mandatory";
 
-/** A policy that runs one rule; `defaults` fill what `--policy-pack-config` leaves out. */
+/**
+ * One policy as data: its rule and config defaults. `npm run plan` and `npm run render` run the
+ * same list on the mocked resources, so an offline check fails where `pulumi preview --policy-pack` would.
+ */
+export interface PolicyRule<Config extends object = object> {
+    readonly name: string;
+    readonly description: string;
+    readonly enforcementLevel: "mandatory" | "advisory";
+    readonly rule: (type: string, props: Props, config: Config) => string[];
+    /** What `--policy-pack-config` leaves out. */
+    readonly defaults: Config;
+    readonly configSchema?: PolicyConfigSchema;
+}
+
 function policy<Config extends object>(
     name: string,
     description: string,
     rule: (type: string, props: Props, config: Config) => string[],
     defaults: Config,
     configSchema?: PolicyConfigSchema,
-): ResourceValidationPolicy {
+): PolicyRule {
+    return { name, description, enforcementLevel: MANDATORY, rule: rule as PolicyRule["rule"], defaults, configSchema };
+}
+
+/** The engine-facing form of a rule. */
+function resourcePolicy({ name, description, enforcementLevel, rule, defaults, configSchema }: PolicyRule): ResourceValidationPolicy {
     return {
         name,
         description,
-        enforcementLevel: MANDATORY,
+        enforcementLevel,
         configSchema,
         validateResource: (args: ResourceValidationArgs, reportViolation) => {
-            const config = { ...defaults, ...args.getConfig<Partial<Config>>() };
+            const config = { ...defaults, ...args.getConfig<object>() };
             rule(args.type, args.props, config).forEach((message) => reportViolation(message));
         },
     };
@@ -41,7 +59,7 @@ function policy<Config extends object>(
 
 const noConfig = {};
 
-export const policies: ResourceValidationPolicy[] = [
+export const POLICY_RULES: readonly PolicyRule[] = [
     policy<DatabaseIngressConfig>(
         "no-world-open-database-ingress",
         "Security groups must not admit 0.0.0.0/0 or ::/0 to the PostgreSQL or PgBouncer port (port ranges and protocol -1 included).",
@@ -104,3 +122,5 @@ export const policies: ResourceValidationPolicy[] = [
         noConfig,
     ),
 ];
+
+export const policies: ResourceValidationPolicy[] = POLICY_RULES.map(resourcePolicy);

@@ -2,11 +2,10 @@ import { loginPassword, receiverLogins } from "../components/config/logins";
 import * as os from "os";
 import { ClientConfig } from "pg";
 import { loadTierConfig, startTier, Tier } from "../local";
-import { parseArgs } from "./args";
+import { command, integer, Io, main, withDefault } from "./args";
 import { BENCH_TABLE_DDL, dedicatedConnections, LoadResult, runLoad, sharedPool } from "./bench/load";
 
 // The benchmark reuses the integration harness: the same rendered files on the real Debian programs.
-const USAGE = "npm run bench -- [--clients 500] [--seconds 15]";
 
 function table(results: readonly LoadResult[]): string {
     const rows = results.map(
@@ -20,12 +19,21 @@ function table(results: readonly LoadResult[]): string {
     ].join("\n");
 }
 
-async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2));
-    const clients = Number(args.get("clients") ?? 500);
-    const seconds = Number(args.get("seconds") ?? 15);
-    if (!(clients > 0 && clients <= 500 && seconds > 0 && seconds <= 120))
-        throw new Error(`clients 1..500, seconds 1..120\nusage: ${USAGE}`);
+export const benchCommand = command({
+    spec: {
+        name: "bench",
+        summary:
+            "Starts PostgreSQL and PgBouncer from Debian on 127.0.0.1 with the local stack's rendered files, then runs the same INSERT load three times: through PgBouncer, straight to PostgreSQL with one connection per client, and through an application pool. Prints a markdown table and the ratios (BENCHMARKS.md).",
+        options: {
+            clients: withDefault("<n>", "concurrent clients per run", integer(1, 500), "500"),
+            seconds: withDefault("<s>", "duration of each of the three runs", integer(1, 120), "15"),
+        },
+        examples: ["npm run -s bench > bench.md", "npm run -s bench -- --clients 100 --seconds 5"],
+    },
+    run: (values, io) => bench(values.clients, values.seconds, io),
+});
+
+async function bench(clients: number, seconds: number, io: Io): Promise<number> {
     const local = loadTierConfig("local");
     const poolSize = local.pgbouncer.settings.default_pool_size + local.pgbouncer.settings.reserve_pool_size;
     // PostgreSQL must admit the direct run's clients next to PgBouncer's idle server connections.
@@ -33,6 +41,7 @@ async function main(): Promise<void> {
     const login = receiverLogins(cfg).active;
     let tier: Tier | undefined;
     try {
+        io.progress("starting PostgreSQL and PgBouncer on 127.0.0.1");
         tier = await startTier({ cfg });
         const viaPgbouncer: ClientConfig = {
             host: "127.0.0.1",
@@ -48,13 +57,18 @@ async function main(): Promise<void> {
         await owner.query(BENCH_TABLE_DDL);
         await owner.end();
         const direct: ClientConfig = { ...viaPgbouncer, port: tier.postgres.port, database: cfg.postgres.database };
-        const results = [
-            await runLoad("through the rendered PgBouncer", clients, seconds, dedicatedConnections(viaPgbouncer, clients)),
-            await runLoad(`straight to PostgreSQL, ${clients} connections`, clients, seconds, dedicatedConnections(direct, clients)),
-            await runLoad(`straight to PostgreSQL, app pool of ${poolSize}`, clients, seconds, sharedPool(direct, clients, poolSize)),
-        ];
+        const runs = [
+            ["through the rendered PgBouncer", () => dedicatedConnections(viaPgbouncer, clients)],
+            [`straight to PostgreSQL, ${clients} connections`, () => dedicatedConnections(direct, clients)],
+            [`straight to PostgreSQL, app pool of ${poolSize}`, () => sharedPool(direct, clients, poolSize)],
+        ] as const;
+        const results: LoadResult[] = [];
+        for (const [index, [label, clientsOf]] of runs.entries()) {
+            io.progress(`run ${index + 1} of ${runs.length} (${seconds} s): ${label}`);
+            results.push(await runLoad(label, clients, seconds, clientsOf()));
+        }
         const [bouncer, many, pooled] = results as [LoadResult, LoadResult, LoadResult];
-        process.stdout.write(
+        io.stdout(
             [
                 `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
                 `load: ${clients} clients, ${seconds} s each, one INSERT of a webhook per transaction, 127.0.0.1`,
@@ -66,12 +80,10 @@ async function main(): Promise<void> {
                 "",
             ].join("\n"),
         );
+        return 0;
     } finally {
         await tier?.stop();
     }
 }
 
-main().catch((err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-});
+if (require.main === module) main(benchCommand);

@@ -144,7 +144,7 @@ async function main(): Promise<number> {
     const { config: cfg, warnings } = parseTierConfig(raw);
     if (cfg.platform !== "docker") throw new Error(`Pulumi.${STACK}.yaml must have platform: docker for a tier on this machine`);
     if (warnings.length > 0) process.stderr.write(`warnings:\n${formatProblems(warnings)}\n`);
-    const secrets = readTierSecrets(stackFile, STACK, process.env);
+    const secrets = readTierSecrets(stackFile, STACK, process.env, cfg.platform);
     const busy = await busyPorts(cfg, options.stateDir);
     if (busy.length > 0) {
         process.stderr.write(`local: ${busy.join("\nlocal: ")}\nstop what listens there, or pass --port-base N to use N, N+1 and N+2\n`);

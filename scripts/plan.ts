@@ -1,29 +1,47 @@
-import { parseArgs, requireArg } from "./args";
-import { planAtRef } from "./plan/atRef";
+import { command, main, oneOf, optional, required, text, withDefault } from "./args";
+import { formatViolations, mandatoryViolations } from "./policyCheck";
+import { planAtRef, POLICY_VIOLATION_EXIT } from "./plan/atRef";
 import { diffPlans } from "./plan/diff";
-import { diffMarkdown, planMarkdown } from "./plan/markdown";
+import { diffMarkdown, diffSummary, planMarkdown } from "./plan/markdown";
 import { PROJECT_DIR, planStack } from "./plan/planStack";
 
-const USAGE = "npm run plan -- --stack <name> [--format md|json] [--diff <git-ref>]";
-
-async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2));
-    const stack = requireArg(args, "stack", USAGE);
-    const format = args.get("format") ?? "md";
-    if (format !== "md" && format !== "json") throw new Error(`--format must be md or json\nusage: ${USAGE}`);
-    const base = args.get("diff");
-    // The program runs once per process, so the other commit's plan is made first, in a child process.
-    const before = base === undefined ? undefined : planAtRef(PROJECT_DIR, base, stack, process.env);
-    const plan = await planStack(stack, process.env);
-    if (before === undefined) {
-        process.stdout.write(format === "json" ? JSON.stringify(plan, null, 2) + "\n" : planMarkdown(plan));
-        return;
-    }
-    const diff = diffPlans(base as string, before, plan);
-    process.stdout.write(format === "json" ? JSON.stringify(diff, null, 2) + "\n" : diffMarkdown(diff));
-}
-
-main().catch((err: unknown) => {
-    process.stderr.write(`plan failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+export const planCommand = command({
+    spec: {
+        name: "plan",
+        summary:
+            "Runs the program under the mocked engine with a stack's config (no cloud, no Pulumi CLI) and prints every resource and output, secrets masked, with the policy pack's findings; with --diff, what changes against another commit: replacements (+-), updates (~), instance refreshes, additions and removals.",
+        options: {
+            stack: required("<name>", "stack to plan (Pulumi.<name>.yaml)", text),
+            format: withDefault("<md|json>", "output format", oneOf(["md", "json"] as const), "md"),
+            diff: optional("<git-ref>", "commit to compare against (e.g. origin/main); the plan there runs in a child process", text),
+        },
+        examples: [
+            "npm run -s plan -- --stack canary > plan.md",
+            "npm run -s plan -- --stack canary --diff origin/main --format md > plan.md",
+        ],
+        exitCodes: ["1  the program or git failed", `${POLICY_VIOLATION_EXIT}  a mandatory policy violation (the plan is still printed)`],
+    },
+    async run(values, io) {
+        const base = values.diff;
+        // The program runs once per process, so the other commit's plan is made first, in a child process.
+        if (base !== undefined) io.progress(`planning stack ${values.stack} at ${base} (child process)`);
+        const before = base === undefined ? undefined : planAtRef(PROJECT_DIR, base, values.stack, process.env);
+        io.progress(`planning stack ${values.stack} in the working tree`);
+        const plan = await planStack(values.stack, process.env);
+        if (before === undefined) {
+            io.stdout(values.format === "json" ? JSON.stringify(plan, null, 2) + "\n" : planMarkdown(plan));
+        } else {
+            const diff = diffPlans(base as string, before, plan);
+            io.stdout(values.format === "json" ? JSON.stringify(diff, null, 2) + "\n" : diffMarkdown(diff));
+            io.progress(diffSummary(diff));
+        }
+        const blocking = mandatoryViolations(plan.violations ?? []);
+        if (blocking.length === 0) return 0;
+        io.stderr(
+            `the policy pack refuses stack ${values.stack} (pulumi preview --policy-pack policy would fail):\n${formatViolations(blocking)}\n`,
+        );
+        return POLICY_VIOLATION_EXIT;
+    },
 });
+
+if (require.main === module) main(planCommand);

@@ -1,41 +1,83 @@
+import * as fs from "fs";
 import * as path from "path";
-import { parseTierConfig } from "../components/config/load";
-import { readStackFile, readTierSecrets } from "../components/config/stackFile";
+import { loadStackConfig, readStackFile, readTierSecrets } from "../components/config/stackFile";
 import { postgresEndpoint, renderEndpoints } from "../components/render/endpoints";
-import { parseArgs, requireArg } from "./args";
-import { Endpoints, formatChecklist, runChecklist } from "./verify/checklist";
+import { command, existingDirectory, hostPort, httpUrl, main, oneOf, optional, required, text, UsageError, withDefault } from "./args";
+import { checklistJson, Endpoints, formatChecklist, runChecklist } from "./verify/checklist";
 
-const USAGE = "npm run verify -- --stack <name> [--pgbouncer host:port] [--postgres host:port] [--health-url URL] [--project-dir DIR]";
+const PROJECT_DIR = path.resolve(__dirname, "..");
 
-function hostPort(text: string, flag: string): { host: string; port: number } {
-    const match = /^(.+):(\d+)$/.exec(text);
-    if (!match) throw new Error(`--${flag} must be host:port, got ${text}`);
-    return { host: match[1] as string, port: Number(match[2]) };
-}
-
-async function main(): Promise<number> {
-    const args = parseArgs(process.argv.slice(2));
-    const stack = requireArg(args, "stack", USAGE);
-    const projectDir = path.resolve(args.get("project-dir") ?? path.join(__dirname, ".."));
-    const stackFile = readStackFile(projectDir, stack);
-    const { config } = parseTierConfig(stackFile.raw);
-    const secrets = readTierSecrets(stackFile, stack, process.env);
-    // The same function computes the stack outputs, so these defaults are what `pulumi stack output` shows.
-    const outputs = renderEndpoints(config);
-    const endpoints: Endpoints = {
-        pgbouncer: hostPort(args.get("pgbouncer") ?? outputs.pgbouncerEndpoint, "pgbouncer"),
-        postgres: hostPort(args.get("postgres") ?? postgresEndpoint(config), "postgres"),
-        healthUrl: args.get("health-url") ?? outputs.healthUrl,
-    };
-    const results = await runChecklist(config, secrets, endpoints);
-    process.stdout.write(formatChecklist(stack, results));
-    return results.every((r) => r.passed) ? 0 : 1;
-}
-
-main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-        process.stderr.write(`verify failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(2);
+export const verifyCommand = command({
+    spec: {
+        name: "verify",
+        summary:
+            "Runs the runbook's checklist against a live tier: PgBouncer's SHOW CONFIG against the stack's config, the statement timeout through PgBouncer, SHOW POOLS, the long-running-query check and the health endpoint. Endpoints default to the stack's outputs.",
+        options: {
+            stack: required("<name>", "stack whose config and secrets to check against (Pulumi.<name>.yaml)", text),
+            pgbouncer: optional("<host:port>", "PgBouncer to check (default: the stack's pgbouncerEndpoint)", hostPort),
+            postgres: optional(
+                "<host:port>",
+                "PostgreSQL for the long-running-query check (default: postgres.host:postgres.port)",
+                hostPort,
+            ),
+            "health-url": optional("<url>", "health endpoint (default: the stack's healthUrl)", httpUrl),
+            outputs: optional(
+                "<file|->",
+                "the deployed stack's outputs as `pulumi stack output --json` prints them (- reads stdin): its pgbouncerEndpoint and healthUrl",
+                text,
+            ),
+            format: withDefault("<text|json>", "output format", oneOf(["text", "json"] as const), "text"),
+            "project-dir": withDefault(
+                "<dir>",
+                "directory holding Pulumi.<name>.yaml",
+                existingDirectory,
+                PROJECT_DIR,
+                "the repository root",
+            ),
+        },
+        examples: [
+            `PULUMI_CONFIG='{"receiver-tier:receiverPasswordA":"...",...}' npm run -s verify -- --stack canary`,
+            "pulumi stack output --stack canary --json | npm run -s verify -- --stack canary --outputs -",
+            "npm run -s verify -- --stack local --pgbouncer 127.0.0.1:6432 --health-url http://127.0.0.1:8000/webhooks/health --format json > verify.json",
+        ],
+        exitCodes: ["1  a check failed", "3  the checklist could not run (invalid config, missing secrets)"],
     },
-);
+    errorExitCode: 3,
+    async run(values, io) {
+        const stackFile = readStackFile(values["project-dir"], values.stack);
+        const { config } = loadStackConfig(stackFile);
+        const secrets = readTierSecrets(stackFile, values.stack, process.env, config.platform);
+        // The same function computes the stack outputs, so these defaults are what `pulumi stack output` shows;
+        // --outputs takes them from the deployed stack instead, and each flag overrides both.
+        const outputs = values.outputs === undefined ? renderEndpoints(config) : deployedOutputs(values.outputs);
+        const endpoints: Endpoints = {
+            pgbouncer: values.pgbouncer ?? hostPort(outputs.pgbouncerEndpoint, "the stack's pgbouncerEndpoint"),
+            postgres: values.postgres ?? hostPort(postgresEndpoint(config), "the stack's postgres endpoint"),
+            healthUrl: values["health-url"] ?? httpUrl(outputs.healthUrl, "the stack's healthUrl"),
+        };
+        io.progress(`checking stack ${values.stack} at ${endpoints.pgbouncer.host}:${endpoints.pgbouncer.port} and ${endpoints.healthUrl}`);
+        const results = await runChecklist(config, secrets, endpoints);
+        io.stdout(values.format === "json" ? checklistJson(values.stack, results) : formatChecklist(values.stack, results));
+        return results.every((r) => r.passed) ? 0 : 1;
+    },
+});
+
+/** pgbouncerEndpoint and healthUrl from `pulumi stack output --json` (a file, or - for stdin). */
+export function deployedOutputs(source: string): { pgbouncerEndpoint: string; healthUrl: string } {
+    const where = source === "-" ? "stdin" : source;
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(fs.readFileSync(source === "-" ? 0 : source, "utf8"));
+    } catch (err) {
+        throw new UsageError(`--outputs: cannot read stack outputs from ${where}: ${(err as Error).message}`);
+    }
+    const outputs = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    const pick = (key: string) => {
+        const value = outputs[key];
+        if (typeof value !== "string") throw new UsageError(`--outputs: ${where} has no string ${key} (pulumi stack output --json)`);
+        return value;
+    };
+    return { pgbouncerEndpoint: pick("pgbouncerEndpoint"), healthUrl: pick("healthUrl") };
+}
+
+if (require.main === module) main(verifyCommand);

@@ -19,8 +19,18 @@ export function formatProblems(problems: readonly Problem[]): string {
 
 /** Thrown when a stack's config cannot be deployed; lists every problem at once. */
 export class ConfigError extends Error {
-    constructor(readonly problems: readonly Problem[]) {
-        super(`invalid receiver-tier config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${formatProblems(problems)}`);
+    /** `skippedRules`: cross-field rules not run because they read a key that has an error. */
+    constructor(
+        readonly problems: readonly Problem[],
+        readonly skippedRules = 0,
+    ) {
+        const skipped =
+            skippedRules > 0
+                ? `\n  (${skippedRules} cross-field rule${skippedRules === 1 ? "" : "s"} not checked: they read a key with an error)`
+                : "";
+        super(
+            `invalid receiver-tier config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${formatProblems(problems)}${skipped}`,
+        );
         this.name = "ConfigError";
     }
 }

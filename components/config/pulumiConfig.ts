@@ -1,10 +1,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LoadedConfig, parseTierConfig, projectConfig } from "./load";
+import { namespaceProblems } from "./namespaces";
+import { ConfigError } from "./problems";
 import { CONFIG_NAMESPACE, SECRET_KEYS, SecretKey } from "./schema";
+import { weakSecretProblems } from "./secretStrength";
 
-/** The stack's validated config, read from the Pulumi engine before any resource exists. */
+/**
+ * The stack's validated config, read from the Pulumi engine before any resource exists: keys in
+ * namespaces nothing reads are errors, and so are passwords too weak for the platform.
+ */
 export function loadPulumiConfig(): LoadedConfig {
-    return parseTierConfig(projectConfig(pulumi.runtime.allConfig()));
+    const all = pulumi.runtime.allConfig();
+    const loaded = parseTierConfig(projectConfig(all), namespaceProblems(Object.keys(all)));
+    const weak = weakSecretProblems(
+        loaded.config.platform,
+        Object.fromEntries(SECRET_KEYS.map((key) => [key, all[`${CONFIG_NAMESPACE}:${key}`]])),
+    );
+    if (weak.length > 0) throw new ConfigError(weak);
+    return loaded;
 }
 
 /** Every secret of the tier, as Pulumi secrets; one error naming all that are missing. */

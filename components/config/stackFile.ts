@@ -1,8 +1,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { projectConfig } from "./load";
-import { CONFIG_NAMESPACE, SecretKey, TIER_SECRET_KEYS, TierSecrets } from "./schema";
+import { LoadedConfig, parseTierConfig, projectConfig } from "./load";
+import { namespaceProblems } from "./namespaces";
+import { ConfigError, Problem } from "./problems";
+import { CONFIG_NAMESPACE, SECRET_KEYS, SecretKey, TIER_SECRET_KEYS, TierConfig, TierSecrets } from "./schema";
+import { weakSecretProblems } from "./secretStrength";
+import { closest } from "./spelling";
 
 /** The config of one stack as `pulumi` would see it, read without the CLI. */
 export interface StackFileConfig {
@@ -10,6 +14,8 @@ export interface StackFileConfig {
     readonly raw: Record<string, unknown>;
     /** Every key of the stack file, namespaced, as written. */
     readonly all: Record<string, unknown>;
+    /** Keys in namespaces the program never reads (reported with the config's own problems). */
+    readonly problems?: readonly Problem[];
 }
 
 export function stackFilePath(projectDir: string, stack: string): string {
@@ -21,9 +27,19 @@ export function readStackFile(projectDir: string, stack: string): StackFileConfi
     if (!fs.existsSync(file)) {
         throw new Error(`no stack file ${file}; stacks here: ${listStacks(projectDir).join(", ")}`);
     }
-    const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    let doc: { config?: Record<string, unknown> };
+    try {
+        doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as typeof doc;
+    } catch (err) {
+        throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     const all = doc.config ?? {};
-    return { raw: projectConfig(all), all };
+    return { raw: projectConfig(all), all, problems: namespaceProblems(Object.keys(all)) };
+}
+
+/** The stack file's config validated: its namespace problems and the config's own reported together. */
+export function loadStackConfig(stackFile: StackFileConfig): LoadedConfig {
+    return parseTierConfig(stackFile.raw, stackFile.problems ?? []);
 }
 
 export function listStacks(projectDir: string): string[] {
@@ -41,7 +57,26 @@ function pulumiConfigEnv(text: string): Record<string, unknown> {
     } catch {
         // reported below
     }
-    throw new Error(`PULUMI_CONFIG must be a JSON object such as {"${CONFIG_NAMESPACE}:receiverPasswordA":"..."}`);
+    throw new Error(`PULUMI_CONFIG must be a JSON object such as {"${CONFIG_NAMESPACE}:${SECRET_KEYS[0]}":"..."}`);
+}
+
+const SECRET_CONFIG_KEYS: readonly string[] = SECRET_KEYS.map((key) => `${CONFIG_NAMESPACE}:${key}`);
+
+/**
+ * Offline commands take only secrets from PULUMI_CONFIG (everything else comes from the stack
+ * file): any other key is a mistake, named with the closest secret key.
+ */
+export function checkPulumiConfigKeys(env: NodeJS.ProcessEnv, stack: string): void {
+    if (!env.PULUMI_CONFIG) return;
+    const wrong = Object.keys(pulumiConfigEnv(env.PULUMI_CONFIG))
+        .filter((key) => !SECRET_CONFIG_KEYS.includes(key))
+        .map(
+            (key) =>
+                `  ${key}: not a secret of this stack; did you mean ${closest(key, SECRET_CONFIG_KEYS)}? (other settings belong in Pulumi.${stack}.yaml)`,
+        );
+    if (wrong.length > 0) {
+        throw new Error(`PULUMI_CONFIG has keys the stack does not read offline:\n${wrong.join("\n")}`);
+    }
 }
 
 export type SecretLookup = { value: string } | { missing: string };
@@ -61,7 +96,7 @@ export function lookupSecret(stackFile: StackFileConfig, stack: string, key: Sec
     if (typeof inFile === "string" && inFile !== "") {
         return { value: inFile };
     }
-    const how = `set it with \`pulumi config set --secret ${fullKey} --stack ${stack}\`, and for offline use export PULUMI_CONFIG='{"${fullKey}":"..."}'`;
+    const how = `set it with \`pulumi config set --secret ${fullKey} --stack ${stack}\``;
     return inFile !== undefined
         ? { missing: `${fullKey} is encrypted in Pulumi.${stack}.yaml and cannot be read offline; ${how}` }
         : { missing: `${fullKey} is not set; ${how}` };
@@ -69,21 +104,44 @@ export function lookupSecret(stackFile: StackFileConfig, stack: string, key: Sec
 
 /** Thrown when secrets are not available offline; never invents one. */
 export class MissingSecretsError extends Error {
-    constructor(readonly missing: readonly string[]) {
-        super(`missing secrets:\n${missing.map((m) => `  ${m}`).join("\n")}`);
+    constructor(
+        readonly missing: readonly string[],
+        keys: readonly string[],
+    ) {
+        // One variable carries every secret: separate exports would overwrite each other.
+        const example = `{${keys.map((key) => `"${CONFIG_NAMESPACE}:${key}":"..."`).join(",")}}`;
+        super(
+            `missing secrets:\n${missing.map((m) => `  ${m}`).join("\n")}\noffline, give them all in one variable: export PULUMI_CONFIG='${example}'`,
+        );
         this.name = "MissingSecretsError";
     }
 }
 
-/** The passwords the rendered files and the checklist need; one error naming every missing one. */
-export function readTierSecrets(stackFile: StackFileConfig, stack: string, env: NodeJS.ProcessEnv): TierSecrets {
+/**
+ * The passwords the rendered files and the checklist need; one error naming every missing one,
+ * then one naming every password too weak for the platform.
+ */
+export function readTierSecrets(
+    stackFile: StackFileConfig,
+    stack: string,
+    env: NodeJS.ProcessEnv,
+    platform: TierConfig["platform"],
+): TierSecrets {
+    checkPulumiConfigKeys(env, stack);
     const secrets: Partial<TierSecrets> = {};
-    const missing: string[] = [];
+    const missing: [string, string][] = [];
     for (const key of TIER_SECRET_KEYS) {
         const found = lookupSecret(stackFile, stack, key, env);
         if ("value" in found) secrets[key] = found.value;
-        else missing.push(found.missing);
+        else missing.push([key, found.missing]);
     }
-    if (missing.length > 0) throw new MissingSecretsError(missing);
+    if (missing.length > 0) {
+        throw new MissingSecretsError(
+            missing.map(([, message]) => message),
+            missing.map(([key]) => key),
+        );
+    }
+    const weak = weakSecretProblems(platform, secrets);
+    if (weak.length > 0) throw new ConfigError(weak);
     return secrets as TierSecrets;
 }

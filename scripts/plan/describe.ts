@@ -1,4 +1,5 @@
-import { mapSecrets, ProgramRun } from "./mockEngine";
+import { policyViolations, PolicyViolation } from "../policyCheck";
+import { mapSecrets, plain, ProgramRun } from "./mockEngine";
 
 /** One resource as a reviewer reads it. */
 export interface PlannedResource {
@@ -6,13 +7,18 @@ export interface PlannedResource {
     readonly name: string;
     readonly parent: string;
     readonly inputs: Record<string, unknown>;
+    /** The `replaceOnChanges` and `ignoreChanges` resource options, when set. */
+    readonly replaceOnChanges?: string[];
+    readonly ignoreChanges?: string[];
 }
 
-/** Everything the program would register, in a stable order, with secrets masked. */
+/** Everything the program would register, in a stable order, with secrets masked, and what the policy pack says of it. */
 export interface Plan {
     readonly stack: string;
     readonly resources: PlannedResource[];
     readonly outputs: Record<string, unknown>;
+    /** Absent in plans made by commits before the plan ran the policy pack. */
+    readonly violations?: PolicyViolation[];
 }
 
 export const SECRET_INPUT = "[secret]";
@@ -63,7 +69,13 @@ export function describePlan(stack: string, run: ProgramRun): Plan {
                     ),
                 ),
             ) as Record<string, unknown>,
+            ...(r.options.replaceOnChanges.length > 0 ? { replaceOnChanges: r.options.replaceOnChanges } : {}),
+            ...(r.options.ignoreChanges.length > 0 ? { ignoreChanges: r.options.ignoreChanges } : {}),
         }))
         .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
-    return { stack, resources, outputs: sortKeys(run.outputs) as Record<string, unknown> };
+    // The pack sees inputs with secrets revealed, as the engine hands them to it.
+    const violations = policyViolations(
+        run.resources.map((r) => ({ type: r.type, name: r.name, inputs: plain(r.inputs) as Record<string, unknown> })),
+    );
+    return { stack, resources, outputs: sortKeys(run.outputs) as Record<string, unknown>, violations };
 }

@@ -1,5 +1,6 @@
+import { PolicyViolation } from "../policyCheck";
 import { Plan, PlannedResource } from "./describe";
-import { InputChange, PlanDiff } from "./diff";
+import { InputChange, PlanDiff, ResourceChange } from "./diff";
 import { changedHunks, flatten, lineDiff } from "./flatten";
 
 /** Marks the pull-request comment the workflow updates in place. */
@@ -22,11 +23,23 @@ function resourceHeading(mark: string, r: { type: string; name: string }): strin
     return `#### ${mark ? `${mark} ` : ""}\`${r.name}\` (${r.type})`;
 }
 
+/** The policy pack's findings, each with its rule and resource; nothing when the plan complies. */
+function violationLines(violations: readonly PolicyViolation[]): string[] {
+    if (violations.length === 0) return [];
+    return [
+        "",
+        `### Policy violations (${violations.length})`,
+        "",
+        ...violations.map((v) => `- **${v.enforcementLevel}** \`${v.policy}\` on \`${v.resource}\` (${v.type}): ${v.message}`),
+    ];
+}
+
 export function planMarkdown(plan: Plan): string {
     const lines = [
         `## receiver-tier plan: stack \`${plan.stack}\``,
         "",
         `${plan.resources.length} resources, from the program run under the mocked engine. Secrets show as \`[secret]\`; cloud-computed values as \`<... of name>\`.`,
+        ...violationLines(plan.violations ?? []),
         "",
         "### Outputs",
         "",
@@ -55,17 +68,47 @@ function listed(title: string, mark: string, resources: PlannedResource[]): stri
         : ["", `### ${title}`, ...resources.flatMap((r) => ["", resourceHeading(mark, r), "", ...inputLines(r.inputs)])];
 }
 
+/** "2 to replace, 1 to update, 0 to add, 0 to remove": replacements first. */
+export function diffSummary(diff: PlanDiff): string {
+    const replace = diff.changed.filter((c) => c.action === "replace").length;
+    const counts = `${replace} to replace, ${diff.changed.length - replace} to update, ${diff.added.length} to add, ${diff.removed.length} to remove`;
+    const rolled = [...new Set(diff.changed.flatMap((c) => c.rolls))];
+    return rolled.length === 0 ? counts : `${counts}; rolls ${rolled.map((group) => `\`${group}\``).join(", ")} (instance refresh)`;
+}
+
+function changedLines(change: ResourceChange): string[] {
+    const notes = [
+        ...(change.action === "replace"
+            ? [`replaced: ${change.replacedBy.map((path) => `\`${path}\``).join(", ")} cannot change in place`]
+            : []),
+        ...change.rolls.map((group) => `rolls \`${group}\`: the new template version replaces its instances by instance refresh`),
+    ];
+    return [
+        "",
+        resourceHeading(change.action === "replace" ? "+-" : "~", change),
+        "",
+        ...notes.map((note) => `_${note}_`),
+        ...(notes.length > 0 ? [""] : []),
+        ...change.changes.flatMap(changeLines),
+    ];
+}
+
 export function diffMarkdown(diff: PlanDiff): string {
-    const counts = `${diff.changed.length} changed, ${diff.added.length} added, ${diff.removed.length} removed`;
-    const lines = [COMMENT_MARKER, `## receiver-tier plan diff: stack \`${diff.stack}\` against \`${diff.base}\``, "", counts];
+    const lines = [
+        COMMENT_MARKER,
+        `## receiver-tier plan diff: stack \`${diff.stack}\` against \`${diff.base}\``,
+        "",
+        `**${diffSummary(diff)}**`,
+    ];
+    lines.push(...violationLines(diff.violations));
     if (diff.changed.length + diff.added.length + diff.removed.length + diff.outputs.length === 0) {
         lines.push("", "No resource or output changes.");
     }
-    if (diff.changed.length > 0) {
-        lines.push("", "### Changed");
-        for (const r of diff.changed) lines.push("", resourceHeading("~", r), "", ...r.changes.flatMap(changeLines));
-    }
-    lines.push(...listed("Added", "+", diff.added), ...listed("Removed", "-", diff.removed));
+    const replaced = diff.changed.filter((c) => c.action === "replace");
+    const updated = diff.changed.filter((c) => c.action === "update");
+    if (replaced.length > 0) lines.push("", "### To replace", ...replaced.flatMap(changedLines));
+    if (updated.length > 0) lines.push("", "### To update", ...updated.flatMap(changedLines));
+    lines.push(...listed("To add", "+", diff.added), ...listed("To remove", "-", diff.removed));
     if (diff.outputs.length > 0) lines.push("", "### Outputs", "", ...diff.outputs.flatMap(changeLines));
     return lines.join("\n") + "\n";
 }

@@ -1,11 +1,45 @@
 import * as pulumi from "@pulumi/pulumi";
 
+/** The resource options that decide between an update and a replacement. */
+export interface ChangeOptions {
+    readonly replaceOnChanges: string[];
+    readonly ignoreChanges: string[];
+}
+
 /** A resource the program registered, with its inputs as the engine received them (secrets wrapped). */
 export interface RegisteredResource {
     readonly type: string;
     readonly name: string;
     readonly custom: boolean;
     readonly inputs: Record<string, unknown>;
+    readonly options: ChangeOptions;
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getReplaceonchangesList(): string[];
+    getIgnorechangesList(): string[];
+}
+
+interface Monitor {
+    registerResource(request: RegisterRequest, callback: unknown): unknown;
+}
+
+/**
+ * Mocks see a resource's inputs but not its options; the mocked monitor's register request
+ * carries them, so it is wrapped to note them first.
+ */
+function recordOptions(into: Map<string, ChangeOptions>): void {
+    const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Monitor }).getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (request, callback) => {
+        into.set(`${request.getType()}::${request.getName()}`, {
+            replaceOnChanges: request.getReplaceonchangesList(),
+            ignoreChanges: request.getIgnorechangesList(),
+        });
+        return register(request, callback);
+    };
 }
 
 export interface ProgramRun {
@@ -79,11 +113,19 @@ export async function runUnderMocks(
     load: () => Promise<Record<string, unknown>>,
 ): Promise<ProgramRun> {
     const resources: RegisteredResource[] = [];
+    const options = new Map<string, ChangeOptions>();
+    const noOptions: ChangeOptions = { replaceOnChanges: [], ignoreChanges: [] };
     pulumi.runtime.setAllConfig(config, secretKeys);
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
-                resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+                resources.push({
+                    type: args.type,
+                    name: args.name,
+                    custom: args.custom ?? true,
+                    inputs: args.inputs,
+                    options: options.get(`${args.type}::${args.name}`) ?? noOptions,
+                });
                 return { id: `<id of ${args.name}>`, state: { ...computedState(args.name), ...args.inputs } };
             },
             call(args) {
@@ -95,6 +137,7 @@ export async function runUnderMocks(
         stack,
         false,
     );
+    recordOptions(options);
     const program = await load();
     const outputs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(program)) outputs[key] = await resolveOutput(value);

@@ -1,5 +1,5 @@
 import { CONFIG_NAMESPACE, SECRET_KEYS, SecretKey } from "../../components/config/schema";
-import { lookupSecret, readStackFile } from "../../components/config/stackFile";
+import { checkPulumiConfigKeys, lookupSecret, readStackFile } from "../../components/config/stackFile";
 
 /** Namespaced secret keys, as the engine marks them. */
 export const SECRET_CONFIG_KEYS = SECRET_KEYS.map((key) => `${CONFIG_NAMESPACE}:${key}`);
@@ -31,6 +31,7 @@ export function engineConfig(
  * else a placeholder. The plan masks every secret, so the placeholder never shows.
  */
 export function planSecrets(projectDir: string, stack: string, env: NodeJS.ProcessEnv): Record<SecretKey, string> {
+    checkPulumiConfigKeys(env, stack);
     const stackFile = readStackFile(projectDir, stack);
     const entries = SECRET_KEYS.map((key) => {
         const found = lookupSecret(stackFile, stack, key, env);

@@ -31,13 +31,29 @@ async function withClient<T>(config: ClientConfig, work: (client: Client) => Pro
     }
 }
 
-/** Runs one check; an exception is a failure with its message, never a crash of the checklist. */
+/**
+ * An error with what lies under it: `fetch failed` says nothing without its cause, a refused
+ * connection is known by its errno, a PostgreSQL error by its SQLSTATE.
+ */
+export function describeError(err: unknown): string {
+    if (!(err instanceof Error)) return String(err);
+    // Connecting to a name with several addresses fails with one error per address.
+    if (err instanceof AggregateError && err.errors.length > 0) return [...new Set(err.errors.map(describeError))].join("; ");
+    const parts = err.message ? [err.message] : [];
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string") parts.push(/^[0-9A-Z]{5}$/.test(code) && !code.startsWith("E") ? `(SQLSTATE ${code})` : `(${code})`);
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause !== undefined) parts.push(`<- ${describeError(cause)}`);
+    return parts.join(" ");
+}
+
+/** Runs one check; an exception is a failure with its cause, never a crash of the checklist. */
 async function check(name: string, run: () => Promise<[boolean, string]>): Promise<CheckResult> {
     try {
         const [passed, detail] = await run();
         return { name, passed, detail };
     } catch (err) {
-        return { name, passed: false, detail: err instanceof Error ? err.message : String(err) };
+        return { name, passed: false, detail: describeError(err) };
     }
 }
 
@@ -146,8 +162,46 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
     return results;
 }
 
+/** Failed checks that failed the same way, in checklist order. */
+export interface FailureGroup {
+    readonly detail: string;
+    readonly checks: string[];
+}
+
+export function groupFailures(results: readonly CheckResult[]): FailureGroup[] {
+    const groups = new Map<string, string[]>();
+    for (const r of results.filter((r) => !r.passed)) groups.set(r.detail, [...(groups.get(r.detail) ?? []), r.name]);
+    return [...groups].map(([detail, checks]) => ({ detail, checks }));
+}
+
+/** One line per passed check and per distinct failure: a refused connection is one line with its count. */
 export function formatChecklist(stack: string, results: readonly CheckResult[]): string {
-    const lines = results.map((r) => `${r.passed ? "PASS" : "FAIL"}  ${r.name}\n      ${r.detail}`);
+    const passedLines = results.filter((r) => r.passed).map((r) => `PASS  ${r.name}\n      ${r.detail}`);
+    const failedLines = groupFailures(results).map((group) =>
+        group.checks.length === 1
+            ? `FAIL  ${group.checks[0]}\n      ${group.detail}`
+            : `FAIL  ${group.checks.length} checks failed alike: ${group.checks.join("; ")}\n      ${group.detail}`,
+    );
     const passed = results.filter((r) => r.passed).length;
-    return [`receiver-tier verify: stack ${stack}`, ...lines, `checklist: ${passed} of ${results.length} checks passed`].join("\n") + "\n";
+    return (
+        [
+            `receiver-tier verify: stack ${stack}`,
+            ...passedLines,
+            ...failedLines,
+            `checklist: ${passed} of ${results.length} checks passed`,
+        ].join("\n") + "\n"
+    );
+}
+
+export function checklistJson(stack: string, results: readonly CheckResult[]): string {
+    const passed = results.filter((r) => r.passed).length;
+    const report = {
+        stack,
+        passed: passed === results.length,
+        passedCount: passed,
+        total: results.length,
+        results,
+        failures: groupFailures(results),
+    };
+    return JSON.stringify(report, null, 2) + "\n";
 }

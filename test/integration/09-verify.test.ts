@@ -17,25 +17,44 @@ describe("npm run verify against a running tier", () => {
         await tier?.stop();
     });
 
-    function verify(): { status: number | null; stdout: string } {
+    function verify(
+        endpoints = [
+            "--pgbouncer",
+            `127.0.0.1:${tier.pgbouncer.port}`,
+            "--health-url",
+            `${tier.gunicorn?.baseUrl}${cfg.receiver.healthPath}`,
+        ],
+        input?: string,
+    ): { status: number | null; stdout: string; stderr: string } {
         const secrets = Object.fromEntries(Object.entries(tier.secrets).map(([key, value]) => [`${CONFIG_NAMESPACE}:${key}`, value]));
         const result = spawnSync(
             path.join(PROJECT_DIR, "node_modules", ".bin", "tsx"),
-            [
-                "scripts/verify.ts",
-                "--stack",
-                "local",
-                "--pgbouncer",
-                `127.0.0.1:${tier.pgbouncer.port}`,
-                "--postgres",
-                `127.0.0.1:${tier.postgres.port}`,
-                "--health-url",
-                `${tier.gunicorn?.baseUrl}${cfg.receiver.healthPath}`,
-            ],
-            { cwd: PROJECT_DIR, env: { ...process.env, PULUMI_CONFIG: JSON.stringify(secrets) }, encoding: "utf8", timeout: 60_000 },
+            ["scripts/verify.ts", "--stack", "local", "--postgres", `127.0.0.1:${tier.postgres.port}`, ...endpoints],
+            {
+                cwd: PROJECT_DIR,
+                env: { ...process.env, PULUMI_CONFIG: JSON.stringify(secrets) },
+                input,
+                encoding: "utf8",
+                timeout: 60_000,
+            },
         );
-        return { status: result.status, stdout: result.stdout };
+        return { status: result.status, stdout: result.stdout, stderr: result.stderr };
     }
+
+    it("takes the endpoints from `pulumi stack output --json` on stdin with --outputs -", () => {
+        const outputs = JSON.stringify({
+            pgbouncerEndpoint: `127.0.0.1:${tier.pgbouncer.port}`,
+            healthUrl: `${tier.gunicorn?.baseUrl}${cfg.receiver.healthPath}`,
+            statementTimeout: "5s",
+        });
+        const { status, stdout, stderr } = verify(["--outputs", "-"], outputs);
+        expect(stdout.match(/^FAIL/gm), stdout + stderr).toBeNull();
+        expect(stdout).toMatch(/PASS {2}health endpoint healthy/);
+        expect(status).toBe(0);
+        const missing = verify(["--outputs", "-"], JSON.stringify({ healthUrl: "http://127.0.0.1:1/x" }));
+        expect(missing.status).toBe(2);
+        expect(missing.stderr).toContain("--outputs: stdin has no string pgbouncerEndpoint");
+    });
 
     it("passes every check of a healthy tier and exits 0", () => {
         const { status, stdout } = verify();

@@ -28,7 +28,7 @@ import {
 // `npm run local` as a user runs it: a child process on its own ports and state dir, stopped by SIGTERM.
 
 const cfg = loadTierConfig("local");
-const secrets = readTierSecrets(readStackFile(PROJECT_DIR, "local"), "local", {});
+const secrets = readTierSecrets(readStackFile(PROJECT_DIR, "local"), "local", {}, "docker");
 const READY_TIMEOUT_MS = 150_000;
 const EXIT_TIMEOUT_MS = 60_000;
 

@@ -2,6 +2,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { tierSchema } from "../../components/config/schema";
+import { benchCommand } from "../../scripts/bench";
+import { planCommand } from "../../scripts/plan";
+import { renderCommand } from "../../scripts/render";
+import { verifyCommand } from "../../scripts/verify";
 
 const readme = fs.readFileSync(path.resolve(__dirname, "..", "..", "README.md"), "utf8");
 const reference = readme.slice(readme.indexOf("## Config reference"), readme.indexOf("### Rules checked"));
@@ -34,5 +38,16 @@ describe("README config reference", () => {
             lines.some((line) => line.includes(`\`${shown}\``)),
             `${key.join(".")} default ${shown}`,
         ).toBe(true);
+    });
+});
+
+describe("README command options", () => {
+    const table = readme.slice(readme.indexOf("### Command options"), readme.indexOf("## Deploying with Pulumi"));
+    const commands = [renderCommand.spec, planCommand.spec, verifyCommand.spec, benchCommand.spec];
+
+    it.each(commands.map((spec) => [spec.name, spec] as const))("lists every option of %s", (name, spec) => {
+        const row = table.split("\n").find((line) => line.startsWith(`| \`npm run -s ${name} --\``));
+        expect(row, `no row for ${name}`).toBeDefined();
+        for (const option of Object.keys(spec.options)) expect(row, `${name} --${option}`).toContain(`\`--${option} `);
     });
 });

@@ -11,6 +11,7 @@ const source = (file: string) => readFileSync(join(WORKFLOW_DIR, file), "utf8");
 interface Step {
     uses?: string;
     with?: Record<string, unknown>;
+    run?: string;
 }
 interface Job {
     if?: string;
@@ -123,6 +124,14 @@ describe("pull-request.yml", () => {
     it("runs the policy pack in the preview", () => {
         const preview = (prJobs.preview as Job).steps?.find((step) => step.uses?.startsWith("pulumi/actions@"));
         expect(preview?.with).toMatchObject({ command: "preview", "stack-name": "canary", "comment-on-pr": true, policyPacks: "policy" });
+    });
+
+    it("publishes the plan, policy violations included, before its exit status fails the check", () => {
+        const planStep = (prJobs.verify as Job).steps?.find((step) => step.run?.includes("npm run --silent plan")) as { run: string };
+        const lines = planStep.run.trim().split("\n");
+        expect(lines.find((line) => line.includes("npm run --silent plan"))).toMatch(/> plan\.md \|\| status=\$\?$/);
+        expect(lines.at(-1)).toBe('exit "$status"');
+        expect((prJobs["plan-comment"] as Job).if).toMatch(/!cancelled\(\) && needs\.verify\.outputs\.plan != ''/);
     });
 
     it("updates one plan comment found by its hidden marker", () => {
