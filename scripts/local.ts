@@ -1,5 +1,4 @@
 import * as path from "path";
-import { parseArgs } from "node:util";
 import { parseTierConfig } from "../components/config/load";
 import { formatProblems } from "../components/config/problems";
 import { readStackFile, readTierSecrets } from "../components/config/stackFile";
@@ -21,57 +20,58 @@ import {
 } from "../local";
 import { formatStackOutputs, LocalStackOutputs, localStackOutputs, tryItCommands } from "./local/outputs";
 import { busyPorts, portBaseOverrides, publishedPorts } from "./local/ports";
+import { command, flag, integer, main, optional, text, withDefault } from "./args";
 
 // package.json starts this with `exec tsx`: npm passes a SIGTERM on to its shell, which would
 // otherwise end alone and leave the tier running.
 
 const STACK = "local";
 const HEALTH_TIMEOUT_MS = 60_000;
-const USAGE = `usage: npm run local -- [--port-base N] [--state-dir DIR] [--fresh]
-  Runs the ${STACK} stack's tier on 127.0.0.1 in the foreground until Ctrl-C or SIGTERM.
-  --port-base N    PostgreSQL on N, PgBouncer on N+1, Gunicorn on N+2 instead of the stack's published ports
-  --state-dir DIR  where the database lives between runs (default: .local-tier in the project)
-  --fresh          start from an empty database and delete it again at exit`;
-
 /** Exit status when another run holds the state dir. */
 const ALREADY_RUNNING = 2;
 
-class UsageError extends Error {}
+export const localCommand = command({
+    spec: {
+        name: "local",
+        summary: `Runs the ${STACK} stack's tier (PostgreSQL, PgBouncer, Gunicorn with the reference receiver) on 127.0.0.1 from its rendered files, in the foreground until Ctrl-C or SIGTERM, and prints the stack's outputs.`,
+        options: {
+            "port-base": optional(
+                "<N>",
+                "PostgreSQL on N, PgBouncer on N+1, Gunicorn on N+2 instead of the stack's published ports",
+                integer(1024, 65533),
+            ),
+            "state-dir": withDefault(
+                "<dir>",
+                "where the database lives between runs",
+                text,
+                path.join(PROJECT_DIR, ".local-tier"),
+                ".local-tier in the project",
+            ),
+            fresh: flag("start from an empty database and delete it again at exit"),
+        },
+        examples: ["npm run -s local", "npm run -s local -- --port-base 25432 --fresh"],
+        exitCodes: [
+            "1  a program failed to start or exited on its own",
+            `${ALREADY_RUNNING}  another run holds the state dir (also: usage error)`,
+        ],
+    },
+    async run(values) {
+        try {
+            return await runLocal({ portBase: values["port-base"], stateDir: path.resolve(values["state-dir"]), fresh: values.fresh });
+        } catch (err) {
+            if (!(err instanceof StateDirInUse)) throw err;
+            process.stderr.write(
+                `local: already running (pid ${err.pid}, state dir ${err.dir}); stop it with Ctrl-C in its terminal or \`kill ${err.pid}\`\n`,
+            );
+            return ALREADY_RUNNING;
+        }
+    },
+});
 
 interface Options {
     readonly portBase: number | undefined;
     readonly stateDir: string;
     readonly fresh: boolean;
-    readonly help: boolean;
-}
-
-function readOptions(argv: string[]): Options {
-    let values;
-    try {
-        ({ values } = parseArgs({
-            args: argv,
-            strict: true,
-            options: {
-                "port-base": { type: "string" },
-                "state-dir": { type: "string" },
-                fresh: { type: "boolean", default: false },
-                help: { type: "boolean", default: false },
-            },
-        }));
-    } catch (err) {
-        throw new UsageError((err as Error).message);
-    }
-    const base = values["port-base"];
-    const portBase = base === undefined ? undefined : Number(base);
-    if (portBase !== undefined && !(Number.isInteger(portBase) && portBase >= 1024 && portBase <= 65533)) {
-        throw new UsageError(`--port-base must be a whole number from 1024 to 65533, got ${base}`);
-    }
-    return {
-        portBase,
-        stateDir: path.resolve(values["state-dir"] ?? path.join(PROJECT_DIR, ".local-tier")),
-        fresh: values.fresh,
-        help: values.help,
-    };
 }
 
 const say = (line: string) => process.stdout.write(`local: ${line}\n`);
@@ -121,13 +121,8 @@ async function untilReady(tier: Tier, cfg: TierConfig, started: number): Promise
     return localStackOutputs(cfg, statementTimeout ?? "(not set)");
 }
 
-async function main(): Promise<number> {
+async function runLocal(options: Options): Promise<number> {
     const stop = stopRequested();
-    const options = readOptions(process.argv.slice(2));
-    if (options.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
     const missing = await missingPackages(debianPackages("tier"));
     if (missing.length > 0) {
         process.stderr.write(
@@ -204,17 +199,4 @@ async function main(): Promise<number> {
     return exitCode;
 }
 
-main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-        if (err instanceof StateDirInUse) {
-            process.stderr.write(
-                `local: already running (pid ${err.pid}, state dir ${err.dir}); stop it with Ctrl-C in its terminal or \`kill ${err.pid}\`\n`,
-            );
-            process.exit(ALREADY_RUNNING);
-        }
-        const usage = err instanceof UsageError ? `\n${USAGE}` : "";
-        process.stderr.write(`local failed: ${err instanceof Error ? err.message : String(err)}${usage}\n`);
-        process.exit(1);
-    },
-);
+if (require.main === module) main(localCommand);

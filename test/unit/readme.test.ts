@@ -3,6 +3,7 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { tierSchema } from "../../components/config/schema";
 import { benchCommand } from "../../scripts/bench";
+import { localCommand } from "../../scripts/local";
 import { planCommand } from "../../scripts/plan";
 import { renderCommand } from "../../scripts/render";
 import { verifyCommand } from "../../scripts/verify";
@@ -43,11 +44,11 @@ describe("README config reference", () => {
 
 describe("README command options", () => {
     const table = readme.slice(readme.indexOf("### Command options"), readme.indexOf("## Deploying with Pulumi"));
-    const commands = [renderCommand.spec, planCommand.spec, verifyCommand.spec, benchCommand.spec];
+    const commands = [renderCommand.spec, planCommand.spec, verifyCommand.spec, benchCommand.spec, localCommand.spec];
 
     it.each(commands.map((spec) => [spec.name, spec] as const))("lists every option of %s", (name, spec) => {
         const row = table.split("\n").find((line) => line.startsWith(`| \`npm run -s ${name} --\``));
         expect(row, `no row for ${name}`).toBeDefined();
-        for (const option of Object.keys(spec.options)) expect(row, `${name} --${option}`).toContain(`\`--${option} `);
+        for (const option of Object.keys(spec.options)) expect(row, `${name} --${option}`).toMatch(new RegExp(`\`--${option}[ \`]`));
     });
 });

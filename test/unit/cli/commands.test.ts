@@ -5,6 +5,7 @@ import * as path from "path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { CommandSpec, Io, Options, processIo, runCommand } from "../../../scripts/args";
 import { benchCommand } from "../../../scripts/bench";
+import { localCommand } from "../../../scripts/local";
 import { planCommand } from "../../../scripts/plan";
 import { renderCommand } from "../../../scripts/render";
 import { verifyCommand } from "../../../scripts/verify";
@@ -34,7 +35,7 @@ async function parseOnly(command: Described, argv: string[]) {
     return { code, run, ...out };
 }
 
-const COMMANDS = { render: renderCommand, plan: planCommand, verify: verifyCommand, bench: benchCommand } as const;
+const COMMANDS = { render: renderCommand, plan: planCommand, verify: verifyCommand, bench: benchCommand, local: localCommand } as const;
 
 /** A misspelling of one real option per command, and the option it should suggest. */
 const TYPOS: Record<keyof typeof COMMANDS, [string, string]> = {
@@ -42,10 +43,11 @@ const TYPOS: Record<keyof typeof COMMANDS, [string, string]> = {
     plan: ["--fromat", "--format"],
     verify: ["--pgbounce", "--pgbouncer"],
     bench: ["--client", "--clients"],
+    local: ["--port-bse", "--port-base"],
 };
 
 /** Options each command accepts, to put beside the one under test. */
-const validArgs = (name: string) => (name === "bench" ? ["--seconds", "5"] : ["--stack", "local"]);
+const validArgs = (name: string) => (name === "bench" ? ["--seconds", "5"] : name === "local" ? ["--fresh"] : ["--stack", "local"]);
 
 describe.each(Object.entries(COMMANDS))("npm run %s", (name, command) => {
     it("--help lists every option and an example, exits 0 and runs nothing", async () => {
