@@ -115,11 +115,7 @@ export function deployTier(
     stack: string,
     awsRegion: () => string,
 ): TierOutputs {
-    const secrets = allSecrets.apply(({ receiverPassword, statsPassword, monitorPassword }) => ({
-        receiverPassword,
-        statsPassword,
-        monitorPassword,
-    }));
+    const secrets = allSecrets.apply(({ postgresAdminPassword: _admin, ...tierSecrets }): TierSecrets => tierSecrets);
     const rendered: Rendered = {
         cfg,
         stack,

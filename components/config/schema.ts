@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { isDuration } from "./duration";
 
+/** What one webhook costs a worker when the benchmark has not been run for the stack (BENCHMARKS.md). */
+export const DEFAULT_SERVICE_TIME_MS = 50;
+
 // Defaults are the runbook's values wherever they are coherent; README "Deviations" explains the rest.
 
 const count = (min: number) => z.int().min(min);
@@ -86,6 +89,20 @@ export const gunicornSchema = z.strictObject({
     loglevel: z.enum(["debug", "info", "warning", "error", "critical"]).default("info"),
 });
 
+const headerName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be an HTTP header name");
+
+/** How senders deliver webhooks to the receiver app: what it authenticates, deduplicates and accepts. */
+export const webhooksSchema = z.strictObject({
+    deliveryIdHeader: headerName.default("X-Webhook-Delivery-Id"),
+    signatureHeader: headerName.default("X-Webhook-Signature"),
+    timestampHeader: headerName.default("X-Webhook-Timestamp"),
+    /** A signed request older or newer than this is refused (401): a captured request cannot be replayed later. */
+    replayWindowSeconds: count(1).default(300),
+    maxBodyBytes: count(1).default(1024 * 1024),
+    /** Retry-After of a 503 (database timeout, pool wait, connection error). */
+    retryAfterSeconds: count(1).default(5),
+});
+
 /** The application's own connection pool, one per Gunicorn worker. */
 export const dbPoolSchema = z.strictObject({
     max: count(1).default(1),
@@ -115,8 +132,13 @@ export const receiverSchema = z.strictObject({
                 .string()
                 .regex(/^s3:\/\/.+\.tar\.gz$/, "must be an s3:// URL of a .tar.gz")
                 .optional(),
+            // Choosing files/receiver/webhook_receiver.py on purpose, where no artifact is named (rule referenceAppChosen).
+            reference: z.boolean().optional(),
         })
         .prefault({}),
+    /** Milliseconds one webhook occupies a worker thread (read, verify, INSERT, COMMIT); `npm run bench -- --mode http` measures it. */
+    serviceTimeMs: z.number().positive().default(DEFAULT_SERVICE_TIME_MS),
+    webhooks: webhooksSchema.prefault({}),
     gunicorn: gunicornSchema.prefault({}),
     dbPool: dbPoolSchema.prefault({}),
 });
@@ -177,7 +199,7 @@ export type AwsSettings = NonNullable<TierConfig["aws"]>;
 export type DockerSettings = NonNullable<TierConfig["docker"]>;
 
 /** Secret config keys: read as Pulumi secrets, never part of TierConfig. */
-export const SECRET_KEYS = ["receiverPassword", "statsPassword", "monitorPassword", "postgresAdminPassword"] as const;
+export const SECRET_KEYS = ["receiverPassword", "statsPassword", "monitorPassword", "webhookSigningSecret", "postgresAdminPassword"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 /** The secrets the rendered files need. */
 export type TierSecrets = Record<Exclude<SecretKey, "postgresAdminPassword">, string>;

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { projectConfig } from "./load";
-import { CONFIG_NAMESPACE, SecretKey, TierSecrets } from "./schema";
+import { CONFIG_NAMESPACE, SECRET_KEYS, SecretKey, TierSecrets } from "./schema";
 
 /** The config of one stack as `pulumi` would see it, read without the CLI. */
 export interface StackFileConfig {
@@ -75,7 +75,7 @@ export class MissingSecretsError extends Error {
     }
 }
 
-const TIER_SECRET_KEYS: readonly (keyof TierSecrets)[] = ["receiverPassword", "statsPassword", "monitorPassword"];
+const TIER_SECRET_KEYS = SECRET_KEYS.filter((key): key is keyof TierSecrets => key !== "postgresAdminPassword");
 
 /** The passwords the rendered files and the checklist need; one error naming every missing one. */
 export function readTierSecrets(stackFile: StackFileConfig, stack: string, env: NodeJS.ProcessEnv): TierSecrets {

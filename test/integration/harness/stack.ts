@@ -11,6 +11,7 @@ export const TEST_SECRETS: TierSecrets = {
     receiverPassword: "it-receiver-Pw-1",
     statsPassword: "it-stats-Pw-2",
     monitorPassword: "it-monitor-Pw-3",
+    webhookSigningSecret: "it-signing-Key-4",
 };
 
 /** Raw stack config (keys without namespace), as in Pulumi.<stack>.yaml. */

@@ -18,6 +18,7 @@ export const TEST_SECRETS: Record<SecretKey, string> = {
     receiverPassword: "test-receiver-password-1",
     statsPassword: "test-stats-password-2",
     monitorPassword: "test-monitor-password-3",
+    webhookSigningSecret: "test-signing-secret-5",
     postgresAdminPassword: "test-admin-password-4",
 };
 

@@ -73,7 +73,7 @@ describe("npm run render", () => {
         const out = freshOutDir();
         const result = render(["--stack", "canary", "--out", out]);
         expect(result.status).not.toBe(0);
-        for (const key of ["receiverPassword", "statsPassword", "monitorPassword"]) {
+        for (const key of ["receiverPassword", "statsPassword", "monitorPassword", "webhookSigningSecret"]) {
             expect(result.stderr).toContain(`receiver-tier:${key} is not set`);
         }
         expect(fs.existsSync(out)).toBe(false);
@@ -85,6 +85,7 @@ describe("npm run render", () => {
             "receiver-tier:receiverPassword": TEST_SECRETS.receiverPassword,
             "receiver-tier:statsPassword": TEST_SECRETS.statsPassword,
             "receiver-tier:monitorPassword": TEST_SECRETS.monitorPassword,
+            "receiver-tier:webhookSigningSecret": TEST_SECRETS.webhookSigningSecret,
         });
         const result = render(["--stack", "canary", "--out", out], envWith({ PULUMI_CONFIG: pulumiConfig }));
         expect(result.status, result.stderr).toBe(0);

@@ -14,6 +14,7 @@ export const TEST_SECRETS: TierSecrets = {
     receiverPassword: "receiver-test-password",
     statsPassword: "stats-test-password",
     monitorPassword: "monitor-test-password",
+    webhookSigningSecret: "signing-test-secret",
 };
 
 export type RawConfig = Record<string, unknown>;
