@@ -7,6 +7,7 @@ import {
     gunicornCheckConfig,
     loadTierConfig,
     receiverAppEnv,
+    receiverSecretEnv,
     renderTierFiles,
     rowsOf,
     Sandbox,
@@ -21,7 +22,7 @@ import {
 
 const cfg = loadTierConfig("local");
 const files = renderTierFiles(cfg);
-const secretEnv = { DB_PASSWORD: TEST_SECRETS.receiverPassword, PGBOUNCER_STATS_PASSWORD: TEST_SECRETS.statsPassword };
+const secretEnv = receiverSecretEnv();
 
 /** The rendered ini with one extra line right under [pgbouncer]. */
 function withExtraSetting(ini: string, line: string): string {

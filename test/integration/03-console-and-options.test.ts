@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { endQuietly, httpRequest, iniSettings, loadTierConfig, rowsOf, run, startTier, SYSTEM_PYTHON, Tier } from "./harness";
+import { endQuietly, httpRequest, iniSettings, loadTierConfig, postWebhook, rowsOf, run, startTier, SYSTEM_PYTHON, Tier } from "./harness";
 
 // Property 3: the stats user reads SHOW POOLS / SHOW CONFIG and sees the rendered values;
 // the runbook's Django startup parameter `options` is accepted and ignored, the role's timeout rules.
@@ -139,7 +139,7 @@ describe("the reference receiver never sends a startup 'options' parameter", () 
 
     it("the receiver app stores a webhook and reports healthy through it", async () => {
         const port = tier.gunicorn?.port ?? 0;
-        expect((await httpRequest({ port, method: "POST", path: "/webhooks/no-options", body: "{}" })).status).toBe(202);
+        expect((await postWebhook({ port, signing: tier.signing, source: "no-options", body: "{}" })).status).toBe(202);
         expect((await httpRequest({ port, method: "GET", path: cfg.receiver.healthPath })).status).toBe(200);
     });
 });

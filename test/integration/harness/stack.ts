@@ -3,6 +3,9 @@ import { parseTierConfig } from "../../../components/config/load";
 import { TierConfig, TierSecrets } from "../../../components/config/schema";
 import { readStackFile } from "../../../components/config/stackFile";
 import { PublicFiles, renderPublicFiles, renderSecretFiles, SecretFiles } from "../../../components/render";
+import { renderReceiverSecretsEnv } from "../../../components/render/receiverEnv";
+import { WebhookSigning } from "./clients";
+import { parseEnvFile } from "./gunicorn";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../../..");
 
@@ -43,4 +46,15 @@ export type TierFiles = PublicFiles & SecretFiles;
 /** The five files exactly as the stack renders them. */
 export function renderTierFiles(cfg: TierConfig, secrets: TierSecrets = TEST_SECRETS, stack = "local"): TierFiles {
     return { ...renderPublicFiles(cfg, stack), ...renderSecretFiles(cfg, secrets, stack) };
+}
+
+/** The receiver's secrets.env as the stack renders it, as environment variables. */
+export function receiverSecretEnv(secrets: TierSecrets = TEST_SECRETS): Record<string, string> {
+    return parseEnvFile(renderReceiverSecretsEnv(secrets));
+}
+
+/** How the stack's senders sign webhooks for this config and these secrets. */
+export function webhookSigning(cfg: TierConfig, secrets: TierSecrets = TEST_SECRETS): WebhookSigning {
+    const { deliveryIdHeader, signatureHeader, timestampHeader } = cfg.receiver.webhooks;
+    return { secret: secrets.webhookSigningSecret, deliveryIdHeader, signatureHeader, timestampHeader };
 }

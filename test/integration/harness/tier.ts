@@ -1,11 +1,11 @@
 import { Client, ClientConfig } from "pg";
 import { TierConfig, TierSecrets } from "../../../components/config/schema";
-import { connectPg } from "./clients";
+import { connectPg, WebhookSigning } from "./clients";
 import { GunicornProcess, startGunicorn } from "./gunicorn";
 import { PgbouncerProcess, startPgbouncer } from "./pgbouncer";
 import { PostgresCluster, startPostgres } from "./postgres";
 import { isAlive, Sandbox } from "./processes";
-import { renderTierFiles, TEST_SECRETS, TierFiles } from "./stack";
+import { receiverSecretEnv, renderTierFiles, TEST_SECRETS, TierFiles, webhookSigning } from "./stack";
 
 export interface TierOptions {
     /** Validated config (loadTierConfig). */
@@ -30,6 +30,8 @@ export interface Tier {
     readonly postgres: PostgresCluster;
     readonly pgbouncer: PgbouncerProcess;
     readonly gunicorn: GunicornProcess | undefined;
+    /** How senders sign webhooks for this tier (postWebhook). */
+    readonly signing: WebhookSigning;
     /** A client of the receiver's PgBouncer alias as the receiver role (override password, options...). */
     receiver(config?: Partial<ClientConfig>): Promise<Client>;
     /** A client of PgBouncer's console (admin db "pgbouncer") as the stats user. */
@@ -99,7 +101,7 @@ export async function startTier(options: TierOptions): Promise<Tier> {
             gunicorn = await startGunicorn({
                 conf: files["gunicorn.conf.py"],
                 receiverEnv: files["receiver.env"],
-                secretEnv: { ...options.appEnv, DB_PASSWORD: secrets.receiverPassword, PGBOUNCER_STATS_PASSWORD: secrets.statsPassword },
+                secretEnv: { ...options.appEnv, ...receiverSecretEnv(secrets) },
                 dbHost: pgbouncer.host,
                 dbPort: pgbouncer.port,
                 sandbox,
@@ -119,6 +121,7 @@ export async function startTier(options: TierOptions): Promise<Tier> {
         postgres,
         pgbouncer: bouncer,
         gunicorn,
+        signing: webhookSigning(cfg, secrets),
         receiver: (config = {}) =>
             connectPg(bouncer, {
                 user: cfg.receiverRole.name,
