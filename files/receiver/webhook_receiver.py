@@ -23,8 +23,9 @@ Routes:
   GET  HEALTH_PATH         the runbook's shape: {"status", "db_pool": {active, idle, waiting,
                            max}, "response_time_ms"} from PgBouncer's SHOW POOLS / SHOW
                            DATABASES plus a SELECT 1 through the pool; 503 "unhealthy" with a
-                           reason when the pool cannot serve. Answers within HEALTH_BUDGET_SECONDS
-                           however saturated the pool is, well inside the ALB's 5 s timeout.
+                           reason when the pool cannot serve. However saturated the pool is, it
+                           answers within HEALTH_BUDGET_SECONDS plus one console login, well inside
+                           the ALB's 5 s timeout.
 
 The startup parameter 'options' is never sent: with transaction pooling the statement timeout
 comes from the role's settings, not from the client.
@@ -50,7 +51,8 @@ SOURCE_PATTERN = re.compile(r"^/webhooks/([A-Za-z0-9_.-]{1,64})$")
 DELIVERY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 TIMESTAMP_PATTERN = re.compile(r"^[0-9]{1,12}$")
 READ_CHUNK_BYTES = 64 * 1024
-# The health answer's deadline: the ALB gives up after 5 s and a sender's request must not wait on it.
+# How long a health check waits for SELECT 1 through the pool. With at most one console login
+# (CONSOLE_CONNECT_TIMEOUT_SECONDS) after it, the answer stays well inside the ALB's 5 s timeout.
 HEALTH_BUDGET_SECONDS = 1.5
 # libpq's smallest effective connect_timeout.
 CONSOLE_CONNECT_TIMEOUT_SECONDS = 2
@@ -239,16 +241,19 @@ class Console:
         self._lock = threading.Lock()
         self._conn = None
 
-    def pool_stats(self, budget):
-        if not self._lock.acquire(timeout=budget):
+    def pool_stats(self):
+        """db_pool of the runbook's JSON; at worst one console login (CONSOLE_CONNECT_TIMEOUT_SECONDS)."""
+        if not self._lock.acquire(timeout=CONSOLE_CONNECT_TIMEOUT_SECONDS):
             raise TimeoutError("another health check holds the console connection")
         try:
-            return self._show()
-        except psycopg2.Error:
-            # A stale connection (PgBouncer restarted, client_idle_timeout) fails first: one fresh try.
-            _close(self._conn)
-            self._conn = None
-            return self._show()
+            held = self._conn is not None and not self._conn.closed
+            try:
+                return self._show()
+            except psycopg2.Error:
+                if not held:
+                    raise
+                # A stale connection (PgBouncer restarted, client_idle_timeout) fails at once: one fresh login.
+                return self._show()
         finally:
             self._lock.release()
 
@@ -315,20 +320,19 @@ PROBE = DatabaseProbe()
 def health():
     started = time.monotonic()
     body, reason = {}, None
-    # The probe runs in its own thread while the console is asked, so the two waits overlap.
     done, outcome = PROBE.start()
-    try:
-        body["db_pool"] = CONSOLE.pool_stats(HEALTH_BUDGET_SECONDS)
-    except Exception as error:
-        LOG.warning("health: pgbouncer stats failed: %s", _one_line(error))
-        reason = "pgbouncer stats: SHOW POOLS failed"
-    if not done.wait(max(0.0, HEALTH_BUDGET_SECONDS - (time.monotonic() - started))):
+    if not done.wait(HEALTH_BUDGET_SECONDS):
         LOG.warning("health: SELECT 1 through the pool still waiting after %ss", HEALTH_BUDGET_SECONDS)
         reason = f"database: no answer through the pool within {HEALTH_BUDGET_SECONDS}s"
     elif "error" in outcome:
         # The endpoint is public: the reason names the failing part, the log has the details.
         LOG.warning("health: database check failed: %s", outcome["error"])
         reason = "database: query through the pool failed"
+    try:
+        body["db_pool"] = CONSOLE.pool_stats()
+    except Exception as error:
+        LOG.warning("health: pgbouncer stats failed: %s", _one_line(error))
+        reason = reason or "pgbouncer stats: SHOW POOLS failed"
     body["status"] = "unhealthy" if reason else "healthy"
     if reason:
         body["reason"] = reason
