@@ -2,10 +2,11 @@ import * as os from "os";
 import { ClientConfig } from "pg";
 import { loadTierConfig, startTier, Tier } from "../test/integration/harness";
 import { parseArgs } from "./args";
+import { HTTP_USAGE, runHttpBench } from "./bench/httpBench";
 import { BENCH_TABLE_DDL, dedicatedConnections, LoadResult, runLoad, sharedPool } from "./bench/load";
 
 // The benchmark reuses the integration harness: the same rendered files on the real Debian programs.
-const USAGE = "npm run bench -- [--clients 500] [--seconds 15]";
+const USAGE = `npm run bench -- [--mode db] [--clients 500] [--seconds 15]\n       ${HTTP_USAGE}`;
 
 function table(results: readonly LoadResult[]): string {
     const rows = results.map(
@@ -21,6 +22,9 @@ function table(results: readonly LoadResult[]): string {
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
+    const mode = args.get("mode") ?? "db";
+    if (mode === "http") return httpMain(args);
+    if (mode !== "db") throw new Error(`--mode is db or http, not ${mode}\nusage: ${USAGE}`);
     const clients = Number(args.get("clients") ?? 500);
     const seconds = Number(args.get("seconds") ?? 15);
     if (!(clients > 0 && clients <= 500 && seconds > 0 && seconds <= 120))
@@ -67,6 +71,14 @@ async function main(): Promise<void> {
     } finally {
         await tier?.stop();
     }
+}
+
+async function httpMain(args: Map<string, string>): Promise<void> {
+    const seconds = Number(args.get("seconds") ?? 5);
+    const senders = Number(args.get("senders") ?? 1);
+    if (!(Number.isInteger(seconds) && seconds >= 1 && seconds <= 30 && Number.isInteger(senders) && senders >= 1 && senders <= 10))
+        throw new Error(`seconds 1..30, senders 1..10\nusage: ${HTTP_USAGE}`);
+    process.stdout.write(await runHttpBench(seconds, senders));
 }
 
 main().catch((err: unknown) => {
