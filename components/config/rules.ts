@@ -94,7 +94,9 @@ export function senderCapacity(cfg: TierConfig): Problem[] {
 export function referenceAppChosen(cfg: TierConfig): Problem[] {
     const app = cfg.receiver.app;
     if (app.artifactUrl !== undefined && app.reference === true) {
-        return [error(["receiver", "app", "reference"], "true contradicts receiver.app.artifactUrl: choose the artifact or the reference app")];
+        return [
+            error(["receiver", "app", "reference"], "true contradicts receiver.app.artifactUrl: choose the artifact or the reference app"),
+        ];
     }
     // Every aws stack is internet-facing behind the ALB; only the local docker stack runs the reference app by design.
     if (cfg.platform !== "aws" || app.artifactUrl !== undefined || app.reference === true) return [];

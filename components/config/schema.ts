@@ -199,7 +199,13 @@ export type AwsSettings = NonNullable<TierConfig["aws"]>;
 export type DockerSettings = NonNullable<TierConfig["docker"]>;
 
 /** Secret config keys: read as Pulumi secrets, never part of TierConfig. */
-export const SECRET_KEYS = ["receiverPassword", "statsPassword", "monitorPassword", "webhookSigningSecret", "postgresAdminPassword"] as const;
+export const SECRET_KEYS = [
+    "receiverPassword",
+    "statsPassword",
+    "monitorPassword",
+    "webhookSigningSecret",
+    "postgresAdminPassword",
+] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 /** The secrets the rendered files need. */
 export type TierSecrets = Record<Exclude<SecretKey, "postgresAdminPassword">, string>;

@@ -196,6 +196,7 @@ describe("canary: receivers", () => {
         const secrets = byName(run, "canary-receivers-secrets");
         expect(isSecretValue(secrets.inputs.value)).toBe(true);
         expect(plain(secrets.inputs.value)).toContain(`DB_PASSWORD=${TEST_SECRETS.receiverPassword}`);
+        expect(plain(secrets.inputs.value)).toContain(`WEBHOOK_SIGNING_SECRET=${TEST_SECRETS.webhookSigningSecret}`);
     });
 });
 
