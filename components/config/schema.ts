@@ -1,8 +1,11 @@
 import { z } from "zod";
 import { isDuration } from "./duration";
 
-/** What one webhook costs a worker when the benchmark has not been run for the stack (BENCHMARKS.md). */
-export const DEFAULT_SERVICE_TIME_MS = 50;
+/**
+ * Time in service per webhook at the sender contract's full inflight, as `npm run bench -- --mode http`
+ * measured it for gthread workers on 2 shared vCPUs (BENCHMARKS.md): pessimistic for a dedicated receiver.
+ */
+export const DEFAULT_SERVICE_TIME_MS = 130;
 
 // Defaults are the runbook's values wherever they are coherent; README "Deviations" explains the rest.
 

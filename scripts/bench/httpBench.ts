@@ -152,9 +152,11 @@ function summary(results: readonly VariantResult[]): string[] {
     for (const { variant, inFlight, phases } of results) {
         const full = phases[1];
         if (!full) continue;
-        // Little's law: requests in the system = throughput x time in it (for gthread with enough threads: time in service).
+        // Little's law: requests in service = throughput x time in service. Beyond the threads, requests wait unserved.
+        const inService = Math.min(inFlight, receiverRequestCapacity(variant.cfg));
+        const queued = inFlight - inService;
         lines.push(
-            `${variant.label}: time per request at ${inFlight} in flight = ${inFlight} / ${full.acceptedPerSecond.toFixed(0)} per s = ${((inFlight / full.acceptedPerSecond) * 1000).toFixed(0)} ms`,
+            `${variant.label}: at ${inFlight} in flight, ${inService} in service / ${full.acceptedPerSecond.toFixed(0)} per s = ${((inService / full.acceptedPerSecond) * 1000).toFixed(0)} ms in service each${queued > 0 ? `; the other ${queued} wait in the listen backlog` : ""}`,
         );
     }
     const inflight = (i: number) => results[i]?.phases[1];

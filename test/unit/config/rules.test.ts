@@ -334,7 +334,7 @@ describe("sender capacity: receivers x workers x threads against the sender cont
         ]);
     });
 
-    it("passes canary's 2 x 2 x 32 = 128 requests at once for 100 in flight and 10/s x 50 ms = 0.5 in service", () => {
+    it("passes canary's 2 x 2 x 32 = 128 requests at once for 100 in flight and 10/s x 130 ms = 1.3 in service", () => {
         const cfg = schemaOnly([]);
         expect(rules.receiverRequestCapacity(cfg)).toBe(128);
         expect(rules.senderCapacity(cfg)).toEqual([]);
