@@ -1,34 +1,16 @@
-"""Reference webhook receiver for the receiver tier (WSGI callable ``application``).
+"""Reference webhook receiver for the receiver tier (WSGI callable ``application``); README "The reference receiver".
 
-Run: ``gunicorn -c gunicorn.conf.py webhook_receiver:application``. Python 3 stdlib + psycopg2.
-Works with sync and gthread workers (threads share the worker's pool; one connection per thread).
+Run: ``gunicorn -c gunicorn.conf.py webhook_receiver:application`` (sync or gthread workers), Python 3
+stdlib + psycopg2. Settings come from the rendered receiver.env and secrets.env; a missing variable
+fails the import, so a misconfigured worker never boots (``gunicorn --check-config`` reports it).
 
-Configuration comes from the environment: the rendered receiver.env (DB_HOST, DB_PORT,
-DB_NAME = the PgBouncer [databases] alias, DB_USER, DB_CONN_MAX, DB_CONN_RECYCLE,
-DB_CONN_TIMEOUT, PGBOUNCER_STATS_USER, PGBOUNCER_ADMIN_DB, HEALTH_PATH, WEBHOOK_*) plus the
-secrets DB_PASSWORD, PGBOUNCER_STATS_PASSWORD and WEBHOOK_SIGNING_SECRET from secrets.env. A
-missing variable fails the import, so a misconfigured worker never boots (and
-``gunicorn --check-config`` reports it).
+POST /webhooks/<source>: a signed delivery (HMAC-SHA256 of "<timestamp>.<delivery id>." + raw body)
+stored once per (source, delivery id), 202 only after COMMIT; 401 bad signature or stale timestamp;
+4xx with a reason for any malformed body; 503 + Retry-After when the database cannot take it now.
+GET HEALTH_PATH: the runbook's JSON, answered well inside the ALB's 5 s timeout.
 
-Routes:
-  POST /webhooks/<source>  a signed webhook. The sender sends three headers (names from
-                           WEBHOOK_*_HEADER): a delivery id, a Unix timestamp and
-                           ``sha256=<hex HMAC-SHA256(secret, "<timestamp>.<delivery id>." + raw body)>``.
-                           401 when the signature does not match or the timestamp is outside
-                           the replay window; 4xx with a reason for a malformed body (never a
-                           500); 503 with Retry-After when the database cannot take it now.
-                           Otherwise the body is stored in <DB_USER>.webhook_events and 202 is
-                           sent only after COMMIT. A repeated delivery id (per source) stores
-                           nothing and answers the same 202 with the first delivery's id.
-  GET  HEALTH_PATH         the runbook's shape: {"status", "db_pool": {active, idle, waiting,
-                           max}, "response_time_ms"} from PgBouncer's SHOW POOLS / SHOW
-                           DATABASES plus a SELECT 1 through the pool; 503 "unhealthy" with a
-                           reason when the pool cannot serve. However saturated the pool is, it
-                           answers within HEALTH_BUDGET_SECONDS plus one console login, well inside
-                           the ALB's 5 s timeout.
-
-The startup parameter 'options' is never sent: with transaction pooling the statement timeout
-comes from the role's settings, not from the client.
+The startup parameter 'options' is never sent: with transaction pooling the statement timeout comes
+from the role's settings, not from the client.
 """
 
 import contextlib
@@ -40,6 +22,7 @@ import os
 import re
 import threading
 import time
+from http import HTTPStatus
 
 import psycopg2
 import psycopg2.errors
@@ -51,20 +34,17 @@ SOURCE_PATTERN = re.compile(r"^/webhooks/([A-Za-z0-9_.-]{1,64})$")
 DELIVERY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 TIMESTAMP_PATTERN = re.compile(r"^[0-9]{1,12}$")
 READ_CHUNK_BYTES = 64 * 1024
-# How long a health check waits for SELECT 1 through the pool. With at most one console login
-# (CONSOLE_CONNECT_TIMEOUT_SECONDS) after it, the answer stays well inside the ALB's 5 s timeout.
+# Health waits this long for SELECT 1, then at most one console login: well inside the ALB's 5 s.
 HEALTH_BUDGET_SECONDS = 1.5
-# libpq's smallest effective connect_timeout.
-CONSOLE_CONNECT_TIMEOUT_SECONDS = 2
+CONSOLE_CONNECT_TIMEOUT_SECONDS = 2  # libpq's smallest
 
 
 def _environ_key(header):
-    """The WSGI environ key of an HTTP header: X-Webhook-Delivery-Id -> HTTP_X_WEBHOOK_DELIVERY_ID."""
+    """The WSGI environ key of an HTTP header."""
     return "HTTP_" + header.upper().replace("-", "_")
 
 
 class Settings:
-    """The receiver's environment, read once per worker."""
 
     def __init__(self, env):
         def need(name):
@@ -99,7 +79,7 @@ class PoolTimeout(Exception):
 
 
 class Refused(Exception):
-    """A request answered with a 4xx and a reason; nothing was stored."""
+    """A 4xx with a reason; nothing stored."""
 
     def __init__(self, status, reason):
         super().__init__(reason)
@@ -108,10 +88,7 @@ class Refused(Exception):
 
 
 class ConnectionPool:
-    """At most `size` connections, reused; one that saw an error is closed, not reused.
-
-    Connections older than `recycle` seconds (0: never) are closed when taken and reopened.
-    """
+    """At most `size` connections, reused unless they saw an error or are older than `recycle` s (0: never)."""
 
     def __init__(self, size, wait_seconds, recycle, connect):
         self.size = size
@@ -225,24 +202,19 @@ def _rows(cursor, statement):
 
 
 def _one_line(error):
-    """An error as one short line, e.g. "FATAL: query_wait_timeout" from PgBouncer."""
+    """An error as one short line."""
     text = " ".join(str(error).split()) or type(error).__name__
     return text[:300]
 
 
 class Console:
-    """This worker's PgBouncer console connection, shared by its threads, re-opened after a failure.
-
-    Held open rather than opened per check: a SCRAM login per health check costs more than the check.
-    The sender-capacity rule counts it against max_client_conn (one per worker).
-    """
+    """The worker's PgBouncer console connection, held (a login costs more than the check), re-opened on failure."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._conn = None
 
     def pool_stats(self):
-        """db_pool of the runbook's JSON; at worst one console login (CONSOLE_CONNECT_TIMEOUT_SECONDS)."""
         if not self._lock.acquire(timeout=CONSOLE_CONNECT_TIMEOUT_SECONDS):
             raise TimeoutError("another health check holds the console connection")
         try:
@@ -281,17 +253,13 @@ class Console:
 
 
 class DatabaseProbe:
-    """SELECT 1 through the pool in a thread of its own: a saturated pool delays the probe, never the answer.
-
-    At most one probe per worker runs; health checks arriving meanwhile wait for that one.
-    """
+    """SELECT 1 through the pool in its own thread (one per worker): a saturated pool delays it, not the answer."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._running = None  # (done event, outcome dict) of the probe in flight
 
     def start(self):
-        """(done event, outcome) of the probe in flight, started now when none is; outcome["error"] on failure."""
         with self._lock:
             if self._running is None:
                 self._running = (threading.Event(), {})
@@ -353,7 +321,6 @@ def _read_up_to(stream, limit):
 
 
 def read_body(environ):
-    """The raw body, up to the size cap: by Content-Length, or to the end of a chunked body."""
     cap = SETTINGS.max_body
     declared = environ.get("CONTENT_LENGTH") or ""
     if declared and not re.fullmatch(r"[0-9]{1,18}", declared):
@@ -376,7 +343,7 @@ def read_body(environ):
 
 
 def authenticate(environ, raw):
-    """The delivery id of a correctly signed, fresh request; Refused(401) otherwise."""
+    """The delivery id of a correctly signed, fresh request."""
     stamp = environ.get(_environ_key(SETTINGS.timestamp_header), "")
     signature = environ.get(_environ_key(SETTINGS.signature_header), "")
     delivery = environ.get(_environ_key(SETTINGS.delivery_header), "")
@@ -399,7 +366,7 @@ def _reject_constant(name):
 
 
 def parse_json(raw):
-    """The body as JSON text PostgreSQL's jsonb accepts; Refused(400) with the reason otherwise."""
+    """The body as JSON text jsonb accepts."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -437,8 +404,7 @@ def store_webhook(source, environ):
                         row = cur.fetchone()
                 conn.commit()  # acknowledged only once committed
             except (psycopg2.DataError, psycopg2.errors.ProgramLimitExceeded, psycopg2.errors.StatementTooComplex) as error:
-                # The payload itself (e.g. \u0000 or a lone surrogate in a string, too large for jsonb):
-                # the connection is fine once rolled back.
+                # The payload (\u0000, a lone surrogate, too large for jsonb); the connection is fine once rolled back.
                 conn.rollback()
                 refusal = Refused(400, f"payload refused by the database: {_one_line(error)}")
     except PoolTimeout as error:
@@ -474,14 +440,10 @@ def route(environ):
     return 404, {"error": "not found"}, []
 
 
-REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-           405: "Method Not Allowed", 413: "Payload Too Large", 503: "Service Unavailable"}
-
-
 def application(environ, start_response):
     status, body, headers = route(environ)
     payload = json.dumps(body).encode("utf-8")
-    start_response(f"{status} {REASONS[status]}", [
+    start_response(f"{status} {HTTPStatus(status).phrase}", [
         ("Content-Type", "application/json"),
         ("Content-Length", str(len(payload))),
         ("Cache-Control", "no-store"),
