@@ -1,3 +1,4 @@
+import { createHmac, randomUUID } from "crypto";
 import * as http from "http";
 import { Client, ClientConfig } from "pg";
 
@@ -5,12 +6,16 @@ export interface HttpRequest {
     readonly port: number;
     readonly method: "GET" | "POST" | "HEAD";
     readonly path: string;
-    readonly body?: string;
+    readonly body?: string | Buffer;
+    readonly headers?: Readonly<Record<string, string>>;
+    /** Send the body with Transfer-Encoding: chunked (two chunks) instead of Content-Length. */
+    readonly chunked?: boolean;
     readonly timeoutMs?: number;
 }
 
 export interface HttpResponse {
     readonly status: number;
+    readonly headers: http.IncomingHttpHeaders;
     readonly body: string;
     /** The body parsed as JSON, or undefined when it is not JSON. */
     readonly json: unknown;
@@ -19,10 +24,11 @@ export interface HttpResponse {
 /** One HTTP/1.1 request to 127.0.0.1 (no keep-alive), bounded by timeoutMs (default 15 s). */
 export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
-        const headers: Record<string, string | number> = { Connection: "close" };
+        const headers: Record<string, string | number> = { Connection: "close", ...req.headers };
         if (req.body !== undefined) {
             headers["Content-Type"] = "application/json";
-            headers["Content-Length"] = Buffer.byteLength(req.body);
+            if (req.chunked) headers["Transfer-Encoding"] = "chunked";
+            else headers["Content-Length"] = Buffer.byteLength(req.body);
         }
         const request = http.request(
             { host: "127.0.0.1", port: req.port, method: req.method, path: req.path, headers, agent: false },
@@ -37,14 +43,71 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
                     } catch {
                         json = undefined;
                     }
-                    resolve({ status: res.statusCode ?? 0, body, json });
+                    resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
                 });
                 res.on("error", reject);
             },
         );
         request.setTimeout(req.timeoutMs ?? 15_000, () => request.destroy(new Error(`HTTP ${req.method} ${req.path} timed out`)));
         request.on("error", reject);
-        request.end(req.body);
+        if (req.chunked && req.body !== undefined) {
+            const bytes = Buffer.from(req.body);
+            const half = Math.floor(bytes.length / 2);
+            request.write(bytes.subarray(0, half));
+            request.end(bytes.subarray(half));
+        } else {
+            request.end(req.body);
+        }
+    });
+}
+
+/** How the tier's senders sign webhooks: the per-stack secret and the header names from receiver.webhooks. */
+export interface WebhookSigning {
+    readonly secret: string;
+    readonly deliveryIdHeader: string;
+    readonly signatureHeader: string;
+    readonly timestampHeader: string;
+}
+
+export interface Delivery {
+    /** Default: a fresh UUID, so every call is a new delivery. */
+    readonly deliveryId?: string;
+    /** Unix seconds; default now. */
+    readonly timestamp?: number;
+}
+
+/** The three headers a sender adds: delivery id, timestamp, sha256=HMAC(secret, "<timestamp>.<delivery id>." + body). */
+export function signedHeaders(signing: WebhookSigning, body: string | Buffer, delivery: Delivery = {}): Record<string, string> {
+    const deliveryId = delivery.deliveryId ?? randomUUID();
+    const timestamp = String(delivery.timestamp ?? Math.floor(Date.now() / 1000));
+    const mac = createHmac("sha256", signing.secret).update(`${timestamp}.${deliveryId}.`).update(body).digest("hex");
+    return {
+        [signing.deliveryIdHeader]: deliveryId,
+        [signing.timestampHeader]: timestamp,
+        [signing.signatureHeader]: `sha256=${mac}`,
+    };
+}
+
+export interface WebhookPost extends Delivery {
+    readonly port: number;
+    readonly signing: WebhookSigning;
+    /** The <source> of POST /webhooks/<source>. */
+    readonly source: string;
+    readonly body: string | Buffer;
+    readonly chunked?: boolean;
+    readonly timeoutMs?: number;
+}
+
+/** POST /webhooks/<source>, signed as the tier's senders sign it. */
+export function postWebhook(post: WebhookPost): Promise<HttpResponse> {
+    return httpRequest({
+        port: post.port,
+        method: "POST",
+        path: `/webhooks/${post.source}`,
+        body: post.body,
+        headers: signedHeaders(post.signing, post.body, post),
+        chunked: post.chunked,
+        timeoutMs: post.timeoutMs,
     });
 }
 

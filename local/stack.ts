@@ -4,6 +4,9 @@ import { LoginPair, loginPassword } from "../components/config/logins";
 import { TierConfig, TierSecrets } from "../components/config/schema";
 import { readStackFile } from "../components/config/stackFile";
 import { PublicFiles, renderPublicFiles, renderSecretFiles, SecretFiles } from "../components/render";
+import { renderReceiverSecretsEnv } from "../components/render/receiverEnv";
+import { WebhookSigning } from "./clients";
+import { parseEnvFile } from "./gunicorn";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -14,6 +17,7 @@ export const TEST_SECRETS: TierSecrets = {
     statsPasswordA: "it-stats-a-Pw-2",
     statsPasswordB: "it-stats-b-Pw-5",
     monitorPassword: "it-monitor-Pw-3",
+    webhookSigningSecret: "it-signing-Key-4",
 };
 
 /** Raw stack config (keys without namespace), as in Pulumi.<stack>.yaml. */
@@ -50,4 +54,15 @@ export function renderTierFiles(cfg: TierConfig, secrets: TierSecrets = TEST_SEC
 /** User and password of a login pair's active login (receiverLogins / statsLogins) with the test secrets. */
 export function activeLogin(pair: LoginPair, secrets: TierSecrets = TEST_SECRETS): { user: string; password: string } {
     return { user: pair.active.name, password: loginPassword(secrets, pair.active) };
+}
+
+/** The receiver's secrets.env as the stack renders it, as environment variables. */
+export function receiverSecretEnv(cfg: TierConfig, secrets: TierSecrets = TEST_SECRETS): Record<string, string> {
+    return parseEnvFile(renderReceiverSecretsEnv(cfg, secrets));
+}
+
+/** How the stack's senders sign webhooks for this config and these secrets. */
+export function webhookSigning(cfg: TierConfig, secrets: TierSecrets = TEST_SECRETS): WebhookSigning {
+    const { deliveryIdHeader, signatureHeader, timestampHeader } = cfg.receiver.webhooks;
+    return { secret: secrets.webhookSigningSecret, deliveryIdHeader, signatureHeader, timestampHeader };
 }

@@ -3,14 +3,13 @@ import * as path from "path";
 import { Client, ClientConfig } from "pg";
 import { loginPassword, receiverLogins, statsLogins } from "../components/config/logins";
 import { TierConfig, TierSecrets } from "../components/config/schema";
-import { renderReceiverSecretsEnv } from "../components/render/receiverEnv";
-import { connectPg } from "./clients";
-import { GunicornProcess, parseEnvFile, startGunicorn } from "./gunicorn";
+import { connectPg, WebhookSigning } from "./clients";
+import { GunicornProcess, startGunicorn } from "./gunicorn";
 import { PgbouncerProcess, startPgbouncer } from "./pgbouncer";
 import { PostgresCluster, startPostgres } from "./postgres";
 import { LOCK_FILE, lockStateDir } from "./lock";
 import { isAlive, Sandbox } from "./processes";
-import { renderTierFiles, TEST_SECRETS, TierFiles } from "./stack";
+import { receiverSecretEnv, renderTierFiles, TEST_SECRETS, TierFiles, webhookSigning } from "./stack";
 
 export interface TierOptions {
     /** Validated config (loadTierConfig). */
@@ -61,6 +60,8 @@ export interface Tier {
     readonly postgres: PostgresCluster;
     readonly pgbouncer: PgbouncerProcess;
     readonly gunicorn: GunicornProcess | undefined;
+    /** How senders sign webhooks for this tier (postWebhook). */
+    readonly signing: WebhookSigning;
     /** A client of the receiver's PgBouncer alias as the receiver role (override password, options...). */
     receiver(config?: Partial<ClientConfig>): Promise<Client>;
     /** A client of PgBouncer's console (admin db "pgbouncer") as the stats user. */
@@ -151,8 +152,8 @@ export async function startTier(options: TierOptions): Promise<Tier> {
             gunicorn = await startGunicorn({
                 conf: files["gunicorn.conf.py"],
                 receiverEnv: files["receiver.env"],
-                // secrets.env as the stack renders it: the active logins' passwords.
-                secretEnv: { ...parseEnvFile(renderReceiverSecretsEnv(cfg, secrets)), ...options.appEnv },
+                // secrets.env as the stack renders it: the active logins' passwords, the signing secret.
+                secretEnv: { ...options.appEnv, ...receiverSecretEnv(cfg, secrets) },
                 dbHost: pgbouncer.host,
                 dbPort: pgbouncer.port,
                 sandbox,
@@ -174,6 +175,7 @@ export async function startTier(options: TierOptions): Promise<Tier> {
         postgres,
         pgbouncer: bouncer,
         gunicorn,
+        signing: webhookSigning(cfg, secrets),
         receiver: (config = {}) =>
             connectPg(bouncer, {
                 user: receiverLogins(cfg).active.name,

@@ -2,7 +2,8 @@ import { loginPassword, receiverLogins } from "../components/config/logins";
 import * as os from "os";
 import { ClientConfig } from "pg";
 import { loadTierConfig, startTier, Tier } from "../local";
-import { command, integer, Io, main, withDefault } from "./args";
+import { command, integer, Io, main, oneOf, optional, UsageError, withDefault } from "./args";
+import { runHttpBench } from "./bench/httpBench";
 import { BENCH_TABLE_DDL, dedicatedConnections, LoadResult, runLoad, sharedPool } from "./bench/load";
 
 // The benchmark reuses the integration harness: the same rendered files on the real Debian programs.
@@ -19,18 +20,39 @@ function table(results: readonly LoadResult[]): string {
     ].join("\n");
 }
 
+/** Seconds per run and their bounds, per mode: the HTTP mode runs nine phases, the database mode three runs. */
+const SECONDS = { db: { default: 15, max: 120 }, http: { default: 5, max: 30 } } as const;
+
 export const benchCommand = command({
     spec: {
         name: "bench",
         summary:
-            "Starts PostgreSQL and PgBouncer from Debian on 127.0.0.1 with the local stack's rendered files, then runs the same INSERT load three times: through PgBouncer, straight to PostgreSQL with one connection per client, and through an application pool. Prints a markdown table and the ratios (BENCHMARKS.md).",
+            "Starts PostgreSQL and PgBouncer (and, with --mode http, Gunicorn with the reference receiver) from Debian on 127.0.0.1 with the rendered files. --mode db runs the same INSERT load through PgBouncer, straight to PostgreSQL with one connection per client, and through an application pool; --mode http posts signed webhooks shaped like the sender contract, then an overload at 2x, through sync and gthread workers and a direct-to-PostgreSQL baseline. Prints markdown tables and the ratios (BENCHMARKS.md).",
         options: {
-            clients: withDefault("<n>", "concurrent clients per run", integer(1, 500), "500"),
-            seconds: withDefault("<s>", "duration of each of the three runs", integer(1, 120), "15"),
+            mode: withDefault("<db|http>", "what to measure", oneOf(["db", "http"] as const), "db"),
+            clients: withDefault("<n>", "--mode db: concurrent clients per run", integer(1, 500), "500"),
+            seconds: optional(
+                "<s>",
+                `seconds per run (db: default ${SECONDS.db.default}, at most ${SECONDS.db.max}; http: default ${SECONDS.http.default}, at most ${SECONDS.http.max})`,
+                integer(1, 120),
+            ),
+            senders: withDefault("<n>", "--mode http: senders, each held to the sender contract", integer(1, 10), "1"),
         },
-        examples: ["npm run -s bench > bench.md", "npm run -s bench -- --clients 100 --seconds 5"],
+        examples: [
+            "npm run -s bench > bench.md",
+            "npm run -s bench -- --clients 100 --seconds 5",
+            "npm run -s bench -- --mode http >> BENCHMARKS.md",
+        ],
     },
-    run: (values, io) => bench(values.clients, values.seconds, io),
+    run: async (values, io) => {
+        const limits = SECONDS[values.mode];
+        const seconds = values.seconds ?? limits.default;
+        if (seconds > limits.max)
+            throw new UsageError(`--seconds must be at most ${limits.max} with --mode ${values.mode}, got ${seconds}`);
+        if (values.mode === "db") return bench(values.clients, seconds, io);
+        io.stdout(await runHttpBench(seconds, values.senders));
+        return 0;
+    },
 });
 
 async function bench(clients: number, seconds: number, io: Io): Promise<number> {

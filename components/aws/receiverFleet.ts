@@ -21,7 +21,7 @@ export interface ReceiverFleetArgs {
     readonly parameters: ParameterNames;
     /** Rendered gunicorn.conf.py and receiver.env (not secret). */
     readonly files: PublicFiles;
-    /** Rendered secrets.env (secret): the active logins' passwords. */
+    /** Rendered secrets.env (secret): the active logins' passwords, the webhook signing secret. */
     readonly secretsEnv: pulumi.Output<string>;
     /** Security group of the receivers. */
     readonly receiverSecurityGroup: aws.ec2.SecurityGroup;

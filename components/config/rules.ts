@@ -24,10 +24,13 @@ export function pgbouncerHostsDuringRoll(cfg: TierConfig): number {
     return cfg.platform === "aws" ? cfg.pgbouncer.hosts + 1 : cfg.pgbouncer.hosts;
 }
 
-/** Connections all receivers may hold at once towards PgBouncer. */
+/** The PgBouncer console connection each worker keeps for its health check (SHOW POOLS). */
+export const HEALTH_CONSOLE_CONNECTIONS = 1;
+
+/** Connections all receivers may hold at once towards PgBouncer: each worker's pool and its health console connection. */
 export function receiverClientConnections(cfg: TierConfig): number {
     const { instances, gunicorn, dbPool } = cfg.receiver;
-    return instances * gunicorn.workers * (dbPool.max + dbPool.maxOverflow);
+    return instances * gunicorn.workers * (dbPool.max + dbPool.maxOverflow + HEALTH_CONSOLE_CONNECTIONS);
 }
 
 /** What PostgreSQL leaves to the whole PgBouncer fleet. */
@@ -40,6 +43,77 @@ export function postgresBudget(cfg: TierConfig): number {
 export function workerConcurrency(cfg: TierConfig): number {
     // sync serves one request; gthread (which sync becomes with threads > 1) one per thread.
     return cfg.receiver.gunicorn.threads ?? 1;
+}
+
+/** Below this ratio of capacity to what the senders may demand, the headroom is called thin (a warning). */
+export const SENDER_HEADROOM_RATIO = 1.25;
+
+/** Requests all receivers serve at once: a thread serves one, and only while it holds a pooled DB connection. */
+export function receiverRequestCapacity(cfg: TierConfig): number {
+    const { instances, gunicorn, dbPool } = cfg.receiver;
+    return instances * gunicorn.workers * Math.min(workerConcurrency(cfg), dbPool.max + dbPool.maxOverflow);
+}
+
+const round = (value: number) => Number(value.toFixed(2));
+
+/**
+ * The receivers against the sender contract: every request the senders may have in flight is being
+ * served (not queued in a listen backlog, where a database stall turns into sender timeouts), and
+ * maxQps at the measured service time fits (Little's law: requests in service = rate x time).
+ */
+export function senderCapacity(cfg: TierConfig): Problem[] {
+    // The local stack serves a developer's requests; no sender works to the published contract there.
+    if (cfg.platform === "docker") return [];
+    const { instances, gunicorn, dbPool, serviceTimeMs } = cfg.receiver;
+    const s = cfg.sender;
+    const capacity = receiverRequestCapacity(cfg);
+    const threads = `${workerConcurrency(cfg)}${workerConcurrency(cfg) === 1 && gunicorn.worker_class === "sync" ? " (sync)" : ""}`;
+    const supply = `${instances} receivers x ${gunicorn.workers} workers x min(threads ${threads}, dbPool.max ${dbPool.max} + maxOverflow ${dbPool.maxOverflow}) = ${capacity} concurrent requests`;
+    const demands = [
+        { key: "maxInflight", need: s.maxInflight, what: `sender.maxInflight ${s.maxInflight} requests in flight` },
+        {
+            key: "maxQps",
+            need: (s.maxQps * serviceTimeMs) / 1000,
+            what: `sender.maxQps ${s.maxQps}/s x receiver.serviceTimeMs ${serviceTimeMs} ms = ${round((s.maxQps * serviceTimeMs) / 1000)} requests in service`,
+        },
+    ];
+    return demands.flatMap(({ key, need, what }) => {
+        if (capacity < need) {
+            return [
+                error(
+                    ["sender", key],
+                    `${supply} cannot absorb ${what}: raise receiver.instances, gunicorn.workers or gunicorn.threads (one dbPool connection per thread), or lower the sender limit`,
+                ),
+            ];
+        }
+        const wanted = need * SENDER_HEADROOM_RATIO;
+        return capacity < wanted
+            ? [
+                  warning(
+                      ["sender", key],
+                      `thin headroom: ${supply} is below ${what} x ${SENDER_HEADROOM_RATIO} = ${round(wanted)}; a slow database or one lost receiver queues requests`,
+                  ),
+              ]
+            : [];
+    });
+}
+
+/** The reference receiver ships on a cloud stack only when it is named on purpose. */
+export function referenceAppChosen(cfg: TierConfig): Problem[] {
+    const app = cfg.receiver.app;
+    if (app.artifactUrl !== undefined && app.reference === true) {
+        return [
+            error(["receiver", "app", "reference"], "true contradicts receiver.app.artifactUrl: choose the artifact or the reference app"),
+        ];
+    }
+    // Every aws stack is internet-facing behind the ALB; only the local docker stack runs the reference app by design.
+    if (cfg.platform !== "aws" || app.artifactUrl !== undefined || app.reference === true) return [];
+    return [
+        error(
+            ["receiver", "app"],
+            "names no app, so this aws stack would serve the reference receiver (files/receiver/webhook_receiver.py): set receiver.app.artifactUrl to the real app's s3://....tar.gz, or receiver.app.reference: true to deploy the reference receiver on purpose",
+        ),
+    ];
 }
 
 export function reservePoolReachable(cfg: TierConfig): Problem[] {
@@ -88,7 +162,7 @@ export function clientCapacity(cfg: TierConfig): Problem[] {
     return [
         error(
             ["pgbouncer", "settings", "max_client_conn"],
-            `${instances} receivers x ${gunicorn.workers} workers x (dbPool.max ${dbPool.max} + maxOverflow ${dbPool.maxOverflow}) = ${clients} clients exceeds max_client_conn ${s.max_client_conn} - clientHeadroom ${cfg.pgbouncer.clientHeadroom} = ${limit} (one host must carry all clients when the others fail)`,
+            `${instances} receivers x ${gunicorn.workers} workers x (dbPool.max ${dbPool.max} + maxOverflow ${dbPool.maxOverflow} + ${HEALTH_CONSOLE_CONNECTIONS} health console) = ${clients} clients exceeds max_client_conn ${s.max_client_conn} - clientHeadroom ${cfg.pgbouncer.clientHeadroom} = ${limit} (one host must carry all clients when the others fail)`,
         ),
     ];
 }
@@ -257,6 +331,8 @@ export const RULES = [
     reservePoolReachable,
     queryTimeoutClearOfStatementTimeout,
     clientCapacity,
+    senderCapacity,
+    referenceAppChosen,
     serverCapacity,
     minPoolWithinDefault,
     dbPoolMinWithinMax,

@@ -2,6 +2,12 @@ import { z } from "zod";
 import { isDuration } from "./duration";
 import { LOGIN_SLOTS } from "./loginSlots";
 
+/**
+ * Time in service per webhook at the sender contract's full inflight, as `npm run bench -- --mode http`
+ * measured it for gthread workers on 2 shared vCPUs (BENCHMARKS.md): pessimistic for a dedicated receiver.
+ */
+export const DEFAULT_SERVICE_TIME_MS = 130;
+
 // Defaults are the runbook's values wherever they are coherent; README "Deviations" explains the rest.
 
 const count = (min: number) => z.int().min(min);
@@ -97,6 +103,20 @@ export const gunicornSchema = z.strictObject({
     loglevel: z.enum(["debug", "info", "warning", "error", "critical"]).default("info"),
 });
 
+const headerName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be an HTTP header name");
+
+/** How senders deliver webhooks to the receiver app: what it authenticates, deduplicates and accepts. */
+export const webhooksSchema = z.strictObject({
+    deliveryIdHeader: headerName.default("X-Webhook-Delivery-Id"),
+    signatureHeader: headerName.default("X-Webhook-Signature"),
+    timestampHeader: headerName.default("X-Webhook-Timestamp"),
+    /** A signed request older or newer than this is refused (401): a captured request cannot be replayed later. */
+    replayWindowSeconds: count(1).default(300),
+    maxBodyBytes: count(1).default(1024 * 1024),
+    /** Retry-After of a 503 (database timeout, pool wait, connection error). */
+    retryAfterSeconds: count(1).default(5),
+});
+
 /** The application's own connection pool, one per Gunicorn worker. */
 export const dbPoolSchema = z.strictObject({
     max: count(1).default(1),
@@ -126,8 +146,13 @@ export const receiverSchema = z.strictObject({
                 .string()
                 .regex(/^s3:\/\/.+\.tar\.gz$/, "must be an s3:// URL of a .tar.gz")
                 .optional(),
+            // Choosing files/receiver/webhook_receiver.py on purpose, where no artifact is named (rule referenceAppChosen).
+            reference: z.boolean().optional(),
         })
         .prefault({}),
+    /** Milliseconds one webhook occupies a worker thread (read, verify, INSERT, COMMIT); `npm run bench -- --mode http` measures it. */
+    serviceTimeMs: z.number().positive().default(DEFAULT_SERVICE_TIME_MS),
+    webhooks: webhooksSchema.prefault({}),
     gunicorn: gunicornSchema.prefault({}),
     dbPool: dbPoolSchema.prefault({}),
 });
@@ -215,6 +240,7 @@ export const SECRET_KEYS = [
     "statsPasswordA",
     "statsPasswordB",
     "monitorPassword",
+    "webhookSigningSecret",
     "postgresAdminPassword",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];

@@ -3,12 +3,13 @@ import { renderEnvFile } from "./envFile";
 import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
 
 /**
- * receiver.env: what the receiver app reads. Passwords are not here: they arrive separately
- * (DB_PASSWORD, PGBOUNCER_STATS_PASSWORD) from the secret store, so this file is not secret.
+ * receiver.env: what the receiver app reads. Secrets are not here: they arrive separately
+ * (secrets.env: DB_PASSWORD, PGBOUNCER_STATS_PASSWORD, WEBHOOK_SIGNING_SECRET) from the secret store, so this file is not secret.
  */
 export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
     const pb = cfg.pgbouncer;
     const pool = cfg.receiver.dbPool;
+    const hooks = cfg.receiver.webhooks;
     const vars: [string, string | number | boolean][] = [
         // Through PgBouncer the database name is its [databases] alias, not PostgreSQL's name.
         ["DB_HOST", pb.dnsName],
@@ -33,6 +34,12 @@ export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
         ["PGBOUNCER_STATS_USER", statsLogins(cfg).active.name],
         ["PGBOUNCER_ADMIN_DB", "pgbouncer"],
         ["HEALTH_PATH", cfg.receiver.healthPath],
+        ["WEBHOOK_DELIVERY_ID_HEADER", hooks.deliveryIdHeader],
+        ["WEBHOOK_SIGNATURE_HEADER", hooks.signatureHeader],
+        ["WEBHOOK_TIMESTAMP_HEADER", hooks.timestampHeader],
+        ["WEBHOOK_REPLAY_WINDOW_SECONDS", hooks.replayWindowSeconds],
+        ["WEBHOOK_MAX_BODY_BYTES", hooks.maxBodyBytes],
+        ["WEBHOOK_RETRY_AFTER_SECONDS", hooks.retryAfterSeconds],
     ];
     return renderEnvFile(
         `receiver.env for receiver-tier stack "${stack}". Rendered from stack config; passwords come from the secret store.`,
@@ -40,10 +47,11 @@ export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
     );
 }
 
-/** secrets.env: the passwords of the active logins, delivered through the secret store only. */
+/** secrets.env: the active logins' passwords and the senders' signing key, delivered through the secret store only. */
 export function renderReceiverSecretsEnv(cfg: TierConfig, secrets: TierSecrets): string {
     return renderEnvFile("receiver secrets. Never commit, never put in user data.", [
         ["DB_PASSWORD", loginPassword(secrets, receiverLogins(cfg).active)],
         ["PGBOUNCER_STATS_PASSWORD", loginPassword(secrets, statsLogins(cfg).active)],
+        ["WEBHOOK_SIGNING_SECRET", secrets.webhookSigningSecret],
     ]);
 }

@@ -1,5 +1,4 @@
 import { statsLogins } from "../../components/config/logins";
-import { renderReceiverSecretsEnv } from "../../components/render/receiverEnv";
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -8,8 +7,8 @@ import {
     freePort,
     gunicornCheckConfig,
     loadTierConfig,
-    parseEnvFile,
     receiverAppEnv,
+    receiverSecretEnv,
     renderTierFiles,
     rowsOf,
     Sandbox,
@@ -24,7 +23,7 @@ import {
 
 const cfg = loadTierConfig("local");
 const files = renderTierFiles(cfg);
-const secretEnv = parseEnvFile(renderReceiverSecretsEnv(cfg, TEST_SECRETS));
+const secretEnv = receiverSecretEnv(cfg);
 
 /** The rendered ini with one extra line right under [pgbouncer]. */
 function withExtraSetting(ini: string, line: string): string {

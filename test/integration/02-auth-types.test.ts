@@ -1,6 +1,6 @@
 import { receiverLogins } from "../../components/config/logins";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { activeLogin, connectPg, endQuietly, httpRequest, loadTierConfig, rowsOf, startTier, Tier, timed } from "../../local";
+import { activeLogin, connectPg, endQuietly, loadTierConfig, postWebhook, rowsOf, startTier, Tier, timed } from "../../local";
 
 // Property 2: with either auth_type the server stores the very secret userlist.txt holds, so
 // PgBouncer can log in on the client's behalf; the whole path works and a wrong password does not.
@@ -66,7 +66,7 @@ describe.each([
         await endQuietly(direct);
         // And the receiver app (Gunicorn, via PgBouncer) stores a webhook.
         const port = tier.gunicorn?.port ?? 0;
-        const response = await httpRequest({ port, method: "POST", path: "/webhooks/auth-check", body: JSON.stringify({ authType }) });
+        const response = await postWebhook({ port, signing: tier.signing, source: "auth-check", body: JSON.stringify({ authType }) });
         expect(response.status).toBe(202);
         const rows = await tier.postgres.query(
             `SELECT payload->>'authType' AS auth FROM ${cfg.receiverRole.name}.webhook_events WHERE source = 'auth-check'`,

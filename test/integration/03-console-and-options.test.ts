@@ -6,6 +6,7 @@ import {
     httpRequest,
     iniSettings,
     loadTierConfig,
+    postWebhook,
     rowsOf,
     run,
     startTier,
@@ -150,7 +151,7 @@ describe("the reference receiver never sends a startup 'options' parameter", () 
 
     it("the receiver app stores a webhook and reports healthy through it", async () => {
         const port = tier.gunicorn?.port ?? 0;
-        expect((await httpRequest({ port, method: "POST", path: "/webhooks/no-options", body: "{}" })).status).toBe(202);
+        expect((await postWebhook({ port, signing: tier.signing, source: "no-options", body: "{}" })).status).toBe(202);
         expect((await httpRequest({ port, method: "GET", path: cfg.receiver.healthPath })).status).toBe(200);
     });
 });

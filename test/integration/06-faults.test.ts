@@ -1,6 +1,18 @@
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { endQuietly, httpRequest, loadTierConfig, renderTierFiles, rowsOf, sleep, startTier, Tier, timed, waitFor } from "../../local";
+import {
+    endQuietly,
+    httpRequest,
+    loadTierConfig,
+    postWebhook,
+    renderTierFiles,
+    rowsOf,
+    sleep,
+    startTier,
+    Tier,
+    timed,
+    waitFor,
+} from "../../local";
 
 // Property 6: faults. A PostgreSQL restart under webhook load costs errors for a bounded time, then
 // the tier recovers by itself (same PgBouncer process) and every acknowledged webhook is committed.
@@ -44,7 +56,7 @@ describe("faults", () => {
                 const key = `${loop}-${n}`;
                 const sentAt = Date.now();
                 const res = await timed(() =>
-                    httpRequest({ port, method: "POST", path: "/webhooks/loadtest", body: JSON.stringify({ key }), timeoutMs: 20_000 }),
+                    postWebhook({ port, signing: tier.signing, source: "loadtest", body: JSON.stringify({ key }), timeoutMs: 20_000 }),
                 );
                 posts.push({ key, sentAt, doneAt: Date.now(), status: res.value?.status ?? 0 });
                 await sleep(PAUSE_BETWEEN_POSTS_MS);

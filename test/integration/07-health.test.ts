@@ -1,7 +1,7 @@
 import { receiverLogins } from "../../components/config/logins";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { endQuietly, httpRequest, HttpResponse, loadTierConfig, rowsOf, startTier, Tier, timed, waitFor } from "../../local";
+import { endQuietly, httpRequest, HttpResponse, loadTierConfig, postWebhook, rowsOf, startTier, Tier, timed, waitFor } from "../../local";
 
 // Property 7: GET <healthPath> answers the runbook's shape with PgBouncer's real numbers, turns
 // 503/unhealthy while PostgreSQL is down and healthy again after it is back.
@@ -72,7 +72,7 @@ describe("receiver health check", () => {
         const port = tier.gunicorn?.port ?? 0;
         const posts = await Promise.all(
             Array.from({ length: 20 }, (_, i) =>
-                httpRequest({ port, method: "POST", path: "/webhooks/conn-check", body: JSON.stringify({ i }) }),
+                postWebhook({ port, signing: tier.signing, source: "conn-check", body: JSON.stringify({ i }) }),
             ),
         );
         expect(posts.map((p) => p.status)).toEqual(Array(20).fill(202));

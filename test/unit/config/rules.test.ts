@@ -7,6 +7,14 @@ import { canaryRaw, Edit, edited, problemKeys, refusedProblems } from "../suppor
 
 type Rule = (cfg: TierConfig) => Problem[];
 
+/** Sync workers scaled out to the sender contract: 63 receivers x 2 workers x 1 = 126 requests for maxInflight 100. */
+const SYNC_WORKERS: readonly Edit[] = [
+    ["receiver.gunicorn.worker_class", "sync"],
+    ["receiver.gunicorn.threads", undefined],
+    ["receiver.dbPool.max", 1],
+    ["receiver.instances", 63],
+];
+
 interface RuleCase {
     readonly rule: Rule;
     /** What the edit does, in the operator's words. */
@@ -32,9 +40,25 @@ const errorCases: readonly RuleCase[] = [
     },
     {
         rule: rules.clientCapacity,
-        behaviour: "refuses more receiver connections (2 x 2 x 1 = 4) than max_client_conn 13 - headroom 10 allows",
-        edits: [["pgbouncer.settings.max_client_conn", 13]],
+        behaviour: "refuses more receiver connections (2 x 2 x (32 + 0 + 1 console) = 132) than max_client_conn 141 - headroom 10 allows",
+        edits: [["pgbouncer.settings.max_client_conn", 141]],
         finding: "receiver-tier:pgbouncer.settings.max_client_conn (error)",
+    },
+    {
+        rule: rules.senderCapacity,
+        behaviour: "refuses canary's former 2 receivers x 2 sync workers = 4 requests at once for the senders' 100 in flight",
+        edits: [
+            ["receiver.gunicorn.worker_class", "sync"],
+            ["receiver.gunicorn.threads", undefined],
+            ["receiver.dbPool.max", 1],
+        ],
+        finding: "receiver-tier:sender.maxInflight (error)",
+    },
+    {
+        rule: rules.referenceAppChosen,
+        behaviour: "refuses an aws stack that names no app artifact and does not choose the reference receiver",
+        edits: [["receiver.app.reference", undefined]],
+        finding: "receiver-tier:receiver.app (error)",
     },
     {
         rule: rules.serverCapacity,
@@ -64,7 +88,7 @@ const errorCases: readonly RuleCase[] = [
     {
         rule: rules.dbPoolMinWithinMax,
         behaviour: "refuses an application pool whose min is above its max",
-        edits: [["receiver.dbPool.min", 2]],
+        edits: [["receiver.dbPool.min", 33]],
         finding: "receiver-tier:receiver.dbPool.min (error)",
     },
     {
@@ -97,30 +121,41 @@ const warningCases: readonly RuleCase[] = [
     {
         rule: rules.asyncOnlyGunicornSettings,
         behaviour: "warns that the runbook's worker_connections does nothing for sync workers (runbook mistake 7)",
-        edits: [["receiver.gunicorn.worker_connections", 100]],
+        edits: [...SYNC_WORKERS, ["receiver.gunicorn.worker_connections", 100]],
         finding: "receiver-tier:receiver.gunicorn.worker_connections (warning)",
     },
     {
         rule: rules.asyncOnlyGunicornSettings,
         behaviour: "warns that the runbook's keepalive does nothing for sync workers (runbook mistake 7)",
-        edits: [["receiver.gunicorn.keepalive", 5]],
+        edits: [...SYNC_WORKERS, ["receiver.gunicorn.keepalive", 5]],
         finding: "receiver-tier:receiver.gunicorn.keepalive (warning)",
     },
     {
         rule: rules.asyncOnlyGunicornSettings,
         behaviour: "warns that threads above 1 silently turns sync workers into gthread workers",
-        edits: [["receiver.gunicorn.threads", 4]],
+        edits: [...SYNC_WORKERS, ["receiver.gunicorn.threads", 4]],
         finding: "receiver-tier:receiver.gunicorn.threads (warning)",
     },
     {
         rule: rules.idlePoolConnections,
         behaviour: "warns that the runbook's per-worker pool of 25 + 10 is mostly idle for a sync worker (runbook mistake 7)",
         edits: [
+            ...SYNC_WORKERS,
+            ["pgbouncer.settings.max_client_conn", 5000],
             ["receiver.dbPool.max", 25],
             ["receiver.dbPool.min", 5],
             ["receiver.dbPool.maxOverflow", 10],
         ],
         finding: "receiver-tier:receiver.dbPool.max (warning)",
+    },
+    {
+        rule: rules.senderCapacity,
+        behaviour: "warns when 2 x 2 x 26 = 104 requests at once leave under 25% headroom over maxInflight 100",
+        edits: [
+            ["receiver.gunicorn.threads", 26],
+            ["receiver.dbPool.max", 26],
+        ],
+        finding: "receiver-tier:sender.maxInflight (warning)",
     },
     {
         rule: rules.idleTransactionsBounded,
@@ -223,17 +258,22 @@ describe("rule boundaries", () => {
     });
 
     it("accepts client connections exactly at max_client_conn - clientHeadroom", () => {
-        expect(() => accepted(["pgbouncer.settings.max_client_conn", 14])).not.toThrow();
-        expect(refusedAt(["pgbouncer.settings.max_client_conn", 14], ["pgbouncer.clientHeadroom", 11])).toEqual([
+        expect(() => accepted(["pgbouncer.settings.max_client_conn", 142])).not.toThrow();
+        expect(refusedAt(["pgbouncer.settings.max_client_conn", 142], ["pgbouncer.clientHeadroom", 11])).toEqual([
             "receiver-tier:pgbouncer.settings.max_client_conn (error)",
         ]);
     });
 
-    it("counts maxOverflow and every receiver instance towards max_client_conn", () => {
-        // 122 receivers x 2 workers x (1 + 1) = 488 <= 500 - 10; 123 receivers make 492.
+    it("counts maxOverflow, the health console connection and every receiver instance towards max_client_conn", () => {
+        // 7 receivers x 2 workers x (32 + 1 + 1 console) = 476 <= 500 - 10; 8 receivers make 544.
         const overflow: Edit = ["receiver.dbPool.maxOverflow", 1];
-        expect(() => accepted(overflow, ["receiver.instances", 122])).not.toThrow();
-        expect(refusedAt(overflow, ["receiver.instances", 123])).toEqual(["receiver-tier:pgbouncer.settings.max_client_conn (error)"]);
+        expect(() => accepted(overflow, ["receiver.instances", 7])).not.toThrow();
+        expect(refusedAt(overflow, ["receiver.instances", 8])).toEqual(["receiver-tier:pgbouncer.settings.max_client_conn (error)"]);
+        // 122 sync receivers x 2 x (1 + 1 console) = 488; 123 make 492.
+        expect(() => accepted(...SYNC_WORKERS, ["receiver.instances", 122])).not.toThrow();
+        expect(refusedAt(...SYNC_WORKERS, ["receiver.instances", 123])).toEqual([
+            "receiver-tier:pgbouncer.settings.max_client_conn (error)",
+        ]);
     });
 
     it("accepts server connections exactly at the PostgreSQL budget, counting one extra host during a roll, and refuses one more", () => {
@@ -272,5 +312,74 @@ describe("rule boundaries", () => {
         expect(() => parseTierConfig(edited(canaryRaw(), ["receiver.gunicorn.worker_class", "gevent"]))).toThrow(
             /receiver\.gunicorn\.worker_class/,
         );
+    });
+});
+
+describe("sender capacity: receivers x workers x threads against the sender contract", () => {
+    const messages = (...edits: Edit[]) => rules.senderCapacity(schemaOnly(edits)).map((p) => `${p.severity}: ${p.path}: ${p.message}`);
+
+    it("errs with the arithmetic when the receivers hold fewer requests than the senders keep in flight", () => {
+        expect(
+            messages(["receiver.gunicorn.worker_class", "sync"], ["receiver.gunicorn.threads", undefined], ["receiver.dbPool.max", 1]),
+        ).toEqual([
+            expect.stringMatching(
+                /^error: receiver-tier:sender\.maxInflight: 2 receivers x 2 workers x min\(threads 1 \(sync\), dbPool\.max 1 \+ maxOverflow 0\) = 4 concurrent requests cannot absorb sender\.maxInflight 100 requests in flight: /,
+            ),
+        ]);
+    });
+
+    it("errs when maxQps at the measured service time needs more requests in service than the receivers hold", () => {
+        // 1000/s x 150 ms = 150 requests in service (Little's law) > 2 x 2 x 32 = 128.
+        expect(messages(["sender.maxQps", 1000], ["sender.burstLimit", 1000], ["receiver.serviceTimeMs", 150])).toEqual([
+            expect.stringMatching(
+                /^error: receiver-tier:sender\.maxQps: 2 receivers x 2 workers x min\(threads 32, dbPool\.max 32 \+ maxOverflow 0\) = 128 concurrent requests cannot absorb sender\.maxQps 1000\/s x receiver\.serviceTimeMs 150 ms = 150 requests in service/,
+            ),
+        ]);
+    });
+
+    it("counts a thread only while it can hold a pooled connection: 32 threads with dbPool.max 20 serve 20", () => {
+        expect(messages(["receiver.dbPool.max", 20])).toEqual([
+            expect.stringContaining(
+                "min(threads 32, dbPool.max 20 + maxOverflow 0) = 80 concurrent requests cannot absorb sender.maxInflight 100",
+            ),
+        ]);
+    });
+
+    it("warns with the arithmetic when the headroom is under 25%", () => {
+        expect(messages(["receiver.gunicorn.threads", 31], ["receiver.dbPool.max", 31])).toEqual([
+            "warning: receiver-tier:sender.maxInflight: thin headroom: 2 receivers x 2 workers x min(threads 31, dbPool.max 31 + maxOverflow 0) = 124 concurrent requests is below sender.maxInflight 100 requests in flight x 1.25 = 125; a slow database or one lost receiver queues requests",
+        ]);
+    });
+
+    it("passes canary's 2 x 2 x 32 = 128 requests at once for 100 in flight and 10/s x 130 ms = 1.3 in service", () => {
+        const cfg = schemaOnly([]);
+        expect(rules.receiverRequestCapacity(cfg)).toBe(128);
+        expect(rules.senderCapacity(cfg)).toEqual([]);
+        expect(parseTierConfig(canaryRaw()).warnings).toEqual([]);
+    });
+
+    it("leaves the local docker stack alone: no sender works to the contract there", () => {
+        expect(rules.senderCapacity(schemaOnly([["platform", "docker"]]))).toEqual([]);
+    });
+});
+
+describe("the reference receiver on a cloud stack", () => {
+    const findings = (...edits: Edit[]) => problemKeys(rules.referenceAppChosen(schemaOnly(edits)));
+
+    it("is refused unless chosen, with a message naming both ways out", () => {
+        const [problem] = rules.referenceAppChosen(schemaOnly([["receiver.app.reference", false]]));
+        expect(problem?.path).toBe("receiver-tier:receiver.app");
+        expect(problem?.message).toMatch(/receiver\.app\.artifactUrl/);
+        expect(problem?.message).toMatch(/receiver\.app\.reference: true/);
+    });
+
+    it("is accepted when the stack names an artifact instead, and refused when it says both", () => {
+        const artifact: Edit = ["receiver.app.artifactUrl", "s3://bucket/app.tar.gz"];
+        expect(findings(artifact, ["receiver.app.reference", undefined])).toEqual([]);
+        expect(findings(artifact)).toEqual(["receiver-tier:receiver.app.reference (error)"]);
+    });
+
+    it("is what the local docker stack runs without choosing it", () => {
+        expect(findings(["platform", "docker"], ["receiver.app.reference", undefined])).toEqual([]);
     });
 });

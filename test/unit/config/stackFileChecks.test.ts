@@ -150,7 +150,14 @@ const strong = (key: string) => `${key}-is-long-enough-0123456789`;
 
 describe("secrets for offline commands", () => {
     const canary = () => readStackFile(PROJECT_DIR, "canary");
-    const tierKeys = ["receiverPasswordA", "receiverPasswordB", "statsPasswordA", "statsPasswordB", "monitorPassword"];
+    const tierKeys = [
+        "receiverPasswordA",
+        "receiverPasswordB",
+        "statsPasswordA",
+        "statsPasswordB",
+        "monitorPassword",
+        "webhookSigningSecret",
+    ];
 
     it("name a mistyped PULUMI_CONFIG key with the secret key meant", () => {
         const entries = Object.fromEntries(tierKeys.map((key) => [key, strong(key)]));
@@ -182,6 +189,7 @@ describe("secrets for offline commands", () => {
                 statsPasswordA: "short-password",
                 statsPasswordB: strong("s"),
                 monitorPassword: strong("m"),
+                webhookSigningSecret: strong("w"),
             }),
         };
         const error = refused(() => readTierSecrets(canary(), "canary", env, "aws"));

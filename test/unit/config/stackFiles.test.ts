@@ -21,7 +21,9 @@ const expectations: Record<string, (cfg: TierConfig) => void> = {
         expect(cfg.pgbouncer.hosts).toBe(2);
         expect(cfg.pgbouncer.settings.auth_type).toBe("scram-sha-256");
         expect(cfg.pgbouncer.settings.reserve_pool_timeout).toBe(1);
-        expect(cfg.receiver.dbPool).toMatchObject({ max: 1, maxOverflow: 0 });
+        expect(cfg.receiver.gunicorn).toMatchObject({ workers: 2, worker_class: "gthread", threads: 32 });
+        expect(cfg.receiver.dbPool).toMatchObject({ max: 32, maxOverflow: 0 });
+        expect(cfg.receiver.app).toMatchObject({ reference: true });
         expect(cfg.aws?.vpcId).toBe("vpc-0c0ffee0c0ffee001");
     },
     prod: (cfg) => {
@@ -30,6 +32,10 @@ const expectations: Record<string, (cfg: TierConfig) => void> = {
         expect(cfg.pgbouncer.instanceType).toBe("t3.medium");
         expect(cfg.pgbouncer.settings.default_pool_size).toBe(25);
         expect(cfg.receiver.instances).toBe(6);
+        expect(cfg.receiver.gunicorn).toMatchObject({ worker_class: "gthread", threads: 11 });
+        expect(cfg.receiver.dbPool.max).toBe(11);
+        expect(cfg.receiver.app.artifactUrl).toMatch(/^s3:\/\/.+\.tar\.gz$/);
+        expect(cfg.receiver.app.reference).toBeUndefined();
         expect(cfg.postgres).toMatchObject({ maxConnections: 200, reservedForOtherClients: 60 });
         expect(cfg.aws?.privateSubnetIds).toHaveLength(3);
     },

@@ -314,6 +314,7 @@ describe("canary: receivers", () => {
         expect(isSecretValue(secrets.inputs.value)).toBe(true);
         expect(plain(secrets.inputs.value)).toContain(`DB_PASSWORD=${TEST_SECRETS.receiverPasswordA}`);
         expect(plain(secrets.inputs.value)).not.toContain(TEST_SECRETS.receiverPasswordB);
+        expect(plain(secrets.inputs.value)).toContain(`WEBHOOK_SIGNING_SECRET=${TEST_SECRETS.webhookSigningSecret}`);
     });
 });
 

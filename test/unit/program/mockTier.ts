@@ -20,6 +20,7 @@ export const TEST_SECRETS: Record<SecretKey, string> = {
     statsPasswordA: "test-stats-password-2",
     statsPasswordB: "test-stats-password-6",
     monitorPassword: "test-monitor-password-3",
+    webhookSigningSecret: "test-signing-secret-5",
     postgresAdminPassword: "test-admin-password-4",
 };
 

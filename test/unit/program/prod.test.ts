@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { byName, plain, ProgramRun, renderedFiles, runProgram } from "./mockTier";
+import { byName, byType, cloudInitFiles, launchTemplateText, plain, ProgramRun, renderedFiles, runProgram } from "./mockTier";
 
 let run: ProgramRun;
 const files = renderedFiles("prod");
@@ -22,6 +22,16 @@ describe("prod stack", () => {
         expect(ini).toBe(files["pgbouncer.ini"]);
         expect(ini).toMatch(/^default_pool_size = 25$/m);
         expect(ini).toMatch(/^max_db_connections = 33$/m);
+    });
+
+    it("installs the named app artifact instead of serving the reference receiver, and may read only that object", () => {
+        const template = plain(byName(run, "prod-receivers-hosts-lt").inputs) as { userData: string };
+        const hostEnv = cloudInitFiles(launchTemplateText(template.userData)).get("/etc/receiver-tier/receiver-host.env");
+        const artifact = /^APP_ARTIFACT_URL=(s3:\/\/\S+\.tar\.gz)$/m.exec(hostEnv ?? "")?.[1];
+        expect(artifact).toBeDefined();
+        const policies = byType(run, "aws:iam/rolePolicy:RolePolicy").map((p) => JSON.parse(plain(p.inputs.policy) as string));
+        const s3Reads = policies.flatMap((p) => p.Statement).filter((s: { Action: string[] }) => s.Action.includes("s3:GetObject"));
+        expect(s3Reads.map((s: { Resource: string }) => s.Resource)).toEqual([`arn:aws:s3:::${artifact?.slice("s3://".length)}`]);
     });
 
     it("limits each receiver login to what three hosts, plus one during a roll, can open", () => {

@@ -3,10 +3,12 @@ import { renderGunicornConf } from "../../../components/render/gunicornConf";
 import { parsePythonAssignments } from "../support/fileParsers";
 import { loadCanary, loadCanaryWith } from "../support/stackConfig";
 
-/** runbook.md "Gunicorn/Uvicorn Worker Configuration", minus worker_connections and keepalive (mistake 7). */
+/**
+ * runbook.md "Gunicorn/Uvicorn Worker Configuration", minus worker_connections and keepalive (mistake 7)
+ * and worker_class 'sync' (README "Deviations": gthread threads hold the senders' requests in flight).
+ */
 const RUNBOOK_GUNICORN = {
     workers: 2,
-    worker_class: "sync",
     timeout: 30,
     max_requests: 1000,
     max_requests_jitter: 50,
@@ -24,10 +26,13 @@ describe("gunicorn.conf.py for the canary stack", () => {
         });
     }
 
-    it("leaves out worker_connections and keepalive, which sync workers ignore (mistake 7)", () => {
+    it("runs gthread workers with 32 threads each, so 2 receivers x 2 workers hold the senders' 100 requests in flight", () => {
+        expect(conf).toMatchObject({ worker_class: "gthread", threads: 32 });
+    });
+
+    it("leaves out worker_connections and keepalive, which the stack does not set (mistake 7)", () => {
         expect(conf).not.toHaveProperty("worker_connections");
         expect(conf).not.toHaveProperty("keepalive");
-        expect(conf).not.toHaveProperty("threads");
     });
 
     it("binds the receiver port and names the WSGI app, so the start command needs only -c", () => {
@@ -40,11 +45,16 @@ describe("gunicorn.conf.py follows the config", () => {
     it("writes optional settings only when the stack sets them", () => {
         const conf = parsePythonAssignments(
             renderGunicornConf(
-                loadCanaryWith(["receiver.gunicorn.worker_class", "gthread"], ["receiver.gunicorn.threads", 4], ["receiver.port", 9000]),
+                loadCanaryWith(
+                    ["receiver.gunicorn.threads", 40],
+                    ["receiver.dbPool.max", 40],
+                    ["receiver.gunicorn.keepalive", 5],
+                    ["receiver.port", 9000],
+                ),
                 "canary",
             ),
         );
-        expect(conf).toMatchObject({ worker_class: "gthread", threads: 4, bind: "0.0.0.0:9000" });
+        expect(conf).toMatchObject({ worker_class: "gthread", threads: 40, keepalive: 5, bind: "0.0.0.0:9000" });
     });
 
     it("quotes a path with a quote in it as a valid Python string", () => {

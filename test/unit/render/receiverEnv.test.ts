@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderReceiverEnv } from "../../../components/render/receiverEnv";
+import { renderReceiverEnv, renderReceiverSecretsEnv } from "../../../components/render/receiverEnv";
 import { parseEnvFile } from "../support/fileParsers";
 import { loadCanary, loadCanaryWith, TEST_SECRETS } from "../support/stackConfig";
 
@@ -18,14 +18,14 @@ describe("receiver.env for the canary stack", () => {
         expect(env.DB_NAME).not.toBe("deltacrown");
     });
 
-    it("sizes the per-worker pool to one connection for a sync worker (mistake 7), keeping the runbook's recycle and timeout", () => {
+    it("sizes the per-worker pool to one connection per gthread thread (mistake 7), keeping the runbook's recycle and timeout", () => {
         expect(env).toMatchObject({
-            DB_CONN_MAX: "1",
+            DB_CONN_MAX: "32",
             DB_CONN_MIN: "1",
             DB_CONN_MAX_OVERFLOW: "0",
             DB_CONN_RECYCLE: "30",
             DB_CONN_TIMEOUT: "3",
-            SQLALCHEMY_POOL_SIZE: "1",
+            SQLALCHEMY_POOL_SIZE: "32",
             SQLALCHEMY_MAX_OVERFLOW: "0",
             SQLALCHEMY_POOL_RECYCLE: "30",
             SQLALCHEMY_POOL_PRE_PING: "true",
@@ -49,9 +49,36 @@ describe("receiver.env for the canary stack", () => {
             HEALTH_PATH: "/webhooks/health",
         });
     });
+
+    it("tells the app how senders sign and identify deliveries, and how long to ask them to wait", () => {
+        expect(env).toMatchObject({
+            WEBHOOK_DELIVERY_ID_HEADER: "X-Webhook-Delivery-Id",
+            WEBHOOK_SIGNATURE_HEADER: "X-Webhook-Signature",
+            WEBHOOK_TIMESTAMP_HEADER: "X-Webhook-Timestamp",
+            WEBHOOK_REPLAY_WINDOW_SECONDS: "300",
+            WEBHOOK_MAX_BODY_BYTES: "1048576",
+            WEBHOOK_RETRY_AFTER_SECONDS: "5",
+        });
+    });
+});
+
+describe("secrets.env", () => {
+    it("carries the active logins' passwords and the webhook signing secret, and nothing else", () => {
+        const env = parseEnvFile(renderReceiverSecretsEnv(loadCanary(), TEST_SECRETS));
+        expect(env).toEqual({
+            DB_PASSWORD: TEST_SECRETS.receiverPasswordA,
+            PGBOUNCER_STATS_PASSWORD: TEST_SECRETS.statsPasswordA,
+            WEBHOOK_SIGNING_SECRET: TEST_SECRETS.webhookSigningSecret,
+        });
+    });
 });
 
 describe("receiver.env follows the config", () => {
+    it("renames the delivery id header when the stack does", () => {
+        const env = parseEnvFile(renderReceiverEnv(loadCanaryWith(["receiver.webhooks.deliveryIdHeader", "Idempotency-Key"]), "canary"));
+        expect(env.WEBHOOK_DELIVERY_ID_HEADER).toBe("Idempotency-Key");
+    });
+
     it("passes the runbook's pool sizes through when a stack chooses them", () => {
         const env = parseEnvFile(
             renderReceiverEnv(

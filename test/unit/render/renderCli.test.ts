@@ -73,7 +73,14 @@ describe("npm run render", () => {
         const out = freshOutDir();
         const result = render(["--stack", "canary", "--out", out]);
         expect(result.status).not.toBe(0);
-        for (const key of ["receiverPasswordA", "receiverPasswordB", "statsPasswordA", "statsPasswordB", "monitorPassword"]) {
+        for (const key of [
+            "receiverPasswordA",
+            "receiverPasswordB",
+            "statsPasswordA",
+            "statsPasswordB",
+            "monitorPassword",
+            "webhookSigningSecret",
+        ]) {
             expect(result.stderr).toContain(`receiver-tier:${key} is not set`);
         }
         expect(fs.existsSync(out)).toBe(false);
@@ -87,6 +94,7 @@ describe("npm run render", () => {
             "receiver-tier:statsPasswordA": TEST_SECRETS.statsPasswordA,
             "receiver-tier:statsPasswordB": TEST_SECRETS.statsPasswordB,
             "receiver-tier:monitorPassword": TEST_SECRETS.monitorPassword,
+            "receiver-tier:webhookSigningSecret": TEST_SECRETS.webhookSigningSecret,
         });
         const result = render(["--stack", "canary", "--out", out], envWith({ PULUMI_CONFIG: pulumiConfig }));
         expect(result.status, result.stderr).toBe(0);

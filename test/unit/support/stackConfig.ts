@@ -16,6 +16,7 @@ export const TEST_SECRETS: TierSecrets = {
     statsPasswordA: "stats-test-password",
     statsPasswordB: "stats-b-test-password",
     monitorPassword: "monitor-test-password",
+    webhookSigningSecret: "signing-test-secret",
 };
 
 export type RawConfig = Record<string, unknown>;
