@@ -47,7 +47,22 @@ const SAMPLE_PAYLOAD = JSON.stringify({ event: "order.created", order_id: 42 });
 /** Where a psql user finds a password: its key in the local stack file (development-only values). */
 const secretHint = (key: keyof TierSecrets) => `${CONFIG_NAMESPACE}:${key} in Pulumi.local.yaml`;
 
-/** Commands to try the running tier, each runnable as printed. */
+/**
+ * A signed sample delivery, as a sender makes it: HMAC-SHA256 of "<timestamp>.<delivery id>.<body>"
+ * with the stack's signing secret, read from the stack file when it runs (never printed).
+ */
+function signedPost(cfg: TierConfig, url: string): string {
+    const { deliveryIdHeader, timestampHeader, signatureHeader } = cfg.receiver.webhooks;
+    const secret = `$(sed -n 's/^  ${CONFIG_NAMESPACE}:webhookSigningSecret: *//p' Pulumi.local.yaml)`;
+    const signature = `$(printf '%s.%s.%s' "$TS" "$ID" '${SAMPLE_PAYLOAD}' | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)`;
+    return [
+        `TS=$(date +%s) ID=demo-$(date +%s%N) SECRET=${secret};`,
+        `curl -sS -X POST -H 'Content-Type: application/json' -H "${deliveryIdHeader}: $ID" -H "${timestampHeader}: $TS"`,
+        `-H "${signatureHeader}: sha256=${signature}" -d '${SAMPLE_PAYLOAD}' ${url}`,
+    ].join(" ");
+}
+
+/** Commands to try the running tier, each runnable as printed (from the project directory). */
 export function tryItCommands(cfg: TierConfig, outputs: LocalStackOutputs, verifyCommand: string): string[] {
     const origin = new URL(outputs.healthUrl).origin;
     const [host, port] = outputs.pgbouncerEndpoint.split(":") as [string, string];
@@ -57,7 +72,7 @@ export function tryItCommands(cfg: TierConfig, outputs: LocalStackOutputs, verif
     const readBack = `SELECT id, source, payload, received_at FROM ${cfg.receiverRole.name}.webhook_events ORDER BY id DESC LIMIT 5;`;
     return [
         `curl -sS ${outputs.healthUrl}`,
-        `curl -sS -X POST -H 'Content-Type: application/json' -d '${SAMPLE_PAYLOAD}' ${origin}/webhooks/${SAMPLE_SOURCE}`,
+        signedPost(cfg, `${origin}/webhooks/${SAMPLE_SOURCE}`),
         `psql -h ${host} -p ${port} -U ${login.name} -d ${cfg.pgbouncer.databaseAlias} -c "${readBack}"`,
         outputs.showPoolsCommand,
         verifyCommand,

@@ -206,7 +206,7 @@ describe("npm run local", () => {
     });
 
     it("prints a curl that posts a sample webhook, which reads back through PgBouncer", async () => {
-        const posted = bash(first.command("curl -sS -X POST"));
+        const posted = bash(first.command("TS="));
         expect(posted.status).toBe(0);
         webhookId = (JSON.parse(posted.output) as { id: number }).id;
         expect(webhookId).toBeGreaterThan(0);
@@ -220,7 +220,7 @@ describe("npm run local", () => {
                 webhookId,
             ]);
             expect(rows.rows).toHaveLength(1);
-            const sent = /-d '([^']*)'/.exec(first.command("curl -sS -X POST"))?.[1] as string;
+            const sent = /-d '([^']*)'/.exec(first.command("TS="))?.[1] as string;
             expect(rows.rows[0].payload).toEqual(JSON.parse(sent));
         } finally {
             await endQuietly(client);
