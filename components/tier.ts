@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SecurityGroups } from "./aws/securityGroups";
 import { PgbouncerFleet } from "./aws/pgbouncerFleet";
+import { PgbouncerTls } from "./aws/pgbouncerTls";
+import { pgbouncerServesTls } from "./render/tls";
 import { ReceiverFleet } from "./aws/receiverFleet";
 import { SenderLimits } from "./aws/senderLimits";
 import { AwsSettings, DockerSettings, SecretKey, TIER_SECRET_KEYS, TierConfig, TierSecrets } from "./config/schema";
@@ -39,6 +41,9 @@ interface Rendered {
 function deployAws(r: Rendered, network: AwsSettings, region: string) {
     const parameters = parameterNames(r.stack);
     const groups = new SecurityGroups(`${r.stack}-sg`, { config: r.cfg, network });
+    const tls = pgbouncerServesTls(r.cfg)
+        ? new PgbouncerTls(`${r.stack}-pgbouncer-certs`, { dnsName: r.cfg.pgbouncer.dnsName, stack: r.stack })
+        : undefined;
     const postgres = new PostgresSettings(`${r.stack}-postgres`, {
         config: r.cfg,
         secrets: r.secrets,
@@ -56,6 +61,7 @@ function deployAws(r: Rendered, network: AwsSettings, region: string) {
             pgbouncerIni: r.files["pgbouncer.ini"],
             userlist: r.userlist,
             healthEnv: r.pgbouncerHealthEnv,
+            tls,
             monitorPassword: pulumi.secret(r.secrets.apply((s) => s.monitorPassword)),
             hostSecurityGroup: groups.pgbouncer,
             nlbSecurityGroup: groups.pgbouncerNlb,
@@ -71,6 +77,7 @@ function deployAws(r: Rendered, network: AwsSettings, region: string) {
             parameters,
             files: r.files,
             secretsEnv: r.receiverSecretsEnv,
+            pgbouncerCa: tls?.caCertPem,
             receiverSecurityGroup: groups.receivers,
             albSecurityGroup: groups.alb,
         },
@@ -111,6 +118,7 @@ function adminConnection(r: Rendered, host: string, port: number, sslmode = r.cf
             password,
             database: r.cfg.postgres.database,
             sslmode,
+            sslrootcert: r.cfg.postgres.caBundle,
         })),
     );
 }

@@ -3,6 +3,7 @@ import * as postgresql from "@pulumi/postgresql";
 import { TierConfig, TierSecrets } from "../config/schema";
 import { RoleSpec, rolesWithConnect, tierRoles, timeoutMs } from "../render/roles";
 import { DatabaseSetting, PostgresConnection } from "./databaseSetting";
+import { caBundleFile } from "./tls";
 
 export interface PostgresSettingsArgs {
     /** Validated stack config. */
@@ -33,6 +34,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
                 password: pulumi.secret(admin.password),
                 database: admin.database,
                 sslmode: admin.sslmode,
+                sslrootcert: admin.apply((a) => (a.sslrootcert === undefined ? undefined : caBundleFile(a.sslrootcert))),
                 superuser: false,
             },
             { parent: this },

@@ -3,7 +3,7 @@
 Run: ``gunicorn -c gunicorn.conf.py webhook_receiver:application``. Python 3 stdlib + psycopg2.
 
 Configuration comes from the environment: the rendered receiver.env (DB_HOST, DB_PORT,
-DB_NAME = the PgBouncer [databases] alias, DB_USER, DB_SCHEMA, DB_CONN_MAX, DB_CONN_RECYCLE,
+DB_NAME = the PgBouncer [databases] alias, DB_USER, DB_SCHEMA, DB_SSLMODE (+ DB_SSLROOTCERT), DB_CONN_MAX, DB_CONN_RECYCLE,
 DB_CONN_TIMEOUT, PGBOUNCER_STATS_USER, PGBOUNCER_ADMIN_DB, HEALTH_PATH) plus the secrets
 DB_PASSWORD and PGBOUNCER_STATS_PASSWORD from the secret store. A missing variable fails the
 import, so a misconfigured worker never boots (and ``gunicorn --check-config`` reports it).
@@ -58,6 +58,9 @@ class Settings:
         self.db_user = need("DB_USER")
         self.db_schema = need("DB_SCHEMA")
         self.db_password = need("DB_PASSWORD")
+        self.db_sslmode = need("DB_SSLMODE")
+        # The CA of PgBouncer's certificate (sslmode verify-full); unset where PgBouncer has TLS off.
+        self.db_sslrootcert = env.get("DB_SSLROOTCERT") or None
         self.conn_max = int(need("DB_CONN_MAX"))
         self.conn_timeout = int(need("DB_CONN_TIMEOUT"))
         self.conn_recycle = int(env.get("DB_CONN_RECYCLE", "0"))
@@ -130,6 +133,8 @@ def _connect_database():
         user=SETTINGS.db_user,
         password=SETTINGS.db_password,
         connect_timeout=SETTINGS.conn_timeout,
+        sslmode=SETTINGS.db_sslmode,
+        sslrootcert=SETTINGS.db_sslrootcert,
         application_name="webhook_receiver",
         options="",
     )
@@ -143,6 +148,8 @@ def _connect_console():
         user=SETTINGS.stats_user,
         password=SETTINGS.stats_password,
         connect_timeout=SETTINGS.conn_timeout,
+        sslmode=SETTINGS.db_sslmode,
+        sslrootcert=SETTINGS.db_sslrootcert,
         options="",
     )
     conn.autocommit = True  # the console accepts SHOW commands only, no BEGIN

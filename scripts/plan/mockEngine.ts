@@ -62,6 +62,10 @@ function computedState(name: string): Record<string, unknown> {
         zoneId: `<zone of ${name}>`,
         latestVersion: 1,
         version: 1,
+        // @pulumi/tls: keys and certificates the provider would generate.
+        privateKeyPem: `<private key of ${name}>`,
+        certPem: `<certificate of ${name}>`,
+        certRequestPem: `<certificate request of ${name}>`,
     };
 }
 

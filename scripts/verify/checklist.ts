@@ -79,7 +79,7 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
         user: cfg.monitor.role,
         password: secrets.monitorPassword,
         database: cfg.postgres.database,
-        ssl: clientTls(cfg.postgres.sslmode),
+        ssl: clientTls({ host: cfg.postgres.host, sslmode: cfg.postgres.sslmode, sslrootcert: cfg.postgres.caBundle }),
     };
     const results: CheckResult[] = [];
 

@@ -57,3 +57,4 @@ export * from "./postgres";
 export * from "./processes";
 export * from "./stack";
 export * from "./tier";
+export * from "./tls";

@@ -19,6 +19,10 @@ export interface TierOptions {
     readonly gunicorn?: boolean;
     /** Extra environment for the receiver app beside receiver.env and the secrets. */
     readonly appEnv?: Readonly<Record<string, string>>;
+    /** Extra postgresql.conf settings (e.g. ssl). */
+    readonly postgresSettings?: Readonly<Record<string, string | number>>;
+    /** Files pgbouncer.ini names by host path (TLS certificates and keys), by content. */
+    readonly pgbouncerFiles?: Readonly<Record<string, string>>;
     /** Change rendered files before use (only for tests that prove a check can fail). */
     readonly tamper?: (files: TierFiles) => TierFiles;
 }
@@ -84,6 +88,7 @@ export async function startTier(options: TierOptions): Promise<Tier> {
             maxConnections: cfg.postgres.maxConnections,
             superuserReservedConnections: cfg.postgres.superuserReservedConnections,
             hostAuthMethod: cfg.pgbouncer.settings.auth_type,
+            settings: options.postgresSettings,
         });
         await postgres.createDatabase(cfg.postgres.database);
         const sqlFile = sandbox.write("database.sql", files["database.sql"], 0o600);
@@ -96,6 +101,7 @@ export async function startTier(options: TierOptions): Promise<Tier> {
             serverHost: postgres.host,
             serverPort: postgres.port,
             sandbox,
+            files: options.pgbouncerFiles,
         });
         if (options.gunicorn) {
             gunicorn = await startGunicorn({

@@ -79,6 +79,36 @@ const errorCases: readonly RuleCase[] = [
         edits: [["platform", "docker"]],
         finding: "receiver-tier:pgbouncer.hosts (error)",
     },
+    {
+        rule: rules.caBundleForVerification,
+        behaviour: "refuses PgBouncer's server_tls_sslmode verify-full without a CA bundle to verify against",
+        edits: [
+            ["postgres.caBundle", undefined],
+            ["postgres.sslmode", "require"],
+        ],
+        finding: "receiver-tier:pgbouncer.settings.server_tls_sslmode (error)",
+    },
+    {
+        rule: rules.caBundleForVerification,
+        behaviour: "refuses a CA bundle larger than an SSM parameter holds (the global RDS bundle)",
+        edits: [["postgres.caBundle", (canaryRaw().postgres as { caBundle: string }).caBundle.repeat(13)]],
+        finding: "receiver-tier:postgres.caBundle (error)",
+    },
+    {
+        rule: rules.receiverDomainStated,
+        behaviour: "refuses an aws stack without its own receiver.domain (no production name by default)",
+        edits: [["receiver.domain", undefined]],
+        finding: "receiver-tier:receiver.domain (error)",
+    },
+    {
+        rule: rules.platformSectionPresent,
+        behaviour: "refuses client TLS on the local Docker stack, whose containers have no certificate",
+        edits: [
+            ["platform", "docker"],
+            ["pgbouncer.hosts", 1],
+        ],
+        finding: "receiver-tier:pgbouncer.settings.client_tls_sslmode (error)",
+    },
 ];
 
 const warningCases: readonly RuleCase[] = [
@@ -245,7 +275,12 @@ describe("rule boundaries", () => {
         expect(() => accepted(["pgbouncer.settings.default_pool_size", 21])).toThrow(
             "(2 hosts + 1 during a roll) x (default_pool_size 21 + reserve_pool_size 5) = 78 server connections exceeds",
         );
-        const local = { ...canaryRaw(), platform: "docker", aws: undefined, pgbouncer: { hosts: 1, settings: { default_pool_size: 67 } } };
+        const local = {
+            ...canaryRaw(),
+            platform: "docker",
+            aws: undefined,
+            pgbouncer: { hosts: 1, settings: { default_pool_size: 67, client_tls_sslmode: "disable" } },
+        };
         // docker: 1 x (67 + 10) = 77, exactly the budget.
         expect(() => parseTierConfig(local)).not.toThrow();
     });
