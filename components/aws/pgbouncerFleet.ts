@@ -90,8 +90,10 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
                 name: pb.dnsName,
                 type: "A",
                 aliases: [{ name: nlb.dnsName, zoneId: nlb.zoneId, evaluateTargetHealth: true }],
+                // Taking over a record made by hand: an explicit choice per record (adopt.overwriteRecords).
+                allowOverwrite: cfg.adopt.overwriteRecords.private,
             },
-            child,
+            { ...child, import: cfg.adopt.privateRecord },
         );
 
         this.poolEndpoints = pulumi.output([hostPort(pb.dnsName, pb.port)]);

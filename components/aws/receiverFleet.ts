@@ -153,8 +153,10 @@ export class ReceiverFleet extends pulumi.ComponentResource {
                 name: publicDomain(args.config),
                 type: "A",
                 aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }],
+                // Taking over a record made by hand: an explicit choice per record (adopt.overwriteRecords).
+                allowOverwrite: args.config.adopt.overwriteRecords.public,
             },
-            child,
+            { ...child, import: args.config.adopt.publicRecord },
         );
         return targetGroup;
     }

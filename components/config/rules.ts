@@ -1,4 +1,5 @@
 import { durationToMs } from "./duration";
+import { adoptionIdsMatch } from "./adoption";
 import { configKey, Problem } from "./problems";
 import { SERVER_SSLMODES, Sslmode, TierConfig } from "./schema";
 
@@ -290,6 +291,7 @@ export const RULES = [
     serverTlsAsStrictAsPostgres,
     caBundleForVerification,
     receiverDomainStated,
+    adoptionIdsMatch,
     optionsParameterIgnored,
     asyncOnlyGunicornSettings,
     idlePoolConnections,

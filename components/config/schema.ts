@@ -177,6 +177,23 @@ export const awsSchema = z.strictObject({
     amiSsmParameter: z.string().default("/aws/service/debian/release/12/latest/amd64"),
 });
 
+/**
+ * What a stack takes over instead of creating (README "First deploy into an existing environment"):
+ * per resource, Pulumi's import id, used as the resource's `import` option.
+ */
+export const adoptSchema = z.strictObject({
+    /** Tier role name -> its import id (the role's name). */
+    roles: z.record(z.string(), z.string().min(1)).default({}),
+    /** The existing record of receiver.domain: <publicZoneId>_<domain>_A. */
+    publicRecord: z.string().min(1).optional(),
+    /** The existing record of pgbouncer.dnsName: <privateZoneId>_<dnsName>_A. */
+    privateRecord: z.string().min(1).optional(),
+    /** The existing `ALTER DATABASE ... SET statement_timeout`: <database>/statement_timeout. */
+    databaseSetting: z.string().min(1).optional(),
+    /** Per record, whether creating it may overwrite a record of the same name (Route 53 UPSERT). Never by default. */
+    overwriteRecords: z.strictObject({ public: z.boolean().default(false), private: z.boolean().default(false) }).prefault({}),
+});
+
 export const dockerSchema = z.strictObject({
     postgresImage: z.string().default("postgres:15"),
     postgresHostPort: count(1).max(65535).default(15432),
@@ -194,6 +211,7 @@ export const tierSchema = z.strictObject({
     monitor: monitorSchema.prefault({}),
     aws: awsSchema.optional(),
     docker: dockerSchema.prefault({}),
+    adopt: adoptSchema.prefault({}),
 });
 
 /** The validated, defaulted configuration of one stack (secrets excluded). */
@@ -201,6 +219,7 @@ export type TierConfig = z.infer<typeof tierSchema>;
 export type PgbouncerSettings = TierConfig["pgbouncer"]["settings"];
 export type AwsSettings = NonNullable<TierConfig["aws"]>;
 export type DockerSettings = NonNullable<TierConfig["docker"]>;
+export type Adoption = TierConfig["adopt"];
 
 /** Secret config keys: read as Pulumi secrets, never part of TierConfig. */
 export const SECRET_KEYS = [

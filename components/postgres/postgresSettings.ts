@@ -15,6 +15,20 @@ export interface PostgresSettingsArgs {
 }
 
 /**
+ * Pulumi's `import` for a role the stack takes over (adopt.roles). An import only succeeds when the
+ * existing role already matches every input, so it changes nothing on the server. A password is the
+ * exception: PostgreSQL keeps only its verifier and the provider (not a superuser) cannot read it back,
+ * so the adopting update must not compare it; it keeps the password the role has (nothing is reset)
+ * until the adopt entry is removed, and the next update sets the stack's. Roles without a password
+ * ignore nothing.
+ */
+export function adoptionOptions(cfg: TierConfig, spec: RoleSpec): pulumi.CustomResourceOptions {
+    const id = cfg.adopt.roles[spec.name];
+    if (id === undefined) return {};
+    return spec.password ? { import: id, ignoreChanges: ["password"] } : { import: id };
+}
+
+/**
  * The tier's roles (the receiver group and its two alternating logins, the stats names, the monitor),
  * their grants and the database statement_timeout: the same roles database.sql creates.
  */
@@ -44,7 +58,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
         const roles = new Map<string, postgresql.Role>();
         for (const spec of tierRoles(cfg)) {
             const groups = spec.memberOf.flatMap((group) => roles.get(group) ?? []);
-            roles.set(spec.name, this.role(name, spec, args.secrets, { ...child, dependsOn: groups }));
+            roles.set(spec.name, this.role(name, spec, args.secrets, { ...child, dependsOn: groups, ...adoptionOptions(cfg, spec) }));
         }
         for (const roleName of rolesWithConnect(cfg)) {
             new postgresql.Grant(
@@ -62,7 +76,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
         const databaseTimeout = new DatabaseSetting(
             `${name}-database-statement-timeout`,
             { connection: admin, database: cfg.postgres.database, name: "statement_timeout", value: cfg.receiverRole.statementTimeout },
-            { parent: this },
+            { parent: this, import: cfg.adopt.databaseSetting },
         );
 
         this.statementTimeout = databaseTimeout.value;

@@ -6,6 +6,8 @@ export interface RegisteredResource {
     readonly name: string;
     readonly custom: boolean;
     readonly inputs: Record<string, unknown>;
+    /** The `import` id it was registered with, if any. */
+    readonly importId?: string;
 }
 
 export interface ProgramRun {
@@ -86,7 +88,7 @@ export async function runUnderMocks(
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
-                resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+                resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, importId: args.id || undefined });
                 return { id: `<id of ${args.name}>`, state: { ...computedState(args.name), ...args.inputs } };
             },
             call(args) {

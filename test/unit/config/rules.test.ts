@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseTierConfig } from "../../../components/config/load";
 import { Problem } from "../../../components/config/problems";
+import { adoptionIdsMatch } from "../../../components/config/adoption";
 import * as rules from "../../../components/config/rules";
 import { TierConfig, tierSchema } from "../../../components/config/schema";
 import { canaryRaw, Edit, edited, problemKeys, refusedProblems } from "../support/stackConfig";
@@ -93,6 +94,30 @@ const errorCases: readonly RuleCase[] = [
         behaviour: "refuses a CA bundle larger than an SSM parameter holds (the global RDS bundle)",
         edits: [["postgres.caBundle", (canaryRaw().postgres as { caBundle: string }).caBundle.repeat(13)]],
         finding: "receiver-tier:postgres.caBundle (error)",
+    },
+    {
+        rule: adoptionIdsMatch,
+        behaviour: "refuses a role import id other than the role's name (it would adopt another role)",
+        edits: [["adopt", { roles: { receiver_monitor: "webhook_receiver" } }]],
+        finding: "receiver-tier:adopt.roles.receiver_monitor (error)",
+    },
+    {
+        rule: adoptionIdsMatch,
+        behaviour: "refuses adopting a role the tier does not declare",
+        edits: [["adopt", { roles: { postgres: "postgres" } }]],
+        finding: "receiver-tier:adopt.roles.postgres (error)",
+    },
+    {
+        rule: adoptionIdsMatch,
+        behaviour: "refuses a record import id of another zone or name than the stack's record",
+        edits: [["adopt", { publicRecord: "Z0C0FFEE0C0FFEE_api.deltacrown.gg_A" }]],
+        finding: "receiver-tier:adopt.publicRecord (error)",
+    },
+    {
+        rule: adoptionIdsMatch,
+        behaviour: "refuses a database setting import id of another database",
+        edits: [["adopt", { databaseSetting: "postgres/statement_timeout" }]],
+        finding: "receiver-tier:adopt.databaseSetting (error)",
     },
     {
         rule: rules.receiverDomainStated,
