@@ -88,7 +88,13 @@ export async function runUnderMocks(
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
-                resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, importId: args.id || undefined });
+                resources.push({
+                    type: args.type,
+                    name: args.name,
+                    custom: args.custom ?? true,
+                    inputs: args.inputs,
+                    importId: args.id || undefined,
+                });
                 return { id: `<id of ${args.name}>`, state: { ...computedState(args.name), ...args.inputs } };
             },
             call(args) {
