@@ -17,3 +17,4 @@ export const poolEndpoints = tier.poolEndpoints;
 export const showPoolsCommand = tier.showPoolsCommand;
 export const statementTimeout = tier.statementTimeout;
 export const senderLimits = tier.senderLimits;
+export const pgbouncerCa = tier.pgbouncerCa;

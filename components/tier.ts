@@ -25,6 +25,8 @@ export interface TierOutputs {
     readonly showPoolsCommand: string;
     readonly statementTimeout: pulumi.Output<string>;
     readonly senderLimits: Record<string, string>;
+    /** The stack's PgBouncer CA (not secret), when PgBouncer serves TLS: what clients verify against. */
+    readonly pgbouncerCa: pulumi.Output<string> | undefined;
 }
 
 interface Rendered {
@@ -84,7 +86,12 @@ function deployAws(r: Rendered, network: AwsSettings, region: string) {
         { dependsOn: [pgbouncer] },
     );
     const sender = new SenderLimits(`${r.stack}-sender`, { config: r.cfg, parameterName: parameters.sender });
-    return { poolEndpoints: pgbouncer.poolEndpoints, senderLimits: sender.settings, statementTimeout: postgres.statementTimeout };
+    return {
+        poolEndpoints: pgbouncer.poolEndpoints,
+        senderLimits: sender.settings,
+        statementTimeout: postgres.statementTimeout,
+        pgbouncerCa: tls?.caCertPem,
+    };
 }
 
 function deployDocker(r: Rendered, settings: DockerSettings) {
@@ -106,6 +113,7 @@ function deployDocker(r: Rendered, settings: DockerSettings) {
         poolEndpoints: [renderEndpoints(r.cfg).pgbouncerEndpoint],
         senderLimits: renderSenderSettings(r.cfg),
         statementTimeout: postgres.statementTimeout,
+        pgbouncerCa: undefined,
     };
 }
 

@@ -1,16 +1,31 @@
+import * as fs from "fs";
 import * as path from "path";
+import { TierConfig } from "../components/config/schema";
+import { pgbouncerServesTls } from "../components/render/tls";
 import { parseTierConfig } from "../components/config/load";
 import { readStackFile, readTierSecrets } from "../components/config/stackFile";
 import { postgresEndpoint, renderEndpoints } from "../components/render/endpoints";
 import { parseArgs, requireArg } from "./args";
 import { Endpoints, formatChecklist, runChecklist } from "./verify/checklist";
 
-const USAGE = "npm run verify -- --stack <name> [--pgbouncer host:port] [--postgres host:port] [--health-url URL] [--project-dir DIR]";
+const USAGE =
+    "npm run verify -- --stack <name> [--pgbouncer host:port] [--pgbouncer-ca FILE] [--postgres host:port] [--health-url URL] [--project-dir DIR]";
 
 function hostPort(text: string, flag: string): { host: string; port: number } {
     const match = /^(.+):(\d+)$/.exec(text);
     if (!match) throw new Error(`--${flag} must be host:port, got ${text}`);
     return { host: match[1] as string, port: Number(match[2]) };
+}
+
+/** PgBouncer's CA when it serves TLS: the checks verify its certificate as the receivers do. */
+function pgbouncerCa(config: TierConfig, file: string | undefined): string | undefined {
+    if (!pgbouncerServesTls(config)) return undefined;
+    if (file === undefined || file === "true") {
+        throw new Error(
+            `PgBouncer serves TLS (pgbouncer.settings.client_tls_sslmode): give its CA with --pgbouncer-ca FILE, e.g. from \`pulumi stack output pgbouncerCa\`\nusage: ${USAGE}`,
+        );
+    }
+    return fs.readFileSync(file, "utf8");
 }
 
 async function main(): Promise<number> {
@@ -26,6 +41,7 @@ async function main(): Promise<number> {
         pgbouncer: hostPort(args.get("pgbouncer") ?? outputs.pgbouncerEndpoint, "pgbouncer"),
         postgres: hostPort(args.get("postgres") ?? postgresEndpoint(config), "postgres"),
         healthUrl: args.get("health-url") ?? outputs.healthUrl,
+        pgbouncerCa: pgbouncerCa(config, args.get("pgbouncer-ca")),
     };
     const results = await runChecklist(config, secrets, endpoints);
     process.stdout.write(formatChecklist(stack, results));

@@ -22,7 +22,7 @@ export function clientTls(target: TlsTarget): ClientConfig["ssl"] {
     if (sslmode === "disable" || sslmode === "prefer") return false;
     if (sslmode === "require") return { rejectUnauthorized: false };
     if (sslrootcert === undefined) {
-        throw new Error(`sslmode ${sslmode} to ${target.host} needs the CA bundle (receiver-tier:postgres.caBundle)`);
+        throw new Error(`sslmode ${sslmode} to ${target.host} needs a CA bundle to verify the server's certificate against`);
     }
     return sslmode === "verify-ca"
         ? { ca: sslrootcert, rejectUnauthorized: true, checkServerIdentity: () => undefined }

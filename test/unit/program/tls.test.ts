@@ -1,9 +1,12 @@
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
 import { describe, expect, it, vi } from "vitest";
 import { parseTierConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stackFile";
+import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../../components/config/schema";
 import { HOST_PATHS } from "../../../components/render/hostPaths";
-import { byName, cloudInitFiles, isSecretValue, nonSecretStrings, plain, PROJECT_DIR, runProgram } from "./mockTier";
+import { byName, cloudInitFiles, isSecretValue, nonSecretStrings, plain, PROJECT_DIR, runProgram, TEST_SECRETS } from "./mockTier";
 
 // Verified TLS as the program places it: PostgreSQL's CA bundle and PgBouncer's certificate reach
 // the hosts through SSM, the private key only as a secret, the CA in the receivers' user data.
@@ -53,5 +56,21 @@ describe.each(["canary", "prod"])("TLS in stack %s", (stack) => {
         );
         expect(leaks).toEqual([]);
         expect(JSON.stringify(run.outputs)).not.toContain("<private key of");
+        // Operators and `npm run verify --pgbouncer-ca` get the CA clients verify against.
+        expect(run.outputs.pgbouncerCa).toBe(`<certificate of ${stack}-pgbouncer-certs-ca>`);
+    });
+});
+
+describe("npm run verify against a tier whose PgBouncer serves TLS", () => {
+    it("asks for PgBouncer's CA instead of connecting unverified", () => {
+        const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [`${CONFIG_NAMESPACE}:${key}`, TEST_SECRETS[key]]));
+        const result = spawnSync(path.join(PROJECT_DIR, "node_modules/.bin/tsx"), ["scripts/verify.ts", "--stack", "canary"], {
+            cwd: PROJECT_DIR,
+            env: { ...process.env, PULUMI_CONFIG: JSON.stringify(secrets) },
+            encoding: "utf8",
+            timeout: 60_000,
+        });
+        expect(result.status).toBe(2);
+        expect(result.stderr).toContain("give its CA with --pgbouncer-ca FILE");
     });
 });
