@@ -18,3 +18,4 @@ export const showPoolsCommand = tier.showPoolsCommand;
 export const statementTimeout = tier.statementTimeout;
 export const senderLimits = tier.senderLimits;
 export const dashboardUrl = tier.dashboardUrl;
+export const pgbouncerCa = tier.pgbouncerCa;

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SecurityGroups } from "./aws/securityGroups";
 import { PgbouncerFleet } from "./aws/pgbouncerFleet";
+import { PgbouncerTls } from "./aws/pgbouncerTls";
+import { pgbouncerServesTls } from "./render/tls";
 import { ReceiverFleet } from "./aws/receiverFleet";
 import { Monitoring } from "./aws/monitoring";
 import { SenderLimits } from "./aws/senderLimits";
@@ -26,6 +28,8 @@ export interface TierOutputs {
     readonly senderLimits: Record<string, string>;
     /** The CloudWatch dashboard (AWS stacks; the local stack has none). */
     readonly dashboardUrl?: pulumi.Output<string>;
+    /** The stack's PgBouncer CA (not secret), when PgBouncer serves TLS: what clients verify against. */
+    readonly pgbouncerCa: pulumi.Output<string> | undefined;
 }
 
 interface Rendered {
@@ -42,6 +46,9 @@ interface Rendered {
 function deployAws(r: Rendered, network: AwsSettings, region: string) {
     const parameters = parameterNames(r.stack);
     const groups = new SecurityGroups(`${r.stack}-sg`, { config: r.cfg, network });
+    const tls = pgbouncerServesTls(r.cfg)
+        ? new PgbouncerTls(`${r.stack}-pgbouncer-certs`, { dnsName: r.cfg.pgbouncer.dnsName, stack: r.stack })
+        : undefined;
     const postgres = new PostgresSettings(`${r.stack}-postgres`, {
         config: r.cfg,
         secrets: r.secrets,
@@ -60,6 +67,7 @@ function deployAws(r: Rendered, network: AwsSettings, region: string) {
             pgbouncerIni: r.files["pgbouncer.ini"],
             userlist: r.userlist,
             healthEnv: r.pgbouncerHealthEnv,
+            tls,
             monitorPassword: pulumi.secret(r.secrets.apply((s) => s.monitorPassword)),
             hostSecurityGroup: groups.pgbouncer,
             nlbSecurityGroup: groups.pgbouncerNlb,
@@ -76,6 +84,7 @@ function deployAws(r: Rendered, network: AwsSettings, region: string) {
             parameters,
             files: r.files,
             secretsEnv: r.receiverSecretsEnv,
+            pgbouncerCa: tls?.caCertPem,
             receiverSecurityGroup: groups.receivers,
             albSecurityGroup: groups.alb,
         },
@@ -98,6 +107,7 @@ function deployAws(r: Rendered, network: AwsSettings, region: string) {
         senderLimits: sender.settings,
         statementTimeout: postgres.statementTimeout,
         dashboardUrl: monitoring.dashboardUrl,
+        pgbouncerCa: tls?.caCertPem,
     };
 }
 
@@ -120,6 +130,7 @@ function deployDocker(r: Rendered, settings: DockerSettings) {
         poolEndpoints: localPoolEndpoints(r.cfg),
         senderLimits: renderSenderSettings(r.cfg),
         statementTimeout: postgres.statementTimeout,
+        pgbouncerCa: undefined,
     };
 }
 
@@ -132,6 +143,7 @@ function adminConnection(r: Rendered, host: string, port: number, sslmode = r.cf
             password,
             database: r.cfg.postgres.database,
             sslmode,
+            sslrootcert: r.cfg.postgres.caBundle,
         })),
     );
 }

@@ -66,3 +66,4 @@ export * from "./postgres";
 export * from "./processes";
 export * from "./stack";
 export * from "./tier";
+export * from "./tls";

@@ -14,6 +14,8 @@ export interface IniRewrite {
     /** New host/port for every [databases] entry. */
     readonly serverHost: string;
     readonly serverPort: number;
+    /** Host paths the ini names (TLS files) -> where the sandbox holds them. */
+    readonly files?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -55,6 +57,8 @@ export function rewriteIni(ini: string, to: IniRewrite): string {
             seen.add(key);
             return `${indent}${key}${eq}${replacements[key]}`;
         }
+        const file = section === "pgbouncer" ? to.files?.[value.trim()] : undefined;
+        if (file !== undefined) return `${indent}${key}${eq}${file}`;
         return line;
     });
     const missing = Object.keys(replacements).filter((key) => !seen.has(key));
@@ -93,6 +97,8 @@ export interface PgbouncerOptions {
     readonly sandbox: Sandbox;
     /** Port on 127.0.0.1 (default: a free one). */
     readonly port?: number;
+    /** Files the ini names by host path (TLS certificates and keys), by content: written to the sandbox (0600). */
+    readonly files?: Readonly<Record<string, string>>;
     /** Seconds to wait for the listener (default 15). */
     readonly startTimeoutSeconds?: number;
 }
@@ -118,6 +124,12 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
     const dir = sandbox.mkdir("pgbouncer");
     const port = options.port ?? (await freePort());
     const authFile = sandbox.write("pgbouncer/userlist.txt", options.userlist, 0o600);
+    const files = Object.fromEntries(
+        Object.entries(options.files ?? {}).map(([hostPath, content]) => [
+            hostPath,
+            sandbox.write(`pgbouncer/${hostPath.replace(/\//g, "_")}`, content, 0o600),
+        ]),
+    );
     const rewrite: IniRewrite = {
         listenAddr: "127.0.0.1",
         listenPort: port,
@@ -127,6 +139,7 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
         unixSocketDir: dir,
         serverHost: options.serverHost,
         serverPort: options.serverPort,
+        files,
     };
     let ini = rewriteIni(options.ini, rewrite);
     const iniPath = sandbox.write("pgbouncer/pgbouncer.ini", ini, 0o640);

@@ -21,13 +21,15 @@ export interface TierOptions {
     readonly gunicorn?: boolean;
     /** Extra environment for the receiver app beside receiver.env and the secrets. */
     readonly appEnv?: Readonly<Record<string, string>>;
+    /** Files pgbouncer.ini names by host path (TLS certificates and keys), by content. */
+    readonly pgbouncerFiles?: Readonly<Record<string, string>>;
     /** Change rendered files before use (only for tests that prove a check can fail). */
     readonly tamper?: (files: TierFiles) => TierFiles;
     /** A persistent directory instead of a temp one, locked for this process while the tier runs. */
     readonly stateDir?: StateDir;
     /** Fixed ports on 127.0.0.1 (default: free ones). */
     readonly ports?: TierPorts;
-    /** Extra postgresql.conf settings. */
+    /** Extra postgresql.conf settings (e.g. fsync for a lasting cluster, ssl). */
     readonly postgresSettings?: Readonly<Record<string, string | number>>;
     /** Told what happens while the tier starts, one line per step. */
     readonly progress?: (line: string) => void;
@@ -145,6 +147,7 @@ export async function startTier(options: TierOptions): Promise<Tier> {
             serverPort: postgres.port,
             sandbox,
             port: options.ports?.pgbouncer,
+            files: options.pgbouncerFiles,
         });
         progress(`PgBouncer on ${pgbouncer.host}:${pgbouncer.port} (pid ${pgbouncer.pid})`);
         if (options.gunicorn) {

@@ -1,6 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { loadStackConfig, readStackFile, readTierSecrets } from "../components/config/stackFile";
+import { TierConfig } from "../components/config/schema";
+import { pgbouncerServesTls } from "../components/render/tls";
 import { postgresEndpoint, renderEndpoints } from "../components/render/endpoints";
 import { command, existingDirectory, hostPort, httpUrl, main, oneOf, optional, required, text, UsageError, withDefault } from "./args";
 import { checklistJson, Endpoints, formatChecklist, runChecklist } from "./verify/checklist";
@@ -21,6 +23,11 @@ export const verifyCommand = command({
                 hostPort,
             ),
             "health-url": optional("<url>", "health endpoint (default: the stack's healthUrl)", httpUrl),
+            "pgbouncer-ca": optional(
+                "<file>",
+                "PgBouncer's CA (`pulumi stack output pgbouncerCa`), required when the stack's PgBouncer serves TLS: verify-full as the receivers connect",
+                text,
+            ),
             outputs: optional(
                 "<file|->",
                 "the deployed stack's outputs as `pulumi stack output --json` prints them (- reads stdin): its pgbouncerEndpoint and healthUrl",
@@ -54,6 +61,7 @@ export const verifyCommand = command({
             pgbouncer: values.pgbouncer ?? hostPort(outputs.pgbouncerEndpoint, "the stack's pgbouncerEndpoint"),
             postgres: values.postgres ?? hostPort(postgresEndpoint(config), "the stack's postgres endpoint"),
             healthUrl: values["health-url"] ?? httpUrl(outputs.healthUrl, "the stack's healthUrl"),
+            pgbouncerCa: pgbouncerCa(config, values["pgbouncer-ca"]),
         };
         io.progress(`checking stack ${values.stack} at ${endpoints.pgbouncer.host}:${endpoints.pgbouncer.port} and ${endpoints.healthUrl}`);
         const results = await runChecklist(config, secrets, endpoints);
@@ -61,6 +69,17 @@ export const verifyCommand = command({
         return results.every((r) => r.passed) ? 0 : 1;
     },
 });
+
+/** PgBouncer's CA when it serves TLS: the checks verify its certificate as the receivers do. */
+function pgbouncerCa(config: TierConfig, file: string | undefined): string | undefined {
+    if (!pgbouncerServesTls(config)) return undefined;
+    if (file === undefined) {
+        throw new UsageError(
+            "PgBouncer serves TLS (pgbouncer.settings.client_tls_sslmode): give its CA with --pgbouncer-ca FILE, e.g. from `pulumi stack output pgbouncerCa`",
+        );
+    }
+    return fs.readFileSync(file, "utf8");
+}
 
 /** pgbouncerEndpoint and healthUrl from `pulumi stack output --json` (a file, or - for stdin). */
 export function deployedOutputs(source: string): { pgbouncerEndpoint: string; healthUrl: string } {

@@ -9,6 +9,7 @@ import { PGBOUNCER_HEALTH_PORT } from "../render/pgbouncerHealth";
 import { metricsNamespace, PGBOUNCER_LOGS, renderLogrotate, renderMetricsEnv } from "../render/monitoring";
 import { oneExtraInstancePercentage } from "../render/rollout";
 import { InstanceRole } from "./instanceRole";
+import { PgbouncerTls } from "./pgbouncerTls";
 import { RollingGroup } from "./rollingGroup";
 
 export interface PgbouncerFleetArgs {
@@ -30,11 +31,16 @@ export interface PgbouncerFleetArgs {
     readonly healthEnv: pulumi.Output<string>;
     /** The monitor role's password (secret), read by the long-running-query check. */
     readonly monitorPassword: pulumi.Output<string>;
+    /** PgBouncer's certificate, key and CA, when it serves TLS to receivers. */
+    readonly tls?: PgbouncerTls;
     /** Security group of the hosts. */
     readonly hostSecurityGroup: aws.ec2.SecurityGroup;
     /** Security group of the internal NLB. */
     readonly nlbSecurityGroup: aws.ec2.SecurityGroup;
 }
+
+/** Bytes a standard-tier SSM parameter holds. */
+const STANDARD_PARAMETER_BYTES = 4096;
 
 /** Seconds a PgBouncer host takes from launch to serving: packages, the first config apply, the readiness check. */
 const HOST_WARMUP_SECONDS = 300;
@@ -77,7 +83,7 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
                 instanceType: pb.instanceType,
                 instanceProfileArn: role.profile.arn,
                 securityGroupId: args.hostSecurityGroup.id,
-                userData: renderPgbouncerUserData(args.region, args.parameters),
+                userData: renderPgbouncerUserData(cfg, args.region, args.parameters),
                 targetGroupArns: [targetGroup.arn],
                 warmupSeconds: HOST_WARMUP_SECONDS,
                 fleet: name,
@@ -93,8 +99,10 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
                 name: pb.dnsName,
                 type: "A",
                 aliases: [{ name: nlb.dnsName, zoneId: nlb.zoneId, evaluateTargetHealth: true }],
+                // Taking over a record made by hand: an explicit choice per record (adopt.overwriteRecords).
+                allowOverwrite: cfg.adopt.overwriteRecords.private,
             },
-            child,
+            { ...child, import: cfg.adopt.privateRecord },
         );
 
         this.poolEndpoints = pulumi.output([hostPort(pb.dnsName, pb.port)]);
@@ -107,12 +115,38 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
     private configParameters(name: string, args: PgbouncerFleetArgs): aws.ssm.Parameter[] {
         const child = { parent: this };
         // insecureValue keeps the non-secret files readable in preview diffs.
-        const plain = (suffix: string, parameterName: string, value: string) =>
+        const plain = (suffix: string, parameterName: string, value: pulumi.Input<string>) =>
             new aws.ssm.Parameter(`${name}-${suffix}`, { name: parameterName, type: "String", insecureValue: value }, child);
         const secret = (suffix: string, parameterName: string, value: pulumi.Output<string>) =>
             new aws.ssm.Parameter(`${name}-${suffix}`, { name: parameterName, type: "SecureString", value: pulumi.secret(value) }, child);
         const names = args.parameters;
+        const caBundle = args.config.postgres.caBundle;
+        // A regional CA bundle can exceed the 4 KiB of a standard parameter (the caBundle rule caps it at 8 KiB).
+        const postgresCa =
+            caBundle === undefined
+                ? []
+                : [
+                      new aws.ssm.Parameter(
+                          `${name}-postgres-ca`,
+                          {
+                              name: names.postgresCa,
+                              type: "String",
+                              tier: Buffer.byteLength(caBundle) > STANDARD_PARAMETER_BYTES ? "Advanced" : "Standard",
+                              insecureValue: caBundle,
+                          },
+                          child,
+                      ),
+                  ];
+        const tls = args.tls
+            ? [
+                  plain("tls-cert", names.pgbouncerTlsCert, args.tls.certPem),
+                  secret("tls-key", names.pgbouncerTlsKey, args.tls.privateKeyPem),
+                  plain("tls-ca", names.pgbouncerTlsCa, args.tls.caCertPem),
+              ]
+            : [];
         return [
+            ...postgresCa,
+            ...tls,
             plain("ini", names.pgbouncerIni, args.pgbouncerIni),
             secret("userlist", names.userlist, args.userlist),
             secret("health-env", names.pgbouncerHealthEnv, args.healthEnv),

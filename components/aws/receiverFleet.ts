@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsSettings, TierConfig } from "../config/schema";
 import { renderReceiverUserData } from "../render/cloudInit";
 import { PublicFiles } from "../render";
+import { publicDomain } from "../render/endpoints";
 import { ParameterNames } from "../render/parameterNames";
 import { metricsNamespace } from "../render/monitoring";
 import { InstanceRole } from "./instanceRole";
@@ -23,6 +24,8 @@ export interface ReceiverFleetArgs {
     readonly files: PublicFiles;
     /** Rendered secrets.env (secret): the active logins' passwords, the webhook signing secret. */
     readonly secretsEnv: pulumi.Output<string>;
+    /** The CA of PgBouncer's certificate (DB_SSLROOTCERT), when PgBouncer serves TLS. */
+    readonly pgbouncerCa?: pulumi.Output<string>;
     /** Security group of the receivers. */
     readonly receiverSecurityGroup: aws.ec2.SecurityGroup;
     /** Security group of the public ALB. */
@@ -81,9 +84,12 @@ export class ReceiverFleet extends pulumi.ComponentResource {
                 instanceType: r.instanceType,
                 instanceProfileArn: role.profile.arn,
                 securityGroupId: args.receiverSecurityGroup.id,
-                userData: secrets.version.apply((version) =>
-                    renderReceiverUserData(args.config, args.stack, args.region, args.parameters, args.files, version),
-                ),
+                // A new CA makes a new launch template version: the fleet rolls onto it.
+                userData: pulumi
+                    .all([secrets.version, args.pgbouncerCa])
+                    .apply(([version, ca]) =>
+                        renderReceiverUserData(args.config, args.stack, args.region, args.parameters, args.files, version, ca),
+                    ),
                 targetGroupArns: [targetGroup.arn],
                 warmupSeconds: RECEIVER_WARMUP_SECONDS,
                 fleet: name,
@@ -157,11 +163,13 @@ export class ReceiverFleet extends pulumi.ComponentResource {
             `${name}-dns`,
             {
                 zoneId: args.network.publicZoneId,
-                name: r.domain,
+                name: publicDomain(args.config),
                 type: "A",
                 aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }],
+                // Taking over a record made by hand: an explicit choice per record (adopt.overwriteRecords).
+                allowOverwrite: args.config.adopt.overwriteRecords.public,
             },
-            child,
+            { ...child, import: args.config.adopt.publicRecord },
         );
         return { alb, targetGroup };
     }

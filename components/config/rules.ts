@@ -1,6 +1,7 @@
 import { durationToMs } from "./duration";
+import { adoptionIdsMatch } from "./adoption";
 import { configKey, Problem } from "./problems";
-import { TierConfig } from "./schema";
+import { SERVER_SSLMODES, Sslmode, TierConfig } from "./schema";
 
 // Cross-field rules from DESIGN.md "Where the runbook is wrong". Each returns its findings.
 
@@ -226,23 +227,65 @@ export function platformSectionPresent(cfg: TierConfig): Problem[] {
     if (cfg.platform === "docker" && cfg.pgbouncer.hosts !== 1) {
         return [error(["pgbouncer", "hosts"], `platform docker runs one PgBouncer container; set hosts to 1 (got ${cfg.pgbouncer.hosts})`)];
     }
+    if (cfg.platform === "docker" && cfg.pgbouncer.settings.client_tls_sslmode !== "disable") {
+        return [
+            error(
+                ["pgbouncer", "settings", "client_tls_sslmode"],
+                "platform docker ships no certificate to the PgBouncer container; set disable (the local stack is plaintext)",
+            ),
+        ];
+    }
     return [];
 }
 
-const TLS_STRENGTH = ["disable", "allow", "prefer", "require"];
+const TLS_STRENGTH: readonly Sslmode[] = SERVER_SSLMODES;
+const strength = (mode: Sslmode) => TLS_STRENGTH.indexOf(mode);
 
+/** PgBouncer's connections to PostgreSQL are checked at least as strictly as the stack's own (postgres.sslmode). */
 export function serverTlsAsStrictAsPostgres(cfg: TierConfig): Problem[] {
     const required = cfg.postgres.sslmode;
     const pooled = cfg.pgbouncer.settings.server_tls_sslmode;
-    const atLeastRequire = (mode: string) => TLS_STRENGTH.indexOf(mode) >= TLS_STRENGTH.indexOf("require");
-    return !atLeastRequire(required) || atLeastRequire(pooled)
+    return strength(required) < strength("require") || strength(pooled) >= strength(required)
         ? []
         : [
               error(
                   ["pgbouncer", "settings", "server_tls_sslmode"],
-                  `'${pooled}' may fall back to plaintext between PgBouncer and PostgreSQL while postgres.sslmode is '${required}'; use require`,
+                  `'${pooled}' checks PostgreSQL's certificate less strictly than postgres.sslmode '${required}'; use ${required}`,
               ),
           ];
+}
+
+/** Largest value an SSM parameter takes (advanced tier), which delivers the CA bundle to the PgBouncer hosts. */
+export const CA_BUNDLE_MAX_BYTES = 8192;
+
+/** verify-ca/verify-full need the CA bundle PostgreSQL's certificate chains to. */
+export function caBundleForVerification(cfg: TierConfig): Problem[] {
+    const bundle = cfg.postgres.caBundle;
+    if (bundle !== undefined) {
+        const bytes = Buffer.byteLength(bundle, "utf8");
+        return bytes <= CA_BUNDLE_MAX_BYTES
+            ? []
+            : [
+                  error(
+                      ["postgres", "caBundle"],
+                      `${bytes} bytes exceeds the ${CA_BUNDLE_MAX_BYTES} an SSM parameter holds; ship only the CAs of this region (e.g. the RDS regional bundle, not the global one)`,
+                  ),
+              ];
+    }
+    const verifying: [string[], Sslmode][] = [
+        [["postgres", "sslmode"], cfg.postgres.sslmode],
+        [["pgbouncer", "settings", "server_tls_sslmode"], cfg.pgbouncer.settings.server_tls_sslmode],
+    ];
+    return verifying
+        .filter(([, mode]) => mode.startsWith("verify"))
+        .map(([path, mode]) => error(path, `'${mode}' checks PostgreSQL's certificate against postgres.caBundle, which is not set`));
+}
+
+/** The public name receivers answer on: each aws stack states its own, never a default it could share. */
+export function receiverDomainStated(cfg: TierConfig): Problem[] {
+    return cfg.platform === "aws" && cfg.receiver.domain === undefined
+        ? [error(["receiver", "domain"], "platform aws needs the stack's own public domain (e.g. api-canary.deltacrown.gg for canary)")]
+        : [];
 }
 
 export function optionsParameterIgnored(cfg: TierConfig): Problem[] {
@@ -339,6 +382,9 @@ export const RULES = [
     burstAtLeastRate,
     platformSectionPresent,
     serverTlsAsStrictAsPostgres,
+    caBundleForVerification,
+    receiverDomainStated,
+    adoptionIdsMatch,
     optionsParameterIgnored,
     asyncOnlyGunicornSettings,
     idlePoolConnections,

@@ -17,6 +17,15 @@ const duration = z.string().refine(isDuration, "must be a PostgreSQL duration su
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier ([a-z_][a-z0-9_]*)");
 // Room for the "_a"/"_b" suffix of the two alternating logins within PostgreSQL's 63 bytes.
 const loginBase = z.string().regex(/^[a-z_][a-z0-9_]{0,60}$/, "must be a lower-case SQL identifier of at most 61 characters");
+/** libpq sslmode values, weakest first. */
+export const SERVER_SSLMODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
+export type Sslmode = (typeof SERVER_SSLMODES)[number];
+const pemCertificates = z
+    .string()
+    .regex(
+        /^\s*(-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\s*)+$/,
+        "must be PEM certificates (-----BEGIN CERTIFICATE-----)",
+    );
 const hostName = z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a host name or IP address");
 
 /** The [pgbouncer] section, under PgBouncer's own key names (docs/config.md). */
@@ -32,8 +41,11 @@ export const pgbouncerSettingsSchema = z.strictObject({
     server_lifetime: seconds.default(3600),
     server_connect_timeout: seconds.default(15),
     server_login_retry: seconds.default(2),
-    // verify-ca/verify-full need a server_tls_ca_file, which the stack does not ship.
-    server_tls_sslmode: z.enum(["disable", "allow", "prefer", "require"]).default("require"),
+    // verify-ca/verify-full check PostgreSQL's certificate against postgres.caBundle (server_tls_ca_file).
+    server_tls_sslmode: z.enum(SERVER_SSLMODES).default("verify-full"),
+    // Receivers -> PgBouncer. With anything but disable PgBouncer serves the stack's certificate for
+    // dnsName and receivers connect with sslmode=verify-full. verify-* here would demand client certificates.
+    client_tls_sslmode: z.enum(["disable", "allow", "prefer", "require"]).default("require"),
     query_timeout: seconds.default(10),
     query_wait_timeout: seconds.default(3),
     client_idle_timeout: seconds.default(0),
@@ -53,7 +65,9 @@ export const postgresSchema = z.strictObject({
     port: count(1).max(65535).default(5432),
     database: identifier.default("deltacrown"),
     adminUser: identifier.default("postgres"),
-    sslmode: z.enum(["disable", "prefer", "require"]).default("require"),
+    sslmode: z.enum(["disable", "prefer", "require", "verify-ca", "verify-full"]).default("verify-full"),
+    /** The CA bundle PostgreSQL's certificate chains to (e.g. the RDS regional bundle), PEM; not secret. */
+    caBundle: pemCertificates.optional(),
     maxConnections: count(1).default(100),
     superuserReservedConnections: count(0).default(3),
     reservedForOtherClients: count(0).default(20),
@@ -134,7 +148,8 @@ export const receiverSchema = z.strictObject({
         .string()
         .regex(/^\/[A-Za-z0-9/_-]*$/, "must be an absolute URL path")
         .default("/webhooks/health"),
-    domain: hostName.default("api.deltacrown.gg"),
+    /** The public name of this stack's receivers; required on aws (no default: two stacks must never share one). */
+    domain: hostName.optional(),
     instanceType: z.string().default("t3.small"),
     app: z
         .strictObject({
@@ -207,6 +222,23 @@ export const awsSchema = z.strictObject({
     amiSsmParameter: z.string().default("/aws/service/debian/release/12/latest/amd64"),
 });
 
+/**
+ * What a stack takes over instead of creating (README "First deploy into an existing environment"):
+ * per resource, Pulumi's import id, used as the resource's `import` option.
+ */
+export const adoptSchema = z.strictObject({
+    /** Tier role name -> its import id (the role's name). */
+    roles: z.record(z.string(), z.string().min(1)).default({}),
+    /** The existing record of receiver.domain: <publicZoneId>_<domain>_A. */
+    publicRecord: z.string().min(1).optional(),
+    /** The existing record of pgbouncer.dnsName: <privateZoneId>_<dnsName>_A. */
+    privateRecord: z.string().min(1).optional(),
+    /** The existing `ALTER DATABASE ... SET statement_timeout`: <database>/statement_timeout. */
+    databaseSetting: z.string().min(1).optional(),
+    /** Per record, whether creating it may overwrite a record of the same name (Route 53 UPSERT). Never by default. */
+    overwriteRecords: z.strictObject({ public: z.boolean().default(false), private: z.boolean().default(false) }).prefault({}),
+});
+
 export const dockerSchema = z.strictObject({
     postgresImage: z.string().default("postgres:15"),
     postgresHostPort: count(1).max(65535).default(15432),
@@ -225,6 +257,7 @@ export const tierSchema = z.strictObject({
     monitoring: monitoringSchema.prefault({}),
     aws: awsSchema.optional(),
     docker: dockerSchema.prefault({}),
+    adopt: adoptSchema.prefault({}),
 });
 
 /** The validated, defaulted configuration of one stack (secrets excluded). */
@@ -232,6 +265,7 @@ export type TierConfig = z.infer<typeof tierSchema>;
 export type PgbouncerSettings = TierConfig["pgbouncer"]["settings"];
 export type AwsSettings = NonNullable<TierConfig["aws"]>;
 export type DockerSettings = NonNullable<TierConfig["docker"]>;
+export type Adoption = TierConfig["adopt"];
 
 /** Secret config keys: read as Pulumi secrets, never part of TierConfig. */
 export const SECRET_KEYS = [

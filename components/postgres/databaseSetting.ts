@@ -10,6 +10,8 @@ export interface PostgresConnection {
     readonly password: string;
     readonly database: string;
     readonly sslmode: string;
+    /** PEM CA bundle for sslmode verify-ca / verify-full. */
+    readonly sslrootcert?: string;
 }
 
 /** One `ALTER DATABASE ... SET name = value`, the resource's state. */
@@ -30,7 +32,7 @@ function clientConfig(conn: PostgresConnection): ClientConfig {
         user: conn.user,
         password: conn.password,
         database: conn.database,
-        ssl: clientTls(conn.sslmode),
+        ssl: clientTls(conn),
         connectionTimeoutMillis: 10_000,
     };
 }

@@ -3,6 +3,7 @@ import * as postgresql from "@pulumi/postgresql";
 import { TierConfig, TierSecrets } from "../config/schema";
 import { RoleSpec, rolesWithConnect, tierRoles, timeoutMs } from "../render/roles";
 import { DatabaseSetting, PostgresConnection } from "./databaseSetting";
+import { caBundleFile } from "./tls";
 
 export interface PostgresSettingsArgs {
     /** Validated stack config. */
@@ -11,6 +12,20 @@ export interface PostgresSettingsArgs {
     readonly secrets: pulumi.Output<TierSecrets>;
     /** Admin connection the provider and the database-setting resource use (password secret). */
     readonly admin: pulumi.Input<PostgresConnection>;
+}
+
+/**
+ * Pulumi's `import` for a role the stack takes over (adopt.roles). An import only succeeds when the
+ * existing role already matches every input, so it changes nothing on the server. A password is the
+ * exception: PostgreSQL keeps only its verifier and the provider (not a superuser) cannot read it back,
+ * so the adopting update must not compare it; it keeps the password the role has (nothing is reset)
+ * until the adopt entry is removed, and the next update sets the stack's. Roles without a password
+ * ignore nothing.
+ */
+export function adoptionOptions(cfg: TierConfig, spec: RoleSpec): pulumi.CustomResourceOptions {
+    const id = cfg.adopt.roles[spec.name];
+    if (id === undefined) return {};
+    return spec.password ? { import: id, ignoreChanges: ["password"] } : { import: id };
 }
 
 /**
@@ -33,6 +48,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
                 password: pulumi.secret(admin.password),
                 database: admin.database,
                 sslmode: admin.sslmode,
+                sslrootcert: admin.apply((a) => (a.sslrootcert === undefined ? undefined : caBundleFile(a.sslrootcert))),
                 superuser: false,
             },
             { parent: this },
@@ -42,7 +58,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
         const roles = new Map<string, postgresql.Role>();
         for (const spec of tierRoles(cfg)) {
             const groups = spec.memberOf.flatMap((group) => roles.get(group) ?? []);
-            roles.set(spec.name, this.role(name, spec, args.secrets, { ...child, dependsOn: groups }));
+            roles.set(spec.name, this.role(name, spec, args.secrets, { ...child, dependsOn: groups, ...adoptionOptions(cfg, spec) }));
         }
         for (const roleName of rolesWithConnect(cfg)) {
             new postgresql.Grant(
@@ -60,7 +76,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
         const databaseTimeout = new DatabaseSetting(
             `${name}-database-statement-timeout`,
             { connection: admin, database: cfg.postgres.database, name: "statement_timeout", value: cfg.receiverRole.statementTimeout },
-            { parent: this },
+            { parent: this, import: cfg.adopt.databaseSetting },
         );
 
         this.statementTimeout = databaseTimeout.value;

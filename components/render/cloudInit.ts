@@ -9,6 +9,7 @@ import { PublicFiles } from "./index";
 import { PGBOUNCER_HEALTH_PORT } from "./pgbouncerHealth";
 import { LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "./rollout";
 import { receiverLogs, renderLogrotate, renderMetricsEnv } from "./monitoring";
+import { pgbouncerServesTls } from "./tls";
 
 interface WriteFile {
     path: string;
@@ -50,6 +51,7 @@ export function renderMonitorEnv(cfg: TierConfig, region: string, names: Paramet
         ["PGDATABASE", pg.database],
         ["PGUSER", cfg.monitor.role],
         ["PGSSLMODE", pg.sslmode],
+        ...(pg.caBundle !== undefined ? [["PGSSLROOTCERT", HOST_PATHS.postgresCa] as [string, string]] : []),
     ]);
 }
 
@@ -57,8 +59,21 @@ export function renderMonitorEnv(cfg: TierConfig, region: string, names: Paramet
  * Which parameter becomes which file on a PgBouncer host, and what applies it. Every file that
  * follows from config is here, so config changes never touch user data.
  */
-export function renderManagedFiles(names: ParameterNames): string {
-    const rows: [string, string, string, string, "pgbouncer" | "monitor" | "timer" | "health" | "metrics"][] = [
+export function renderManagedFiles(cfg: TierConfig, names: ParameterNames): string {
+    type Row = [string, string, string, string, "pgbouncer" | "monitor" | "timer" | "health" | "metrics"];
+    const postgresCa: Row[] =
+        cfg.postgres.caBundle !== undefined ? [[names.postgresCa, HOST_PATHS.postgresCa, "0644", "root:root", "pgbouncer"]] : [];
+    const pgbouncerTls: Row[] = pgbouncerServesTls(cfg)
+        ? [
+              [names.pgbouncerTlsCert, HOST_PATHS.pgbouncerTlsCert, "0644", "root:root", "pgbouncer"],
+              [names.pgbouncerTlsKey, HOST_PATHS.pgbouncerTlsKey, "0600", "postgres:postgres", "pgbouncer"],
+              [names.pgbouncerTlsCa, HOST_PATHS.pgbouncerTlsCa, "0644", "root:root", "health"],
+          ]
+        : [];
+    // The files pgbouncer.ini names come before it: the throwaway check of a new ini reads them staged.
+    const rows: Row[] = [
+        ...postgresCa,
+        ...pgbouncerTls,
         [names.pgbouncerIni, HOST_PATHS.pgbouncerIni, "0640", "postgres:postgres", "pgbouncer"],
         [names.userlist, HOST_PATHS.userlist, "0600", "postgres:postgres", "pgbouncer"],
         [names.pgbouncerHealthEnv, HOST_PATHS.pgbouncerHealthEnv, "0600", "postgres:postgres", "health"],
@@ -87,12 +102,12 @@ function launchEnvFile(region: string): WriteFile {
  * User data of a PgBouncer host: packages, scripts and units only. It holds no secret and
  * nothing that follows from config, so it changes only with this project's code.
  */
-export function renderPgbouncerUserData(region: string, names: ParameterNames): string {
+export function renderPgbouncerUserData(cfg: TierConfig, region: string, names: ParameterNames): string {
     return cloudConfig(
         ["pgbouncer", "postgresql-client", "awscli", "curl"],
         [
             file("/etc/receiver-tier/pgbouncer-host.env", renderEnvFile("PgBouncer host settings", [["AWS_REGION", region]])),
-            file("/etc/receiver-tier/managed-files", renderManagedFiles(names)),
+            file("/etc/receiver-tier/managed-files", renderManagedFiles(cfg, names)),
             launchEnvFile(region),
             file(APPLY_PGBOUNCER_CONFIG, asset("pgbouncer/apply-config.sh"), "0755"),
             file(COMPLETE_LAUNCH, asset("host/complete-launch.sh"), "0755"),
@@ -141,6 +156,7 @@ export function renderReceiverUserData(
     names: ParameterNames,
     files: PublicFiles,
     secretsVersion: number,
+    pgbouncerCa: string | undefined,
 ): string {
     const app = cfg.receiver.app;
     const localHealthUrl = `http://127.0.0.1:${cfg.receiver.port}${cfg.receiver.healthPath}`;
@@ -159,6 +175,7 @@ export function renderReceiverUserData(
             launchEnvFile(region),
             file(HOST_PATHS.gunicornConf, files["gunicorn.conf.py"]),
             file(HOST_PATHS.receiverEnv, files["receiver.env"]),
+            ...(pgbouncerCa !== undefined ? [file(HOST_PATHS.receiverPgbouncerCa, pgbouncerCa)] : []),
             file(`${HOST_PATHS.receiverDir}/app/webhook_receiver.py`, asset("receiver/webhook_receiver.py")),
             file("/usr/local/sbin/receiver-tier-install-receiver", asset("receiver/install-receiver.sh"), "0755"),
             file("/usr/local/sbin/receiver-tier-fetch-secrets", asset("receiver/fetch-secrets.sh"), "0755"),

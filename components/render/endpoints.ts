@@ -6,6 +6,12 @@ export function hostPort(host: string, port: number): string {
     return `${host}:${port}`;
 }
 
+/** The stack's public receiver domain (the receiverDomainStated rule already refused an aws stack without one). */
+export function publicDomain(cfg: TierConfig): string {
+    if (cfg.receiver.domain === undefined) throw new Error("receiver-tier:receiver.domain is required for platform aws");
+    return cfg.receiver.domain;
+}
+
 /** Where operators reach the tier: the public receiver URL and the PgBouncer address. */
 function reach(cfg: TierConfig): { baseUrl: string; pgbouncerHost: string; pgbouncerPort: number } {
     if (cfg.platform === "docker") {
@@ -15,7 +21,7 @@ function reach(cfg: TierConfig): { baseUrl: string; pgbouncerHost: string; pgbou
             pgbouncerPort: cfg.docker.pgbouncerHostPort,
         };
     }
-    return { baseUrl: `https://${cfg.receiver.domain}`, pgbouncerHost: cfg.pgbouncer.dnsName, pgbouncerPort: cfg.pgbouncer.port };
+    return { baseUrl: `https://${publicDomain(cfg)}`, pgbouncerHost: cfg.pgbouncer.dnsName, pgbouncerPort: cfg.pgbouncer.port };
 }
 
 /** Stack outputs that follow from config alone. */

@@ -2,6 +2,15 @@
 export const HOST_PATHS = {
     pgbouncerIni: "/etc/pgbouncer/pgbouncer.ini",
     userlist: "/etc/pgbouncer/userlist.txt",
+    /** postgres.caBundle: PgBouncer's server_tls_ca_file, and the monitor's sslrootcert. */
+    postgresCa: "/etc/pgbouncer/postgres-ca.pem",
+    /** The stack's certificate for pgbouncer.dnsName and its key (client_tls_cert_file / client_tls_key_file). */
+    pgbouncerTlsCert: "/etc/pgbouncer/pgbouncer-tls.crt",
+    pgbouncerTlsKey: "/etc/pgbouncer/pgbouncer-tls.key",
+    /** The stack's PgBouncer CA on a PgBouncer host, for its own health check. */
+    pgbouncerTlsCa: "/etc/pgbouncer/pgbouncer-ca.pem",
+    /** The stack's PgBouncer CA on a receiver: DB_SSLROOTCERT. */
+    receiverPgbouncerCa: "/etc/webhook-receiver/pgbouncer-ca.pem",
     pgbouncerLog: "/var/log/postgresql/pgbouncer.log",
     pgbouncerPid: "/var/run/postgresql/pgbouncer.pid",
     pgbouncerSocketDir: "/var/run/postgresql",

@@ -2,6 +2,12 @@
 export interface ParameterNames {
     readonly pgbouncerIni: string;
     readonly userlist: string;
+    /** postgres.caBundle, when set. */
+    readonly postgresCa: string;
+    /** PgBouncer's certificate, its private key (secret) and the CA that signed it. */
+    readonly pgbouncerTlsCert: string;
+    readonly pgbouncerTlsKey: string;
+    readonly pgbouncerTlsCa: string;
     /** The health check's login (secret): the receivers' active login and its password. */
     readonly pgbouncerHealthEnv: string;
     readonly monitorPassword: string;
@@ -22,6 +28,10 @@ export function parameterNames(stack: string): ParameterNames {
     return {
         pgbouncerIni: `${root}/pgbouncer/pgbouncer.ini`,
         userlist: `${root}/pgbouncer/userlist.txt`,
+        postgresCa: `${root}/pgbouncer/postgres-ca.pem`,
+        pgbouncerTlsCert: `${root}/pgbouncer/pgbouncer-tls.crt`,
+        pgbouncerTlsKey: `${root}/pgbouncer/pgbouncer-tls.key`,
+        pgbouncerTlsCa: `${root}/pgbouncer/pgbouncer-ca.pem`,
         pgbouncerHealthEnv: `${root}/pgbouncer/health.env`,
         monitorPassword: `${root}/monitor/password`,
         monitorEnv: `${root}/monitor/monitor.env`,

@@ -1,6 +1,8 @@
 import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
 import { TierConfig, TierSecrets } from "../config/schema";
 import { renderEnvFile } from "./envFile";
+import { HOST_PATHS } from "./hostPaths";
+import { pgbouncerServesTls } from "./tls";
 
 /** The port each PgBouncer host answers the NLB's HTTP health check on. */
 export const PGBOUNCER_HEALTH_PORT = 8008;
@@ -16,15 +18,26 @@ const HEALTH_CONNECT_TIMEOUT_SECONDS = 3;
 export function renderPgbouncerHealthEnv(cfg: TierConfig, secrets: TierSecrets): string {
     const login = receiverLogins(cfg).active;
     const stats = statsLogins(cfg).active;
+    // With TLS the check connects to this host's own PgBouncer (hostaddr) but verifies the certificate
+    // for the name receivers use, with the CA they trust: a host serving a wrong certificate is unfit.
+    const where: [string, string][] = pgbouncerServesTls(cfg)
+        ? [
+              ["PGHOST", cfg.pgbouncer.dnsName],
+              ["PGHOSTADDR", "127.0.0.1"],
+              ["PGSSLMODE", "verify-full"],
+              ["PGSSLROOTCERT", HOST_PATHS.pgbouncerTlsCa],
+          ]
+        : [
+              ["PGHOST", "127.0.0.1"],
+              ["PGSSLMODE", "disable"],
+          ];
     return renderEnvFile("PgBouncer health check login. Secret: delivered through the secret store only.", [
-        ["PGHOST", "127.0.0.1"],
+        ...where,
         ["PGPORT", cfg.pgbouncer.port],
         ["PGDATABASE", cfg.pgbouncer.databaseAlias],
         ["PGUSER", login.name],
         ["PGPASSWORD", loginPassword(secrets, login)],
         ["PGCONNECT_TIMEOUT", HEALTH_CONNECT_TIMEOUT_SECONDS],
-        // Loopback: TLS when PgBouncer offers it, plaintext otherwise.
-        ["PGSSLMODE", "prefer"],
         ["STATS_USER", stats.name],
         ["STATS_PASSWORD", loginPassword(secrets, stats)],
     ]);

@@ -2,6 +2,7 @@ import { PgbouncerSettings, TierConfig } from "../config/schema";
 import { serverConnectionsPerHost } from "../config/rules";
 import { HOST_PATHS } from "./hostPaths";
 import { statsLogins } from "../config/logins";
+import { pgbouncerServesTls } from "./tls";
 
 type IniValue = string | number | readonly string[];
 
@@ -47,6 +48,16 @@ export function renderPgbouncerIni(cfg: TierConfig, stack: string): string {
         const reason = REASONS[key];
         if (reason) lines.push(`;; ${reason}`);
         lines.push(iniLine(key, value));
+    }
+    if (pg.caBundle !== undefined) {
+        lines.push(";; PostgreSQL's certificate must chain to postgres.caBundle", iniLine("server_tls_ca_file", HOST_PATHS.postgresCa));
+    }
+    if (pgbouncerServesTls(cfg)) {
+        lines.push(
+            `;; the stack's certificate for ${pb.dnsName}; receivers connect with sslmode=verify-full`,
+            iniLine("client_tls_cert_file", HOST_PATHS.pgbouncerTlsCert),
+            iniLine("client_tls_key_file", HOST_PATHS.pgbouncerTlsKey),
+        );
     }
     return lines.join("\n") + "\n";
 }

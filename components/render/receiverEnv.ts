@@ -1,5 +1,7 @@
 import { TierConfig, TierSecrets } from "../config/schema";
 import { renderEnvFile } from "./envFile";
+import { HOST_PATHS } from "./hostPaths";
+import { pgbouncerClientSslmode, pgbouncerServesTls } from "./tls";
 import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
 
 /**
@@ -18,6 +20,8 @@ export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
         ["DB_USER", receiverLogins(cfg).active.name],
         // The group role's schema: both logins act as that role and share its tables.
         ["DB_SCHEMA", cfg.receiverRole.name],
+        ["DB_SSLMODE", pgbouncerClientSslmode(cfg)],
+        ...(pgbouncerServesTls(cfg) ? [["DB_SSLROOTCERT", HOST_PATHS.receiverPgbouncerCa] as [string, string]] : []),
         ["DB_CONN_MAX", pool.max],
         ["DB_CONN_MIN", pool.min],
         ["DB_CONN_RECYCLE", pool.recycle],

@@ -9,7 +9,8 @@
 # A changed pgbouncer.ini lands only after PgBouncer itself accepted it: a throwaway pgbouncer, run
 # as the service account on a temporary port and socket directory, starts on the staged file and is
 # stopped right after (PgBouncer has no dry-run flag). A rejected file changes nothing on this host,
-# is logged with PgBouncer's own error and fails this run; the next poll tries again.
+# is logged with PgBouncer's own error and fails this run; the next poll tries again. The check reads
+# the files the new ini names (TLS certificates and keys) in their staged versions.
 # Every replaced file is kept as <path>.last-good. Each run's outcome is a metric (ConfigApplyFailed).
 set -eu
 # The tests point these at a sandbox; on a host they are the defaults.
@@ -64,6 +65,10 @@ pgbouncer_accepts() {
                 print "listen_addr = 127.0.0.1"; print "listen_port = " port; print "unix_socket_dir = " dir
                 print "pidfile = " dir "/pgbouncer.pid"; print "logfile = " dir "/pgbouncer.log"; print "auth_file = " dir "/userlist.txt"
             }' "$ini" >"$dir/pgbouncer.ini"
+        # Files the new ini names (certificates, keys) are checked in their new, staged version.
+        while read -r staged path _; do
+            sed -i "s|^\([ \t]*[a-z_]*_file[ \t]*=[ \t]*\)${path}[ \t]*\$|\1${staged}|" "$dir/pgbouncer.ini"
+        done <"$staged_list"
         cp "$userlist" "$dir/userlist.txt" 2>/dev/null || : >"$dir/userlist.txt"
         if [ "$(id -u)" = 0 ]; then
             chown -R "$PGBOUNCER_USER" "$dir"

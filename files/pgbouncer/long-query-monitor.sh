@@ -8,7 +8,7 @@ set -eu
 
 PGPASSWORD=$(aws ssm get-parameter --region "$AWS_REGION" --name "$MONITOR_PASSWORD_PARAMETER" \
     --with-decryption --query Parameter.Value --output text)
-export PGPASSWORD PGHOST PGPORT PGDATABASE PGUSER PGSSLMODE
+export PGPASSWORD PGHOST PGPORT PGDATABASE PGUSER PGSSLMODE PGSSLROOTCERT
 
 offenders=$(psql -X -q -A -t -F ' | ' -v ON_ERROR_STOP=1 -f /etc/receiver-tier/monitor.sql)
 count=$(printf '%s' "$offenders" | grep -c . || true)

@@ -11,7 +11,7 @@ HEALTH_ENV=${RECEIVER_TIER_HEALTH_ENV:-/etc/receiver-tier/pgbouncer-health.env}
 check() {
     # shellcheck source=/dev/null
     . "$HEALTH_ENV" || return 1
-    export PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD PGCONNECT_TIMEOUT PGSSLMODE
+    export PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGCONNECT_TIMEOUT PGSSLMODE PGSSLROOTCERT
     out=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -c 'SELECT 1' 2>&1)
     case "$out" in
     1)

@@ -9,6 +9,7 @@ stored once per (source, delivery id) in <DB_SCHEMA>.webhook_events (the schema 
 group role, which both alternating logins act as), 202 only after COMMIT; 401 bad signature or stale
 timestamp; 4xx with a reason for any malformed body; 503 + Retry-After when the database cannot take it now.
 GET HEALTH_PATH: the runbook's JSON, answered well inside the ALB's 5 s timeout.
+Connections to PgBouncer use DB_SSLMODE (verify-full with DB_SSLROOTCERT on AWS stacks).
 
 The startup parameter 'options' is never sent: with transaction pooling the statement timeout comes
 from the role's settings, not from the client.
@@ -60,6 +61,9 @@ class Settings:
         self.db_user = need("DB_USER")
         self.db_schema = need("DB_SCHEMA")
         self.db_password = need("DB_PASSWORD")
+        self.db_sslmode = need("DB_SSLMODE")
+        # The CA of PgBouncer's certificate (sslmode verify-full); unset where PgBouncer has TLS off.
+        self.db_sslrootcert = env.get("DB_SSLROOTCERT") or None
         self.conn_max = int(need("DB_CONN_MAX"))
         self.conn_timeout = int(need("DB_CONN_TIMEOUT"))
         self.conn_recycle = int(env.get("DB_CONN_RECYCLE", "0"))
@@ -146,6 +150,8 @@ def _connect_database():
         user=SETTINGS.db_user,
         password=SETTINGS.db_password,
         connect_timeout=SETTINGS.conn_timeout,
+        sslmode=SETTINGS.db_sslmode,
+        sslrootcert=SETTINGS.db_sslrootcert,
         application_name="webhook_receiver",
         options="",
     )
@@ -160,6 +166,8 @@ def _connect_console():
         password=SETTINGS.stats_password,
         connect_timeout=CONSOLE_CONNECT_TIMEOUT_SECONDS,
         application_name="webhook_receiver_health",
+        sslmode=SETTINGS.db_sslmode,
+        sslrootcert=SETTINGS.db_sslrootcert,
         options="",
     )
     conn.autocommit = True  # the console accepts SHOW commands only, no BEGIN

@@ -13,6 +13,8 @@ export interface RegisteredResource {
     readonly custom: boolean;
     readonly inputs: Record<string, unknown>;
     readonly options: ChangeOptions;
+    /** The `import` id it was registered with, if any. */
+    readonly importId?: string;
 }
 
 interface RegisterRequest {
@@ -97,6 +99,10 @@ function computedState(name: string): Record<string, unknown> {
         arnSuffix: `<arnSuffix of ${name}>`,
         latestVersion: 1,
         version: 1,
+        // @pulumi/tls: keys and certificates the provider would generate.
+        privateKeyPem: `<private key of ${name}>`,
+        certPem: `<certificate of ${name}>`,
+        certRequestPem: `<certificate request of ${name}>`,
     };
 }
 
@@ -125,6 +131,7 @@ export async function runUnderMocks(
                     custom: args.custom ?? true,
                     inputs: args.inputs,
                     options: options.get(`${args.type}::${args.name}`) ?? noOptions,
+                    importId: args.id || undefined,
                 });
                 return { id: `<id of ${args.name}>`, state: { ...computedState(args.name), ...args.inputs } };
             },

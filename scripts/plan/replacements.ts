@@ -50,6 +50,11 @@ export const REPLACE_ONLY_INPUTS: Readonly<Record<string, readonly ReplaceOnlyIn
     "aws:sns/topicSubscription:TopicSubscription": always("topic", "protocol", "endpoint"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": always("name"),
     "aws:cloudwatch/dashboard:Dashboard": always("dashboardName"),
+    // The TLS provider makes keys and certificates locally: any input change makes new ones.
+    "tls:index/privateKey:PrivateKey": [{ path: "*" }],
+    "tls:index/certRequest:CertRequest": [{ path: "*" }],
+    "tls:index/selfSignedCert:SelfSignedCert": [{ path: "*", except: ["earlyRenewalHours"] }],
+    "tls:index/locallySignedCert:LocallySignedCert": [{ path: "*", except: ["earlyRenewalHours"] }],
     "aws:ec2/securityGroup:SecurityGroup": always("name", "namePrefix", "description", "vpcId"),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": always("securityGroupId"),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": always("securityGroupId"),

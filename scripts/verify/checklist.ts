@@ -5,10 +5,13 @@ import { TierConfig, TierSecrets } from "../../components/config/schema";
 import { serverConnectionsPerHost } from "../../components/config/rules";
 import { renderMonitorSql } from "../../components/render/monitor";
 import { clientTls } from "../../components/postgres/tls";
+import { pgbouncerClientSslmode } from "../../components/render/tls";
 
 /** Where a live tier answers. */
 export interface Endpoints {
     readonly pgbouncer: { host: string; port: number };
+    /** The stack's PgBouncer CA (PEM), when PgBouncer serves TLS: the checks connect with verify-full like the receivers. */
+    readonly pgbouncerCa?: string;
     readonly postgres: { host: string; port: number };
     readonly healthUrl: string;
 }
@@ -83,9 +86,13 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
     const pb = cfg.pgbouncer;
     const stats = statsLogins(cfg).active;
     const login = receiverLogins(cfg).active;
-    const console_: ClientConfig = { ...at.pgbouncer, user: stats.name, password: loginPassword(secrets, stats), database: "pgbouncer" };
-    const receiver: ClientConfig = {
+    const toPgbouncer: ClientConfig = {
         ...at.pgbouncer,
+        ssl: clientTls({ host: at.pgbouncer.host, sslmode: pgbouncerClientSslmode(cfg), sslrootcert: at.pgbouncerCa }),
+    };
+    const console_: ClientConfig = { ...toPgbouncer, user: stats.name, password: loginPassword(secrets, stats), database: "pgbouncer" };
+    const receiver: ClientConfig = {
+        ...toPgbouncer,
         user: login.name,
         password: loginPassword(secrets, login),
         database: pb.databaseAlias,
@@ -95,7 +102,7 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
         user: cfg.monitor.role,
         password: secrets.monitorPassword,
         database: cfg.postgres.database,
-        ssl: clientTls(cfg.postgres.sslmode),
+        ssl: clientTls({ host: cfg.postgres.host, sslmode: cfg.postgres.sslmode, sslrootcert: cfg.postgres.caBundle }),
     };
     const results: CheckResult[] = [];
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { launchTemplateUserData, renderPgbouncerUserData, renderReceiverUserData } from "../../components/render/cloudInit";
 import { renderPublicFiles } from "../../components/render";
 import { parameterNames } from "../../components/render/parameterNames";
-import { loadTierConfig, PROJECT_DIR } from "../../local";
+import { createTestCa, loadTierConfig, PROJECT_DIR } from "../../local";
 
 // What hosts run at boot, checked by the real tools: Debian's cloud-init schema and shellcheck.
 
@@ -23,15 +23,17 @@ function cloudInitSchema(name: string, userData: string): { status: number | nul
 describe.each(["canary", "prod"])("user data of stack %s", (stack) => {
     const cfg = loadTierConfig(stack);
     const names = parameterNames(stack);
+    // A CA like the stack's own (ECDSA P-256), which the receivers get in their user data.
+    const pgbouncerCa = createTestCa(`receiver-tier ${stack} PgBouncer CA`).certPem;
 
     it("is valid cloud-config for the PgBouncer hosts", () => {
-        const result = cloudInitSchema(`${stack}-pgbouncer.yaml`, renderPgbouncerUserData("us-east-1", names));
+        const result = cloudInitSchema(`${stack}-pgbouncer.yaml`, renderPgbouncerUserData(cfg, "us-east-1", names));
         expect(result.output).toContain("Valid cloud-config");
         expect(result.status).toBe(0);
     });
 
     it("is valid cloud-config for the receivers, and fits EC2's 16 KiB user data limit", () => {
-        const userData = renderReceiverUserData(cfg, stack, "us-east-1", names, renderPublicFiles(cfg, stack), 1);
+        const userData = renderReceiverUserData(cfg, stack, "us-east-1", names, renderPublicFiles(cfg, stack), 1, pgbouncerCa);
         const result = cloudInitSchema(`${stack}-receiver.yaml`, userData);
         expect(result.output).toContain("Valid cloud-config");
         expect(result.status).toBe(0);

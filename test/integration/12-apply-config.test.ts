@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { loadTierConfig, PROJECT_DIR, renderTierFiles } from "../../local";
+import { createTestCa, loadTierConfig, PROJECT_DIR, renderTierFiles } from "../../local";
 
 // files/pgbouncer/apply-config.sh, the poller that brings PgBouncer hosts in line with Parameter
 // Store, run for real with `aws` and `systemctl` replaced by stubs that serve fixtures and log calls,
@@ -163,6 +163,57 @@ describe("apply-config.sh", () => {
             expect(fixed.systemctl).toEqual(["is-active --quiet pgbouncer", "reload pgbouncer"]);
             expect(reported().at(-1)).toBe("ConfigApplyFailed 0 Count");
         });
+    });
+
+    it("checks a new ini against the TLS files of the same push, which land with it (first boot and a renewed certificate)", () => {
+        // The throwaway PgBouncer runs as the service account: let it reach the sandbox as it reaches /etc/pgbouncer.
+        fs.chmodSync(sandbox, 0o755);
+        fs.chmodSync(etc, 0o755);
+        const cert = path.join(etc, "pgbouncer-tls.crt");
+        const key = path.join(etc, "pgbouncer-tls.key");
+        const ca = createTestCa("apply-config test CA");
+        // The ini as an aws stack renders its client TLS lines, with the files in the sandbox.
+        const tlsIni =
+            withSetting(INI, /^client_tls_sslmode = disable$/m, "client_tls_sslmode = require") +
+            `client_tls_cert_file = ${cert}\nclient_tls_key_file = ${key}\n`;
+        expect(tlsIni).toContain(`client_tls_key_file = ${key}`);
+        fs.writeFileSync(
+            path.join(etc, "managed-files"),
+            [
+                `/t/cert ${cert} 0644 root:root pgbouncer`,
+                `/t/key ${key} 0600 postgres:postgres pgbouncer`,
+                `/t/ini ${ini} 0640 root:root pgbouncer`,
+                `/t/userlist ${userlist} 0600 root:root pgbouncer`,
+                "",
+            ].join("\n"),
+        );
+        const first = ca.issue({ dns: ["pgbouncer.internal"] });
+        parameter("/t/cert", first.certPem.trimEnd());
+        parameter("/t/key", first.keyPem.trimEnd());
+        parameter("/t/ini", tlsIni);
+        const booted = apply();
+        expect(booted.status, booted.stderr).toBe(0);
+        expect(fs.readFileSync(ini, "utf8")).toBe(tlsIni);
+        expect(fs.readFileSync(key, "utf8")).toBe(first.keyPem);
+        expect(fs.statSync(key).mode & 0o777).toBe(0o600);
+
+        // A renewed certificate and key with a changed ini: checked together, applied with a reload.
+        const renewed = ca.issue({ dns: ["pgbouncer.internal"] });
+        parameter("/t/cert", renewed.certPem.trimEnd());
+        parameter("/t/key", renewed.keyPem.trimEnd());
+        parameter("/t/ini", withSetting(tlsIni, /^default_pool_size = 25$/m, "default_pool_size = 22"));
+        const rolled = apply();
+        expect(rolled.status, rolled.stderr).toBe(0);
+        expect(fs.readFileSync(cert, "utf8")).toBe(renewed.certPem);
+        expect(rolled.systemctl).toEqual(["is-active --quiet pgbouncer", "reload pgbouncer"]);
+
+        // A key that does not belong to the certificate is refused before anything lands.
+        parameter("/t/key", first.keyPem.trimEnd());
+        parameter("/t/ini", withSetting(tlsIni, /^default_pool_size = 25$/m, "default_pool_size = 23"));
+        const refused = apply();
+        expect(refused.status).not.toBe(0);
+        expect(refused.stderr).toContain("pgbouncer refused the new");
+        expect(fs.readFileSync(key, "utf8")).toBe(renewed.keyPem);
     });
 
     it("leaves no throwaway PgBouncer running", () => {

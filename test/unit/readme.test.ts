@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { tierSchema } from "../../components/config/schema";
 import { benchCommand } from "../../scripts/bench";
 import { localCommand } from "../../scripts/local";
+import { importPlanCommand } from "../../scripts/importPlan";
+import { preflightCommand } from "../../scripts/preflight";
 import { planCommand } from "../../scripts/plan";
 import { renderCommand } from "../../scripts/render";
 import { verifyCommand } from "../../scripts/verify";
@@ -44,7 +46,15 @@ describe("README config reference", () => {
 
 describe("README command options", () => {
     const table = readme.slice(readme.indexOf("### Command options"), readme.indexOf("## Deploying with Pulumi"));
-    const commands = [renderCommand.spec, planCommand.spec, verifyCommand.spec, benchCommand.spec, localCommand.spec];
+    const commands = [
+        renderCommand.spec,
+        planCommand.spec,
+        verifyCommand.spec,
+        benchCommand.spec,
+        localCommand.spec,
+        importPlanCommand.spec,
+        preflightCommand.spec,
+    ];
 
     it.each(commands.map((spec) => [spec.name, spec] as const))("lists every option of %s", (name, spec) => {
         const row = table.split("\n").find((line) => line.startsWith(`| \`npm run -s ${name} --\``));

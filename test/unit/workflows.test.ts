@@ -10,14 +10,17 @@ const source = (file: string) => readFileSync(join(WORKFLOW_DIR, file), "utf8");
 
 interface Step {
     uses?: string;
-    with?: Record<string, unknown>;
     run?: string;
+    env?: Record<string, string>;
+    "continue-on-error"?: boolean;
+    with?: Record<string, unknown>;
 }
 interface Job {
     if?: string;
     needs?: string | string[];
     permissions?: Record<string, string>;
     "timeout-minutes"?: number;
+    "runs-on"?: string | string[];
     environment?: string;
     concurrency?: { group: string; "cancel-in-progress": boolean };
     steps?: Step[];
@@ -160,6 +163,19 @@ describe("deploy.yml", () => {
                 "stack-name": stack,
                 policyPacks: "policy",
             });
+        }
+    });
+
+    it("runs on the stack's self-hosted runner inside its VPC and stops at any preflight finding before pulumi up", () => {
+        for (const [, job] of jobs("deploy.yml")) {
+            expect(job["runs-on"]).toEqual(["self-hosted", "receiver-tier-${{ inputs.stack || 'canary' }}"]);
+            const steps = job.steps ?? [];
+            const preflight = steps.findIndex((step) => step.run?.includes('npm run preflight -- --stack "$STACK"'));
+            const up = steps.findIndex((step) => step.uses?.startsWith("pulumi/actions@"));
+            expect(preflight).toBeGreaterThan(-1);
+            expect(preflight).toBeLessThan(up);
+            expect(steps[preflight]?.["continue-on-error"]).toBeUndefined();
+            expect(steps[preflight]?.env?.STACK).toBe("${{ inputs.stack || 'canary' }}");
         }
     });
 });

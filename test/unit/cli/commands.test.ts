@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { CommandSpec, Io, Options, processIo, runCommand } from "../../../scripts/args";
 import { benchCommand } from "../../../scripts/bench";
 import { localCommand } from "../../../scripts/local";
+import { importPlanCommand } from "../../../scripts/importPlan";
+import { preflightCommand } from "../../../scripts/preflight";
 import { planCommand } from "../../../scripts/plan";
 import { renderCommand } from "../../../scripts/render";
 import { verifyCommand } from "../../../scripts/verify";
@@ -35,7 +37,15 @@ async function parseOnly(command: Described, argv: string[]) {
     return { code, run, ...out };
 }
 
-const COMMANDS = { render: renderCommand, plan: planCommand, verify: verifyCommand, bench: benchCommand, local: localCommand } as const;
+const COMMANDS = {
+    render: renderCommand,
+    plan: planCommand,
+    verify: verifyCommand,
+    bench: benchCommand,
+    local: localCommand,
+    "import-plan": importPlanCommand,
+    preflight: preflightCommand,
+} as const;
 
 /** A misspelling of one real option per command, and the option it should suggest. */
 const TYPOS: Record<keyof typeof COMMANDS, [string, string]> = {
@@ -44,6 +54,8 @@ const TYPOS: Record<keyof typeof COMMANDS, [string, string]> = {
     verify: ["--pgbounce", "--pgbouncer"],
     bench: ["--client", "--clients"],
     local: ["--port-bse", "--port-base"],
+    "import-plan": ["--ot", "--out"],
+    preflight: ["--stak", "--stack"],
 };
 
 /** Options each command accepts, to put beside the one under test. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseTierConfig } from "../../../components/config/load";
 import { Problem } from "../../../components/config/problems";
+import { adoptionIdsMatch } from "../../../components/config/adoption";
 import * as rules from "../../../components/config/rules";
 import { TierConfig, tierSchema } from "../../../components/config/schema";
 import { canaryRaw, Edit, edited, problemKeys, refusedProblems } from "../support/stackConfig";
@@ -108,6 +109,60 @@ const errorCases: readonly RuleCase[] = [
         behaviour: "refuses platform docker with more than one PgBouncer host",
         edits: [["platform", "docker"]],
         finding: "receiver-tier:pgbouncer.hosts (error)",
+    },
+    {
+        rule: rules.caBundleForVerification,
+        behaviour: "refuses PgBouncer's server_tls_sslmode verify-full without a CA bundle to verify against",
+        edits: [
+            ["postgres.caBundle", undefined],
+            ["postgres.sslmode", "require"],
+        ],
+        finding: "receiver-tier:pgbouncer.settings.server_tls_sslmode (error)",
+    },
+    {
+        rule: rules.caBundleForVerification,
+        behaviour: "refuses a CA bundle larger than an SSM parameter holds (the global RDS bundle)",
+        edits: [["postgres.caBundle", (canaryRaw().postgres as { caBundle: string }).caBundle.repeat(13)]],
+        finding: "receiver-tier:postgres.caBundle (error)",
+    },
+    {
+        rule: adoptionIdsMatch,
+        behaviour: "refuses a role import id other than the role's name (it would adopt another role)",
+        edits: [["adopt", { roles: { receiver_monitor: "webhook_receiver" } }]],
+        finding: "receiver-tier:adopt.roles.receiver_monitor (error)",
+    },
+    {
+        rule: adoptionIdsMatch,
+        behaviour: "refuses adopting a role the tier does not declare",
+        edits: [["adopt", { roles: { postgres: "postgres" } }]],
+        finding: "receiver-tier:adopt.roles.postgres (error)",
+    },
+    {
+        rule: adoptionIdsMatch,
+        behaviour: "refuses a record import id of another zone or name than the stack's record",
+        edits: [["adopt", { publicRecord: "Z0C0FFEE0C0FFEE_api.deltacrown.gg_A" }]],
+        finding: "receiver-tier:adopt.publicRecord (error)",
+    },
+    {
+        rule: adoptionIdsMatch,
+        behaviour: "refuses a database setting import id of another database",
+        edits: [["adopt", { databaseSetting: "postgres/statement_timeout" }]],
+        finding: "receiver-tier:adopt.databaseSetting (error)",
+    },
+    {
+        rule: rules.receiverDomainStated,
+        behaviour: "refuses an aws stack without its own receiver.domain (no production name by default)",
+        edits: [["receiver.domain", undefined]],
+        finding: "receiver-tier:receiver.domain (error)",
+    },
+    {
+        rule: rules.platformSectionPresent,
+        behaviour: "refuses client TLS on the local Docker stack, whose containers have no certificate",
+        edits: [
+            ["platform", "docker"],
+            ["pgbouncer.hosts", 1],
+        ],
+        finding: "receiver-tier:pgbouncer.settings.client_tls_sslmode (error)",
     },
 ];
 
@@ -291,7 +346,12 @@ describe("rule boundaries", () => {
         expect(() => accepted(["pgbouncer.settings.default_pool_size", 21])).toThrow(
             "(2 hosts + 1 during a roll) x (default_pool_size 21 + reserve_pool_size 5) = 78 server connections exceeds",
         );
-        const local = { ...canaryRaw(), platform: "docker", aws: undefined, pgbouncer: { hosts: 1, settings: { default_pool_size: 67 } } };
+        const local = {
+            ...canaryRaw(),
+            platform: "docker",
+            aws: undefined,
+            pgbouncer: { hosts: 1, settings: { default_pool_size: 67, client_tls_sslmode: "disable" } },
+        };
         // docker: 1 x (67 + 10) = 77, exactly the budget.
         expect(() => parseTierConfig(local)).not.toThrow();
     });

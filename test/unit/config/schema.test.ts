@@ -131,8 +131,21 @@ describe("projectConfig: config as the Pulumi engine passes it", () => {
 });
 
 describe("defaults", () => {
+    it("verify PostgreSQL's certificate and serve TLS to receivers, so a stack without a CA bundle is refused by name", () => {
+        const problems = refusedProblems({ platform: "docker", pgbouncer: { hosts: 1 } });
+        expect(problemKeys(problems)).toEqual([
+            "receiver-tier:pgbouncer.settings.client_tls_sslmode (error)",
+            "receiver-tier:pgbouncer.settings.server_tls_sslmode (error)",
+            "receiver-tier:postgres.sslmode (error)",
+        ]);
+    });
+
     it("fill an almost empty stack with the runbook's coherent values and the documented deviations", () => {
-        const { config, warnings } = parseTierConfig({ platform: "docker", pgbouncer: { hosts: 1 } });
+        const { config, warnings } = parseTierConfig({
+            platform: "docker",
+            postgres: { sslmode: "disable" },
+            pgbouncer: { hosts: 1, settings: { server_tls_sslmode: "disable", client_tls_sslmode: "disable" } },
+        });
         expect(warnings).toEqual([]);
         expect(config.pgbouncer.settings).toMatchObject({
             pool_mode: "transaction",

@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { roleSecret } from "../../../components/render/userlist";
 import { parseTierConfig } from "../../../components/config/load";
@@ -60,7 +61,13 @@ describe("canary: PostgreSQL settings", () => {
     it("sets the database statement_timeout through the dynamic provider", () => {
         const setting = inputs("canary-postgres-database-statement-timeout");
         expect(setting).toMatchObject({ database: "deltacrown", name: "statement_timeout", value: "5s" });
-        expect(setting.connection).toMatchObject({ host: "postgres-primary.internal", port: 5432, user: "postgres", sslmode: "require" });
+        expect(setting.connection).toMatchObject({
+            host: "postgres-primary.internal",
+            port: 5432,
+            user: "postgres",
+            sslmode: "verify-full",
+            sslrootcert: config.postgres.caBundle,
+        });
     });
 
     it("gives the monitoring role pg_monitor and a connection limit", () => {
@@ -79,8 +86,11 @@ describe("canary: PostgreSQL settings", () => {
             host: "postgres-primary.internal",
             port: "5432",
             username: "postgres",
-            sslmode: "require",
+            sslmode: "verify-full",
         });
+        // The provider takes a path: the stack's CA bundle, written where Pulumi runs.
+        const rootCert = inputs("canary-postgres-provider").sslrootcert as string;
+        expect(fs.readFileSync(rootCert, "utf8")).toBe(config.postgres.caBundle);
     });
 });
 
@@ -154,6 +164,10 @@ describe("canary: PgBouncer hosts", () => {
                 Effect: "Allow",
                 Action: ["ssm:GetParameter"],
                 Resource: [
+                    "postgres-ca",
+                    "tls-cert",
+                    "tls-key",
+                    "tls-ca",
                     "ini",
                     "userlist",
                     "health-env",
@@ -306,7 +320,7 @@ describe("canary: receivers", () => {
             port: 443,
             certificateArn: expect.stringContaining(":acm:"),
         });
-        expect(inputs("canary-receivers-dns")).toMatchObject({ name: "api.deltacrown.gg", zoneId: "Z0C0FFEE0C0FFEE" });
+        expect(inputs("canary-receivers-dns")).toMatchObject({ name: "api-canary.deltacrown.gg", zoneId: "Z0C0FFEE0C0FFEE" });
     });
 
     it("keeps the receiver passwords in a SecureString only", () => {
@@ -335,7 +349,7 @@ describe("canary: sender limits and outputs", () => {
 
     it("exports the operator's endpoints and commands", () => {
         expect(run.outputs).toMatchObject({
-            healthUrl: "https://api.deltacrown.gg/webhooks/health",
+            healthUrl: "https://api-canary.deltacrown.gg/webhooks/health",
             pgbouncerEndpoint: "pgbouncer.internal:6432",
             showPoolsCommand: 'psql -h pgbouncer.internal -p 6432 -U pgbouncer_stats_a -d pgbouncer -c "SHOW POOLS;"',
             statementTimeout: "5s",

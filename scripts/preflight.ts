@@ -1,0 +1,61 @@
+import * as path from "path";
+import { loadStackConfig, lookupSecret, readStackFile } from "../components/config/stackFile";
+import { awsChecks, awsClients } from "./preflight/aws";
+import { databaseChecks } from "./preflight/database";
+import { Check, fail, formatChecks } from "./preflight/result";
+import { command, existingDirectory, Io, main, required, text, withDefault } from "./args";
+
+export const preflightCommand = command({
+    spec: {
+        name: "preflight",
+        summary:
+            "Checks, before `pulumi up`, what would make it fail: AWS credentials and region, the VPC, subnets, security group, certificate and zones, existing records and roles that need adoption, and the database reachable with the admin user's privileges. One line each.",
+        options: {
+            stack: required("<name>", "stack to check (Pulumi.<name>.yaml)", text),
+            "project-dir": withDefault(
+                "<dir>",
+                "directory holding Pulumi.<name>.yaml",
+                existingDirectory,
+                path.resolve(__dirname, ".."),
+                "the repository root",
+            ),
+        },
+        examples: ['PULUMI_CONFIG=\'{"receiver-tier:postgresAdminPassword":"..."}\' npm run -s preflight -- --stack canary'],
+        exitCodes: ["1  something would fail `pulumi up`"],
+    },
+    run: (values, io) => preflight(values.stack, values["project-dir"], io),
+});
+
+/** What would make `pulumi up --stack <name>` fail, checked before it runs: one line each, exit 1 on any. */
+async function preflight(stack: string, projectDir: string, io: Io): Promise<number> {
+    const stackFile = readStackFile(projectDir, stack);
+    const { config } = loadStackConfig(stackFile);
+    const checks: Check[] = [];
+    if (config.platform === "aws") {
+        const region = typeof stackFile.all["aws:region"] === "string" ? (stackFile.all["aws:region"] as string) : undefined;
+        checks.push(...(await awsChecks(config, region, awsClients(region ?? "us-east-1"))));
+    }
+    const password = lookupSecret(stackFile, stack, "postgresAdminPassword", process.env);
+    if ("missing" in password) {
+        checks.push(fail(password.missing));
+    } else {
+        const pg = config.postgres;
+        checks.push(
+            ...(await databaseChecks(config, {
+                host: pg.host,
+                port: pg.port,
+                user: pg.adminUser,
+                password: password.value,
+                database: pg.database,
+                sslmode: pg.sslmode,
+                sslrootcert: pg.caBundle,
+            })),
+        );
+    }
+    io.stdout(formatChecks(checks));
+    const failed = checks.filter((c) => !c.ok).length;
+    io.stdout(failed === 0 ? `preflight ${stack}: nothing found that would fail\n` : `preflight ${stack}: ${failed} problem(s)\n`);
+    return failed === 0 ? 0 : 1;
+}
+
+if (require.main === module) main(preflightCommand);
