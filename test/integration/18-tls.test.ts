@@ -7,7 +7,18 @@ import { TierConfig } from "../../components/config/schema";
 import { databaseSettingProvider, DatabaseSettingState, PostgresConnection } from "../../components/postgres/databaseSetting";
 import { HOST_PATHS } from "../../components/render/hostPaths";
 import { renderPgbouncerHealthEnv } from "../../components/render/pgbouncerHealth";
-import { createTestCa, httpRequest, loadTierConfig, PG_BIN, PROJECT_DIR, Sandbox, startTier, TEST_SECRETS, Tier } from "../../local";
+import {
+    createTestCa,
+    httpRequest,
+    loadTierConfig,
+    PG_BIN,
+    postWebhook,
+    PROJECT_DIR,
+    Sandbox,
+    startTier,
+    TEST_SECRETS,
+    Tier,
+} from "../../local";
 
 // Verified TLS on both hops with the real programs and certificates made here: PgBouncer 1.18 ->
 // PostgreSQL 15 (server_tls_sslmode verify-full against postgres.caBundle), receivers (libpq, as
@@ -131,7 +142,7 @@ describe("with the right CAs and host names", () => {
         const port = tier.gunicorn?.port ?? 0;
         const health = await httpRequest({ port, method: "GET", path: tier.cfg.receiver.healthPath, timeoutMs: 20_000 });
         expect(health.status, health.body).toBe(200);
-        const stored = await httpRequest({ port, method: "POST", path: "/webhooks/tls-check", body: JSON.stringify({ tls: true }) });
+        const stored = await postWebhook({ port, signing: tier.signing, source: "tls-check", body: JSON.stringify({ tls: true }) });
         expect(stored.status).toBe(202);
     });
 
