@@ -1,9 +1,8 @@
 import * as fs from "fs";
-import * as path from "path";
 import { CONFIG_NAMESPACE } from "../components/config/schema";
 import { loadStackConfig, readStackFile } from "../components/config/stackFile";
 import { renderImportPlan } from "../components/render/importPlan";
-import { command, existingDirectory, main, optional, required, text, withDefault } from "./args";
+import { command, main, optional, required, text, projectDirOption } from "./args";
 
 export const importPlanCommand = command({
     spec: {
@@ -13,13 +12,7 @@ export const importPlanCommand = command({
         options: {
             stack: required("<name>", "stack whose adopt ids to write (Pulumi.<name>.yaml)", text),
             out: optional("<file>", "where to write it (default: import-<stack>.json)", text),
-            "project-dir": withDefault(
-                "<dir>",
-                "directory holding Pulumi.<name>.yaml",
-                existingDirectory,
-                path.resolve(__dirname, ".."),
-                "the repository root",
-            ),
+            "project-dir": projectDirOption,
         },
         examples: ["npm run -s import-plan -- --stack canary"],
     },

@@ -1,9 +1,8 @@
-import * as path from "path";
 import { loadStackConfig, lookupSecret, readStackFile } from "../components/config/stackFile";
 import { awsChecks, awsClients } from "./preflight/aws";
 import { databaseChecks } from "./preflight/database";
 import { Check, fail, formatChecks } from "./preflight/result";
-import { command, existingDirectory, Io, main, required, text, withDefault } from "./args";
+import { command, Io, main, required, text, projectDirOption } from "./args";
 
 export const preflightCommand = command({
     spec: {
@@ -12,13 +11,7 @@ export const preflightCommand = command({
             "Checks, before `pulumi up`, what would make it fail: AWS credentials and region, the VPC, subnets, security group, certificate and zones, existing records and roles that need adoption, and the database reachable with the admin user's privileges. One line each.",
         options: {
             stack: required("<name>", "stack to check (Pulumi.<name>.yaml)", text),
-            "project-dir": withDefault(
-                "<dir>",
-                "directory holding Pulumi.<name>.yaml",
-                existingDirectory,
-                path.resolve(__dirname, ".."),
-                "the repository root",
-            ),
+            "project-dir": projectDirOption,
         },
         examples: ['PULUMI_CONFIG=\'{"receiver-tier:postgresAdminPassword":"..."}\' npm run -s preflight -- --stack canary'],
         exitCodes: ["1  something would fail `pulumi up`"],

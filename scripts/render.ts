@@ -1,11 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { formatProblems } from "../components/config/problems";
-import { command, existingDirectory, main, outputDirectory, required, text, withDefault } from "./args";
+import { command, main, outputDirectory, required, text, projectDirOption } from "./args";
 import { formatViolations, mandatoryViolations } from "./policyCheck";
 import { PRIVATE_FILES, RenderedFiles, renderStack } from "./renderStack";
-
-const PROJECT_DIR = path.resolve(__dirname, "..");
 
 export const renderCommand = command({
     spec: {
@@ -15,17 +13,11 @@ export const renderCommand = command({
         options: {
             stack: required("<name>", "stack to render (Pulumi.<name>.yaml)", text),
             out: required("<dir>", "directory to write into (created if missing; not empty, not a file)", outputDirectory),
-            "project-dir": withDefault(
-                "<dir>",
-                "directory holding Pulumi.<name>.yaml",
-                existingDirectory,
-                PROJECT_DIR,
-                "the repository root",
-            ),
+            "project-dir": projectDirOption,
         },
         examples: [
             "npm run -s render -- --stack local --out /tmp/receiver-tier-local",
-            `PULUMI_CONFIG='{"receiver-tier:receiverPassword":"...",...}' npm run -s render -- --stack canary --out /tmp/receiver-tier-canary`,
+            `PULUMI_CONFIG='{"receiver-tier:receiverPasswordA":"...",...}' npm run -s render -- --stack canary --out /tmp/receiver-tier-canary`,
         ],
         exitCodes: ["1  invalid config, missing secrets, a mandatory policy violation, or a failed write"],
     },

@@ -1,13 +1,10 @@
 import * as fs from "fs";
-import * as path from "path";
 import { loadStackConfig, readStackFile, readTierSecrets } from "../components/config/stackFile";
 import { TierConfig } from "../components/config/schema";
 import { pgbouncerServesTls } from "../components/render/tls";
 import { postgresEndpoint, renderEndpoints } from "../components/render/endpoints";
-import { command, existingDirectory, hostPort, httpUrl, main, oneOf, optional, required, text, UsageError, withDefault } from "./args";
+import { command, hostPort, httpUrl, main, oneOf, optional, required, text, UsageError, withDefault, projectDirOption } from "./args";
 import { checklistJson, Endpoints, formatChecklist, runChecklist } from "./verify/checklist";
-
-const PROJECT_DIR = path.resolve(__dirname, "..");
 
 export const verifyCommand = command({
     spec: {
@@ -34,13 +31,7 @@ export const verifyCommand = command({
                 text,
             ),
             format: withDefault("<text|json>", "output format", oneOf(["text", "json"] as const), "text"),
-            "project-dir": withDefault(
-                "<dir>",
-                "directory holding Pulumi.<name>.yaml",
-                existingDirectory,
-                PROJECT_DIR,
-                "the repository root",
-            ),
+            "project-dir": projectDirOption,
         },
         examples: [
             `PULUMI_CONFIG='{"receiver-tier:receiverPasswordA":"...",...}' npm run -s verify -- --stack canary`,
