@@ -27,7 +27,7 @@ export interface TierOutputs {
     readonly statementTimeout: pulumi.Output<string>;
     readonly senderLimits: Record<string, string>;
     /** The CloudWatch dashboard (AWS stacks; the local stack has none). */
-    readonly dashboardUrl?: pulumi.Output<string>;
+    readonly dashboardUrl: pulumi.Output<string> | undefined;
     /** The stack's PgBouncer CA (not secret), when PgBouncer serves TLS: what clients verify against. */
     readonly pgbouncerCa: pulumi.Output<string> | undefined;
 }
@@ -131,6 +131,7 @@ function deployDocker(r: Rendered, settings: DockerSettings) {
         senderLimits: renderSenderSettings(r.cfg),
         statementTimeout: postgres.statementTimeout,
         pgbouncerCa: undefined,
+        dashboardUrl: undefined,
     };
 }
 

@@ -25,7 +25,8 @@ export interface DatabaseSettingState {
 // Plain async functions: the dynamic provider below and the integration tests call them alike.
 // `require` at call time keeps the serialized provider self-contained.
 
-function clientConfig(conn: PostgresConnection): ClientConfig {
+/** node-postgres settings for an admin connection, TLS as its sslmode says (also used by preflight). */
+export function clientConfig(conn: PostgresConnection): ClientConfig {
     return {
         host: conn.host,
         port: conn.port,

@@ -15,7 +15,6 @@ interface WriteFile {
     path: string;
     content: string;
     permissions: string;
-    encoding?: "gz+b64";
 }
 
 const file = (path: string, content: string, permissions = "0644"): WriteFile => ({ path, content, permissions });

@@ -1,7 +1,6 @@
 import { Client } from "pg";
 import { TierConfig } from "../../components/config/schema";
-import { PostgresConnection } from "../../components/postgres/databaseSetting";
-import { clientTls } from "../../components/postgres/tls";
+import { clientConfig, PostgresConnection } from "../../components/postgres/databaseSetting";
 import { tierRoles } from "../../components/render/roles";
 import { Check, fail, pass, reason } from "./result";
 
@@ -86,15 +85,7 @@ export function adoptionChecks(cfg: TierConfig, facts: AdminFacts): Check[] {
 
 /** The database from where preflight runs, with the admin user, and whatever would fail there. */
 export async function databaseChecks(cfg: TierConfig, conn: PostgresConnection): Promise<Check[]> {
-    const client = new Client({
-        host: conn.host,
-        port: conn.port,
-        user: conn.user,
-        password: conn.password,
-        database: conn.database,
-        ssl: clientTls(conn),
-        connectionTimeoutMillis: 10_000,
-    });
+    const client = new Client(clientConfig(conn));
     client.on("error", () => undefined);
     try {
         await client.connect();

@@ -106,6 +106,17 @@ const verifyFull = (ca: string, host = PGBOUNCER_NAME) => ({
     PGSSLROOTCERT: caFile(`ca-${Math.random().toString(36).slice(2)}`, ca),
 });
 
+/** The harness's superuser on PostgreSQL over TLS, verify-full against the test's PostgreSQL CA. */
+const superuserVerifyFull = (tier: Tier): PostgresConnection => ({
+    host: "127.0.0.1",
+    port: tier.postgres.port,
+    user: "postgres",
+    password: tier.postgres.superuserPassword,
+    database: "postgres",
+    sslmode: "verify-full",
+    sslrootcert: postgresCa.certPem,
+});
+
 describe("with the right CAs and host names", () => {
     let tier: Tier;
     beforeAll(async () => {
@@ -192,15 +203,7 @@ describe("with the right CAs and host names", () => {
     });
 
     it("the dynamic provider's create, read, update and delete work with verify-full", async () => {
-        const connection: PostgresConnection = {
-            host: "127.0.0.1",
-            port: tier.postgres.port,
-            user: "postgres",
-            password: tier.postgres.superuserPassword,
-            database: "postgres",
-            sslmode: "verify-full",
-            sslrootcert: postgresCa.certPem,
-        };
+        const connection = superuserVerifyFull(tier);
         const state = (value: string): DatabaseSettingState => ({ connection, database: "deltacrown", name: "lock_timeout", value });
         const created = await databaseSettingProvider.create(state("4s"));
         expect((await databaseSettingProvider.read!(created.id, state("4s"))).props?.value).toBe("4s");
@@ -237,15 +240,7 @@ describe("PgBouncer -> PostgreSQL refuses what does not verify", () => {
         const tier = await tlsTier(postgresCa.certPem, postgresCertOtherHost, "postgres-other-host");
         try {
             await refusedThroughPgbouncer(tier, /TLS handshake error: name `127\.0\.0\.1' not present in server certificate/);
-            const connection: PostgresConnection = {
-                host: "127.0.0.1",
-                port: tier.postgres.port,
-                user: "postgres",
-                password: tier.postgres.superuserPassword,
-                database: "postgres",
-                sslmode: "verify-full",
-                sslrootcert: postgresCa.certPem,
-            };
+            const connection = superuserVerifyFull(tier);
             await expect(
                 databaseSettingProvider.create({ connection, database: "deltacrown", name: "lock_timeout", value: "4s" }),
             ).rejects.toThrow(/does not match certificate's altnames/);

@@ -67,11 +67,10 @@ export function launchTemplateText(userData: unknown): string {
     return gunzipSync(Buffer.from(userData as string, "base64")).toString("utf8");
 }
 
-/** cloud-init write_files of a user data document, by path, decoded. */
+/** cloud-init write_files of a user data document, by path (the launch template gzips the whole document). */
 export function cloudInitFiles(userData: string): Map<string, string> {
     expect(userData.startsWith("#cloud-config\n")).toBe(true);
     const doc = parse(userData) as { write_files: { path: string; content: string; encoding?: string }[] };
-    const decode = (f: { content: string; encoding?: string }) =>
-        f.encoding === "gz+b64" ? gunzipSync(Buffer.from(f.content, "base64")).toString("utf8") : f.content;
-    return new Map(doc.write_files.map((f) => [f.path, decode(f)]));
+    for (const f of doc.write_files) expect(f.encoding, f.path).toBeUndefined();
+    return new Map(doc.write_files.map((f) => [f.path, f.content]));
 }
