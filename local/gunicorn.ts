@@ -1,7 +1,7 @@
+import * as fs from "fs";
 import * as path from "path";
 import { httpRequest } from "./clients";
 import {
-    assertReachable,
     baseEnv,
     childPids,
     freePort,
@@ -105,12 +105,22 @@ export interface GunicornProcess {
     stop(): Promise<void>;
 }
 
+/**
+ * Installs the reference app into the sandbox, as a receiver host has it in /opt/webhook-receiver/app:
+ * the service account runs it from there, wherever the checkout lives.
+ */
+function installReceiverApp(sandbox: Sandbox): string {
+    const app = "webhook_receiver.py";
+    sandbox.write(`app/${app}`, fs.readFileSync(path.join(RECEIVER_APP_DIR, app), "utf8"), 0o644);
+    return sandbox.path("app");
+}
+
 /** Writes the rewritten config into the sandbox and returns its path (also used by --check-config). */
 export async function writeGunicornConf(sandbox: Sandbox, conf: string, port: number): Promise<string> {
     const dir = sandbox.mkdir("gunicorn");
     const rewritten = rewriteGunicornConf(conf, {
         bind: `127.0.0.1:${port}`,
-        chdir: RECEIVER_APP_DIR,
+        chdir: installReceiverApp(sandbox),
         accesslog: `${dir}/access.log`,
         errorlog: `${dir}/error.log`,
     });
@@ -140,16 +150,15 @@ export function gunicornCheckConfig(confPath: string, app: string | undefined, e
     });
 }
 
-/** Starts /usr/bin/gunicorn -c <rendered conf> (its wsgi_app) serving files/receiver on 127.0.0.1, as the service account. */
+/** Starts /usr/bin/gunicorn -c <rendered conf> (its wsgi_app) serving the reference app on 127.0.0.1, as the service account. */
 export async function startGunicorn(options: GunicornOptions): Promise<GunicornProcess> {
     const { sandbox } = options;
-    assertReachable(sandbox.account, RECEIVER_APP_DIR, "-r");
     const port = options.port ?? (await freePort());
     const confPath = await writeGunicornConf(sandbox, options.conf, port);
     const appEnv = receiverAppEnv(options.receiverEnv, options.dbHost, options.dbPort, options.secretEnv);
     const service = startService(GUNICORN_BIN, ["-c", confPath], sandbox.path("gunicorn/stderr.log"), {
         env: baseEnv({ ...appEnv, PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1" }),
-        cwd: RECEIVER_APP_DIR,
+        cwd: sandbox.path("app"),
         as: sandbox.account,
     });
     const workerPids = () => childPids(service.pid);

@@ -44,7 +44,7 @@
  *     userlist.txt where only auth_file/logfile/pidfile/unix_socket_dir, listen_addr/listen_port and
  *     the [databases] host/port are rewritten (rewriteIni); optionally Gunicorn with the rendered
  *     gunicorn.conf.py (only bind, chdir, accesslog/errorlog rewritten) and receiver.env (DB_HOST/DB_PORT
- *     pointed at the sandbox PgBouncer) plus DB_PASSWORD / PGBOUNCER_STATS_PASSWORD, serving files/receiver.
+ *     pointed at the sandbox PgBouncer) plus the rendered secrets.env, serving the reference app copied from files/receiver into the sandbox.
  *   tier.pgbouncer: pid, port, iniPath, ini, alive(), reload(renderedIni) (rewrite + SIGHUP), stop().
  *   tier.gunicorn: pid, port, baseUrl, workerPids(), appEnv, stop().
  *
