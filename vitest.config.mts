@@ -7,6 +7,8 @@ export default defineConfig({
                 test: {
                     name: "unit",
                     include: ["test/unit/**/*.test.ts"],
+                    // Each stack's unedited program runs once, for every file that reads it.
+                    globalSetup: ["test/unit/program/stackRuns.ts"],
                     // Each file gets a fresh Pulumi runtime and mocks.
                     isolate: true,
                     testTimeout: 30_000,

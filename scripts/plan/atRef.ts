@@ -25,9 +25,8 @@ export function planAtRef(projectDir: string, ref: string, stack: string, env: N
             return { stack, resources: [], outputs: {} };
         }
         fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"));
-        const tsx = path.join(projectDir, "node_modules", ".bin", "tsx");
         // Its stderr is captured and reported once, in the error, not also streamed through.
-        const child = spawnSync(tsx, ["scripts/plan.ts", "--stack", stack, "--format", "json"], {
+        const child = spawnSync(process.execPath, ["--import", "tsx", "scripts/plan.ts", "--stack", stack, "--format", "json"], {
             cwd: dir,
             env,
             maxBuffer: 64 * 1024 * 1024,

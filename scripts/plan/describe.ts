@@ -1,5 +1,6 @@
 import { policyViolations, PolicyViolation } from "../policyCheck";
-import { mapSecrets, plain, ProgramRun } from "./mockEngine";
+import type { ProgramRun } from "./mockEngine";
+import { mapSecrets, plain } from "./secretValues";
 
 /** One resource as a reviewer reads it. */
 export interface PlannedResource {

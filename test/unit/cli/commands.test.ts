@@ -1,4 +1,4 @@
-import { spawnSync } from "child_process";
+import { runScript } from "./runScript";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -12,7 +12,6 @@ import { planCommand } from "../../../scripts/plan";
 import { renderCommand } from "../../../scripts/render";
 import { verifyCommand } from "../../../scripts/verify";
 
-const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
 const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-tier-cli-"));
 afterAll(() => fs.rmSync(tempRoot, { recursive: true, force: true }));
 
@@ -161,9 +160,7 @@ describe("progress output", () => {
 
 // The scripts as an operator starts them: the exit status is what CI and shells see.
 describe("the scripts' exit status", { timeout: 60_000 }, () => {
-    const tsx = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
-    const start = (script: string, ...args: string[]) =>
-        spawnSync(tsx, [script, ...args], { cwd: PROJECT_DIR, encoding: "utf8", timeout: 50_000 });
+    const start = (script: string, ...args: string[]) => runScript(script, args);
 
     it("bench --help prints help and exits 0 without starting PostgreSQL", () => {
         const result = start("scripts/bench.ts", "--help");

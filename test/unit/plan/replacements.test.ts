@@ -3,7 +3,7 @@ import type { Plan, PlannedResource } from "../../../scripts/plan/describe";
 import { diffPlans } from "../../../scripts/plan/diff";
 import { diffMarkdown, diffSummary } from "../../../scripts/plan/markdown";
 import { pathPattern, REPLACE_ONLY_INPUTS, replacingPaths } from "../../../scripts/plan/replacements";
-import { runProgram } from "../program/mockTier";
+import { stackRun } from "../program/mockTier";
 
 const INSTANCE = "aws:ec2/instance:Instance";
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
@@ -57,9 +57,8 @@ describe("the replace-only table", () => {
     });
 
     it("has an entry for every resource type the canary and local programs register", async () => {
-        for (const stack of ["canary", "local"]) {
-            vi.resetModules();
-            const run = await runProgram(stack);
+        for (const stack of ["canary", "local"] as const) {
+            const run = stackRun(stack);
             const types = [...new Set(run.resources.filter((r) => r.custom).map((r) => r.type))];
             expect(
                 types.filter((type) => !(type in REPLACE_ONLY_INPUTS)),

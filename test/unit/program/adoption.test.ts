@@ -1,4 +1,4 @@
-import { spawnSync } from "child_process";
+import { runScript } from "../cli/runScript";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -9,7 +9,7 @@ import { readStackFile } from "../../../components/config/stackFile";
 import { adoptionOptions } from "../../../components/postgres/postgresSettings";
 import { renderImportPlan } from "../../../components/render/importPlan";
 import { tierRoles } from "../../../components/render/roles";
-import { byName, plain, PROJECT_DIR, ProgramRun, runProgram } from "./mockTier";
+import { byName, plain, PROJECT_DIR, ProgramRun, runProgram, stackRun } from "./mockTier";
 
 // Adoption of what was made by hand: adopt ids become Pulumi's `import` option on exactly those
 // resources, DNS overwrites only where a stack says so per record, and `npm run import-plan`
@@ -82,9 +82,7 @@ describe("canary with adopt ids", () => {
 
 describe("without adopt ids", () => {
     it("imports nothing", async () => {
-        vi.resetModules();
-        const run = await runProgram("canary");
-        expect(imports(run)).toEqual({});
+        expect(imports(stackRun("canary"))).toEqual({});
     });
 
     it("overwrites exactly the record a stack chose, and only that one", async () => {
@@ -110,12 +108,7 @@ describe("an adopted role", () => {
 
 describe("npm run import-plan", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-tier-import-plan-"));
-    const run = (stack: string, out: string) =>
-        spawnSync(path.join(PROJECT_DIR, "node_modules/.bin/tsx"), ["scripts/importPlan.ts", "--stack", stack, "--out", out], {
-            cwd: PROJECT_DIR,
-            encoding: "utf8",
-            timeout: 60_000,
-        });
+    const run = (stack: string, out: string) => runScript("scripts/importPlan.ts", ["--stack", stack, "--out", out]);
 
     it("refuses a stack without adopt ids, naming the key", () => {
         const result = run("canary", path.join(dir, "none.json"));
@@ -133,11 +126,7 @@ describe("npm run import-plan", () => {
                 JSON.stringify({ config: { ...stackFile, [`${CONFIG_NAMESPACE}:adopt`]: ADOPT } }),
             );
             const out = path.join(dir, "adopting.json");
-            const result = spawnSync(
-                path.join(PROJECT_DIR, "node_modules/.bin/tsx"),
-                [path.join(PROJECT_DIR, "scripts/importPlan.ts"), "--stack", "adopting", "--out", out, "--project-dir", projectCopy],
-                { cwd: projectCopy, encoding: "utf8", timeout: 60_000 },
-            );
+            const result = runScript("scripts/importPlan.ts", ["--stack", "adopting", "--out", out, "--project-dir", projectCopy]);
             expect(result.stderr).toBe("");
             expect(result.status).toBe(0);
             const written = JSON.parse(fs.readFileSync(out, "utf8"));

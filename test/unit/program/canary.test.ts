@@ -13,7 +13,7 @@ import {
     PROJECT_DIR,
     ProgramRun,
     renderedFiles,
-    runProgram,
+    stackRun,
     TEST_SECRETS,
 } from "./mockTier";
 
@@ -22,7 +22,7 @@ const files = renderedFiles("canary");
 const inputs = (name: string) => plain(byName(run, name).inputs) as Record<string, any>;
 
 beforeAll(async () => {
-    run = await runProgram("canary");
+    run = stackRun("canary");
 });
 
 describe("canary: PostgreSQL settings", () => {

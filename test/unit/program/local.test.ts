@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseTierConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stackFile";
 import { localStackOutputs } from "../../../scripts/local/outputs";
-import { byName, byType, plain, PROJECT_DIR, ProgramRun, renderedFiles, runProgram, TEST_SECRETS } from "./mockTier";
+import { byName, byType, plain, PROJECT_DIR, ProgramRun, renderedFiles, stackRun, TEST_SECRETS } from "./mockTier";
 
 let run: ProgramRun;
 const files = renderedFiles("local");
@@ -10,7 +10,7 @@ const inputs = (name: string) => plain(byName(run, name).inputs) as Record<strin
 const uploads = (name: string) => new Map((inputs(name).uploads as { file: string; content: string }[]).map((u) => [u.file, u.content]));
 
 beforeAll(async () => {
-    run = await runProgram("local");
+    run = stackRun("local");
 });
 
 describe("local stack (platform docker)", () => {

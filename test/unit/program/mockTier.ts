@@ -1,28 +1,16 @@
 import { gunzipSync } from "zlib";
 import { parse } from "yaml";
-import { expect } from "vitest";
+import { expect, inject } from "vitest";
 import { renderStack } from "../../../scripts/renderStack";
-import * as path from "path";
-import { CONFIG_NAMESPACE, SECRET_KEYS, SecretKey } from "../../../components/config/schema";
-import { readStackFile } from "../../../components/config/stackFile";
-import { isSecretValue, ProgramRun, RegisteredResource, runUnderMocks } from "../../../scripts/plan/mockEngine";
-import { engineConfig, SECRET_CONFIG_KEYS } from "../../../scripts/plan/stackConfig";
+import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../../components/config/schema";
+import type { ProgramRun, RegisteredResource } from "../../../scripts/plan/mockEngine";
+import { isSecretValue } from "../../../scripts/plan/secretValues";
+import { PROJECT_DIR, TEST_SECRETS } from "./programRun";
+import type { SharedStack } from "./stackRuns";
 
 export type { ProgramRun } from "../../../scripts/plan/mockEngine";
-export { isSecretValue, plain } from "../../../scripts/plan/mockEngine";
-
-export const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
-
-/** Passwords the tests hand the program; none may appear outside a secret. */
-export const TEST_SECRETS: Record<SecretKey, string> = {
-    receiverPasswordA: "test-receiver-password-1",
-    receiverPasswordB: "test-receiver-password-5",
-    statsPasswordA: "test-stats-password-2",
-    statsPasswordB: "test-stats-password-6",
-    monitorPassword: "test-monitor-password-3",
-    webhookSigningSecret: "test-signing-secret-5",
-    postgresAdminPassword: "test-admin-password-4",
-};
+export { isSecretValue, plain } from "../../../scripts/plan/secretValues";
+export { PROJECT_DIR, runProgram, TEST_SECRETS } from "./programRun";
 
 /** Every string in a value that is not inside a secret, with its key path. */
 export function nonSecretStrings(value: unknown, at = ""): [string, string][] {
@@ -35,13 +23,9 @@ export function nonSecretStrings(value: unknown, at = ""): [string, string][] {
     return [];
 }
 
-/**
- * Runs index.ts under the mocked engine (the same engine as `npm run plan`) for one stack,
- * with `edit` applied to the stack file's project keys. Call vi.resetModules() before a second run.
- */
-export function runProgram(stack: string, edit?: (raw: Record<string, any>) => void): Promise<ProgramRun> {
-    const config = engineConfig(readStackFile(PROJECT_DIR, stack).all, TEST_SECRETS, edit);
-    return runUnderMocks("receiver-tier", stack, config, SECRET_CONFIG_KEYS, () => import("../../../index"));
+/** A stack's unedited program run, made once for the whole suite (stackRuns.ts); a copy per call. */
+export function stackRun(stack: SharedStack): ProgramRun {
+    return structuredClone(inject("stackRuns")[stack]);
 }
 
 export function byType(run: ProgramRun, type: string): RegisteredResource[] {

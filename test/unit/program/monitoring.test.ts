@@ -1,16 +1,11 @@
 import { describe, expect, it, vi } from "vitest";
-import { byName, byType, cloudInitFiles, launchTemplateText, nonSecretStrings, plain, ProgramRun, runProgram } from "./mockTier";
+import { byName, byType, cloudInitFiles, launchTemplateText, nonSecretStrings, plain, ProgramRun, runProgram, stackRun } from "./mockTier";
 
 const alarmsOf = (run: ProgramRun) =>
     byType(run, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => plain(a.inputs) as Record<string, any>);
 
-describe.each(["canary", "prod"])("monitoring of stack %s", (stack) => {
-    let run: ProgramRun;
-    const load = async () => {
-        vi.resetModules();
-        run ??= await runProgram(stack);
-        return run;
-    };
+describe.each(["canary", "prod"] as const)("monitoring of stack %s", (stack) => {
+    const load = async () => stackRun(stack);
 
     it("raises nine alarms, each notifying the stack's SNS topic on alarm and on recovery", async () => {
         const r = await load();

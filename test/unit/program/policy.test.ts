@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import * as rules from "../../../policy/rules";
-import { plain, runProgram } from "./mockTier";
+import { plain, runProgram, stackRun } from "./mockTier";
 
 const RULES = [
     rules.noWorldOpenDatabaseIngress,
@@ -11,10 +11,9 @@ const RULES = [
     rules.pgbouncerTransactionPooling,
 ];
 
-describe.each(["canary", "prod", "local"])("stack %s under its own policy pack", (stack) => {
+describe.each(["canary", "prod", "local"] as const)("stack %s under its own policy pack", (stack) => {
     it("has no violation, and the rules did see the resources they guard", async () => {
-        vi.resetModules();
-        const run = await runProgram(stack);
+        const run = stackRun(stack);
         const violations = run.resources.flatMap((r) =>
             RULES.flatMap((rule) => rule(r.type, plain(r.inputs) as rules.Props).map((v) => `${r.name}: ${v}`)),
         );

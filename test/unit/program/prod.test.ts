@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { byName, byType, cloudInitFiles, launchTemplateText, plain, ProgramRun, renderedFiles, runProgram } from "./mockTier";
+import { byName, byType, cloudInitFiles, launchTemplateText, plain, ProgramRun, renderedFiles, stackRun } from "./mockTier";
 
 let run: ProgramRun;
 const files = renderedFiles("prod");
 
 beforeAll(async () => {
-    run = await runProgram("prod");
+    run = stackRun("prod");
 });
 
 describe("prod stack", () => {

@@ -1,7 +1,7 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SECRET_KEYS } from "../../../components/config/schema";
 import { md5Secret } from "../../../components/render/authSecrets";
-import { isSecretValue, nonSecretStrings, plain, runProgram, TEST_SECRETS } from "./mockTier";
+import { isSecretValue, nonSecretStrings, plain, stackRun, TEST_SECRETS } from "./mockTier";
 
 // Every form a password takes in this tier: plain, md5 for each role name that uses it, and any
 // SCRAM verifier (its salt depends on the stack's server).
@@ -18,10 +18,9 @@ const forbidden = [
 ];
 const isForbidden = (text: string) => text.includes("SCRAM-SHA-256$") || forbidden.some((secret) => text.includes(secret));
 
-describe.each(["canary", "prod", "local"])("secrets in stack %s", (stack) => {
+describe.each(["canary", "prod", "local"] as const)("secrets in stack %s", (stack) => {
     it("never appear outside a Pulumi secret in any resource input or output", async () => {
-        vi.resetModules();
-        const run = await runProgram(stack);
+        const run = stackRun(stack);
         const leaks = run.resources.flatMap((r) =>
             nonSecretStrings(r.inputs)
                 .filter(([, text]) => isForbidden(text))
@@ -33,8 +32,7 @@ describe.each(["canary", "prod", "local"])("secrets in stack %s", (stack) => {
     });
 
     it("are used: the inputs that need them carry them as secrets", async () => {
-        vi.resetModules();
-        const run = await runProgram(stack);
+        const run = stackRun(stack);
         const carriers = run.resources.filter((r) => isForbidden(JSON.stringify(plain(r.inputs))));
         expect(carriers.length).toBeGreaterThan(3);
         for (const resource of carriers) {

@@ -1,7 +1,6 @@
-import { spawnSync } from "child_process";
+import { runScript } from "../cli/runScript";
 import * as fs from "fs";
-import * as path from "path";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseTierConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stackFile";
 import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../../components/config/schema";
@@ -13,7 +12,7 @@ import {
     nonSecretStrings,
     plain,
     PROJECT_DIR,
-    runProgram,
+    stackRun,
     TEST_SECRETS,
     launchTemplateText,
 } from "./mockTier";
@@ -21,12 +20,11 @@ import {
 // Verified TLS as the program places it: PostgreSQL's CA bundle and PgBouncer's certificate reach
 // the hosts through SSM, the private key only as a secret, the CA in the receivers' user data.
 
-describe.each(["canary", "prod"])("TLS in stack %s", (stack) => {
+describe.each(["canary", "prod"] as const)("TLS in stack %s", (stack) => {
     const { config } = parseTierConfig(readStackFile(PROJECT_DIR, stack).raw);
 
     it("verifies PostgreSQL and PgBouncer with verify-full, shipping the CA file and the stack's own certificate", async () => {
-        vi.resetModules();
-        const run = await runProgram(stack);
+        const run = stackRun(stack);
         const inputs = (name: string) => plain(byName(run, name).inputs) as Record<string, any>;
         const ini = inputs(`${stack}-pgbouncer-ini`).insecureValue as string;
         expect(ini).toMatch(/^server_tls_sslmode = verify-full$/m);
@@ -74,11 +72,8 @@ describe.each(["canary", "prod"])("TLS in stack %s", (stack) => {
 describe("npm run verify against a tier whose PgBouncer serves TLS", () => {
     it("asks for PgBouncer's CA instead of connecting unverified", () => {
         const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [`${CONFIG_NAMESPACE}:${key}`, TEST_SECRETS[key]]));
-        const result = spawnSync(path.join(PROJECT_DIR, "node_modules/.bin/tsx"), ["scripts/verify.ts", "--stack", "canary"], {
-            cwd: PROJECT_DIR,
+        const result = runScript("scripts/verify.ts", ["--stack", "canary"], {
             env: { ...process.env, PULUMI_CONFIG: JSON.stringify(secrets) },
-            encoding: "utf8",
-            timeout: 60_000,
         });
         expect(result.status).toBe(2);
         expect(result.stderr).toContain("give its CA with --pgbouncer-ca FILE");

@@ -1,4 +1,4 @@
-import { spawnSync } from "child_process";
+import { runScript } from "../cli/runScript";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -28,9 +28,7 @@ function envWith(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function render(args: readonly string[], env: NodeJS.ProcessEnv = envWith()) {
-    const result = spawnSync("npx", ["tsx", "scripts/render.ts", ...args], { cwd: PROJECT_DIR, env, encoding: "utf8", timeout: 60_000 });
-    if (result.error) throw result.error;
-    return result;
+    return runScript("scripts/render.ts", args, { env });
 }
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;

@@ -1,0 +1,139 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { readStackFile } from "../../components/config/stackFile";
+import { engineConfig, planSecrets, SECRET_CONFIG_KEYS } from "../plan/stackConfig";
+import { previewLaunch, runtimeOptions } from "./languageHost";
+
+/** One figure of the development loop: the median of its runs, in seconds. */
+export interface Figure {
+    readonly label: string;
+    readonly seconds: number;
+    readonly runs: number;
+    /** What it is compared with and the target from issue 13. */
+    readonly against?: { readonly label: string; readonly ratio: number; readonly target: number };
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** Runs a command to completion; its stdout. */
+function run(label: string, command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+    const result = spawnSync(command, args, { cwd, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    if (result.status !== 0) {
+        throw new Error(`${label} failed (exit ${result.status ?? result.signal}):\n${(result.stderr || result.stdout).slice(-2000)}`);
+    }
+    return result.stdout;
+}
+
+function median(values: readonly number[]): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function measure(runs: number, once: () => number): number {
+    return median(Array.from({ length: runs }, once));
+}
+
+function wallSeconds(label: string, command: string, args: readonly string[], cwd: string): number {
+    const start = now();
+    run(label, command, args, cwd);
+    return (now() - start) / 1000;
+}
+
+/** Seconds from spawning the program as the language host does to its first registered resource. */
+function programStartSeconds(projectDir: string, stack: string, config: Record<string, string>): number {
+    const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "first-resource-")), "at");
+    const launch = previewLaunch(projectDir, stack, config, SECRET_CONFIG_KEYS, marker);
+    const start = now();
+    try {
+        // The mocks end the process at the first resource, which the SDK reports as leaked promises: the
+        // marker file, not the exit status, says whether the program got there.
+        const result = spawnSync(launch.command, launch.args, { cwd: projectDir, env: launch.env, encoding: "utf8" });
+        if (!fs.existsSync(marker)) {
+            throw new Error(`the program, started as the language host starts it, registered no resource:\n${result.stderr.slice(-2000)}`);
+        }
+        return (Number(fs.readFileSync(marker, "utf8")) - start) / 1000;
+    } finally {
+        fs.rmSync(path.dirname(marker), { recursive: true, force: true });
+        fs.rmSync(launch.env.TMPDIR as string, { recursive: true, force: true });
+    }
+}
+
+export interface DevLoop {
+    readonly figures: Figure[];
+    /** How Pulumi.yaml has the language host start the program. */
+    readonly runtime: string;
+}
+
+/** The development loop's figures for one stack, measured in one run (issue 13's targets beside them). */
+export function measureDevLoop(projectDir: string, stack: string, runs: number): DevLoop {
+    const packageJson = JSON.parse(fs.readFileSync(path.join(projectDir, "package.json"), "utf8")) as {
+        dependencies: Record<string, string>;
+    };
+    const config = engineConfig(readStackFile(projectDir, stack).all, planSecrets(projectDir, stack, process.env));
+    const node = process.execPath;
+    const bin = (...parts: string[]) => path.join(projectDir, "node_modules", ...parts);
+
+    const planOutput = run("npm run plan", "npm", ["run", "-s", "plan", "--", "--stack", stack, "--format", "json"], projectDir);
+    const types = (JSON.parse(planOutput) as { resources: { type: string }[] }).resources.map((r) => r.type);
+    const sdkScript = sdkLoadScript(Object.keys(packageJson.dependencies), types);
+
+    const sdk = measure(runs, () => wallSeconds("SDK load", node, ["-e", sdkScript], projectDir));
+    const plan = measure(runs, () =>
+        wallSeconds("npm run plan", "npm", ["run", "-s", "plan", "--", "--stack", stack, "--format", "json"], projectDir),
+    );
+    const start = measure(runs, () => programStartSeconds(projectDir, stack, config));
+    const tsc = wallSeconds("tsc --noEmit", node, [bin("typescript", "bin", "tsc"), "--noEmit"], projectDir);
+    const unit = wallSeconds("unit tests", node, [bin("vitest", "vitest.mjs"), "run", "--project", "unit"], projectDir);
+
+    const vs = (label: string, base: number, seconds: number, target: number) => ({ label, ratio: seconds / base, target });
+    const options = runtimeOptions(projectDir);
+    return {
+        runtime: `typescript: ${options.typescript}, tsconfig: ${options.tsconfig ?? "tsconfig.json"}${options.nodeargs ? `, nodeargs: ${options.nodeargs}` : ""}`,
+        figures: [
+            { label: "tsc --noEmit", seconds: tsc, runs: 1 },
+            { label: "SDK load (node requiring the SDK modules the program uses)", seconds: sdk, runs },
+            { label: "npm run test:unit", seconds: unit, runs: 1, against: vs("tsc --noEmit", tsc, unit, 3) },
+            { label: `npm run plan -- --stack ${stack}`, seconds: plan, runs, against: vs("SDK load", sdk, plan, 2) },
+            {
+                label: `program start to first resource, as \`pulumi preview --stack ${stack}\` starts it`,
+                seconds: start,
+                runs,
+                against: vs("SDK load", sdk, start, 2.5),
+            },
+        ],
+    };
+}
+
+export function devLoopMarkdown(loop: DevLoop): string {
+    const rows = loop.figures.map(
+        (f) =>
+            `| ${f.label} | ${f.seconds.toFixed(2)} | ${f.runs} | ${f.against ? `${f.against.ratio.toFixed(2)}x ${f.against.label}` : ""} | ${f.against ? `<= ${f.against.target}x` : ""} |`,
+    );
+    return [
+        `Language host options (Pulumi.yaml): ${loop.runtime}; ${os.cpus().length} CPUs, Node.js ${process.version}, load average ${os.loadavg()[0]?.toFixed(2)}.`,
+        "",
+        "| figure | seconds (median) | runs | ratio | target |",
+        "|---|---|---|---|---|",
+        ...rows,
+        "",
+    ].join("\n");
+}
+
+/**
+ * A script that loads the SDKs as the program uses them: every @pulumi package the project depends on
+ * (the policy pack's SDK aside: the program does not load it) and, of a package with lazily loaded
+ * modules such as @pulumi/aws, each module a registered resource type comes from (`aws:ec2/...` -> `ec2`).
+ */
+export function sdkLoadScript(dependencies: readonly string[], resourceTypes: readonly string[]): string {
+    const packages = dependencies.filter((name) => name.startsWith("@pulumi/") && name !== "@pulumi/policy");
+    const modules = new Set(
+        resourceTypes
+            .map((type) => /^([a-z0-9-]+):([a-zA-Z0-9]+)\//.exec(type))
+            .filter((match): match is RegExpExecArray => match !== null && packages.includes(`@pulumi/${match[1]}`) && match[2] !== "index")
+            .map((match) => `require(${JSON.stringify(`@pulumi/${match[1]}`)})[${JSON.stringify(match[2])}];`),
+    );
+    return [...packages.map((name) => `require(${JSON.stringify(name)});`), ...[...modules].sort()].join("\n");
+}
