@@ -3,6 +3,7 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { tierSchema } from "../../components/config/schema";
 import { benchCommand } from "../../scripts/bench";
+import { benchDevCommand } from "../../scripts/benchDev";
 import { localCommand } from "../../scripts/local";
 import { importPlanCommand } from "../../scripts/importPlan";
 import { preflightCommand } from "../../scripts/preflight";
@@ -51,6 +52,7 @@ describe("README command options", () => {
         planCommand.spec,
         verifyCommand.spec,
         benchCommand.spec,
+        benchDevCommand.spec,
         localCommand.spec,
         importPlanCommand.spec,
         preflightCommand.spec,

@@ -5,6 +5,7 @@ import * as path from "path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { CommandSpec, Io, Options, processIo, runCommand } from "../../../scripts/args";
 import { benchCommand } from "../../../scripts/bench";
+import { benchDevCommand } from "../../../scripts/benchDev";
 import { localCommand } from "../../../scripts/local";
 import { importPlanCommand } from "../../../scripts/importPlan";
 import { preflightCommand } from "../../../scripts/preflight";
@@ -41,6 +42,7 @@ const COMMANDS = {
     plan: planCommand,
     verify: verifyCommand,
     bench: benchCommand,
+    "bench:dev": benchDevCommand,
     local: localCommand,
     "import-plan": importPlanCommand,
     preflight: preflightCommand,
@@ -52,6 +54,7 @@ const TYPOS: Record<keyof typeof COMMANDS, [string, string]> = {
     plan: ["--fromat", "--format"],
     verify: ["--pgbounce", "--pgbouncer"],
     bench: ["--client", "--clients"],
+    "bench:dev": ["--run", "--runs"],
     local: ["--port-bse", "--port-base"],
     "import-plan": ["--ot", "--out"],
     preflight: ["--stak", "--stack"],
