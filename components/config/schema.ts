@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PGBOUNCER_PORT, POSTGRES_PORT, RECEIVER_ROLE_NAME, RUNBOOK_STATEMENT_TIMEOUT, TIER_POOL_MODE } from "./defaults";
 import { isDuration } from "./duration";
 import { LOGIN_SLOTS } from "./loginSlots";
 
@@ -30,7 +31,7 @@ const hostName = z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a host name or IP
 
 /** The [pgbouncer] section, under PgBouncer's own key names (docs/config.md). */
 export const pgbouncerSettingsSchema = z.strictObject({
-    pool_mode: z.enum(["session", "transaction", "statement"]).default("transaction"),
+    pool_mode: z.enum(["session", "transaction", "statement"]).default(TIER_POOL_MODE),
     max_client_conn: count(1).default(500),
     default_pool_size: count(1).default(25),
     min_pool_size: count(0).default(5),
@@ -62,7 +63,7 @@ export const pgbouncerSettingsSchema = z.strictObject({
 
 export const postgresSchema = z.strictObject({
     host: hostName.default("postgres-primary.internal"),
-    port: count(1).max(65535).default(5432),
+    port: count(1).max(65535).default(POSTGRES_PORT),
     database: identifier.default("deltacrown"),
     adminUser: identifier.default("postgres"),
     sslmode: z.enum(["disable", "prefer", "require", "verify-ca", "verify-full"]).default("verify-full"),
@@ -80,15 +81,15 @@ export const loginRotationSchema = z.strictObject({
 });
 
 export const receiverRoleSchema = z.strictObject({
-    name: loginBase.default("webhook_receiver"),
+    name: loginBase.default(RECEIVER_ROLE_NAME),
     logins: loginRotationSchema.prefault({}),
-    statementTimeout: duration.default("5s"),
+    statementTimeout: duration.default(RUNBOOK_STATEMENT_TIMEOUT),
     idleInTransactionSessionTimeout: duration.default("10s"),
 });
 
 export const pgbouncerSchema = z.strictObject({
     hosts: count(1).default(2),
-    port: count(1).max(65535).default(6432),
+    port: count(1).max(65535).default(PGBOUNCER_PORT),
     listenAddr: z.string().default("0.0.0.0"),
     databaseAlias: identifier.default("deltacrown_receiver"),
     dnsName: hostName.default("pgbouncer.internal"),
