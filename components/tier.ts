@@ -149,12 +149,6 @@ function adminConnection(r: Rendered, host: string, port: number, sslmode = r.cf
     );
 }
 
-// The platformSectionPresent rule already rejected this config; the check narrows the type.
-function requireAwsSettings(cfg: TierConfig): AwsSettings {
-    if (!cfg.aws) throw new Error("receiver-tier:aws is required for platform aws");
-    return cfg.aws;
-}
-
 /** Places the whole tier for one stack and returns its outputs. */
 export function deployTier(
     cfg: TierConfig,
@@ -175,8 +169,7 @@ export function deployTier(
         secrets: pulumi.secret(secrets),
         adminPassword: pulumi.secret(allSecrets.apply((s) => s.postgresAdminPassword)),
     };
-    const deployed =
-        cfg.platform === "aws" ? deployAws(rendered, requireAwsSettings(cfg), awsRegion()) : deployDocker(rendered, cfg.docker);
+    const deployed = cfg.platform === "aws" ? deployAws(rendered, cfg.aws, awsRegion()) : deployDocker(rendered, cfg.docker);
     const { healthUrl, pgbouncerEndpoint, showPoolsCommand } = renderEndpoints(cfg);
     return { healthUrl, pgbouncerEndpoint, showPoolsCommand, ...deployed };
 }

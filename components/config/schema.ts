@@ -261,12 +261,32 @@ export const tierSchema = z.strictObject({
     adopt: adoptSchema.prefault({}),
 });
 
-/** The validated, defaulted configuration of one stack (secrets excluded). */
-export type TierConfig = z.infer<typeof tierSchema>;
-export type PgbouncerSettings = TierConfig["pgbouncer"]["settings"];
-export type AwsSettings = NonNullable<TierConfig["aws"]>;
-export type DockerSettings = NonNullable<TierConfig["docker"]>;
-export type Adoption = TierConfig["adopt"];
+/**
+ * What the schema makes of a stack's config: every key valid and defaulted, before the cross-field
+ * rules, so `aws` may still be missing on platform aws. The rules take this; everything after them
+ * takes TierConfig.
+ */
+export type SchemaConfig = z.infer<typeof tierSchema>;
+export type PgbouncerSettings = SchemaConfig["pgbouncer"]["settings"];
+export type AwsSettings = NonNullable<SchemaConfig["aws"]>;
+export type DockerSettings = SchemaConfig["docker"];
+export type Adoption = SchemaConfig["adopt"];
+
+type PlatformIndependent = Omit<SchemaConfig, "platform" | "aws">;
+/** An aws stack: its network, zones and certificate are there. */
+export type AwsTierConfig = PlatformIndependent & { platform: "aws"; aws: AwsSettings };
+/** The local docker stack: an aws section, if any, is not used. */
+export type DockerTierConfig = PlatformIndependent & { platform: "docker"; aws?: AwsSettings };
+/**
+ * The validated, defaulted configuration of one stack (secrets excluded), after the cross-field
+ * rules: `cfg.platform === "aws"` narrows `cfg.aws` to AwsSettings.
+ */
+export type TierConfig = AwsTierConfig | DockerTierConfig;
+
+/** True when the platform's own section is there (rule platformSectionPresent): then the config is a TierConfig. */
+export function hasPlatformSection(cfg: SchemaConfig): cfg is TierConfig {
+    return cfg.platform !== "aws" || cfg.aws !== undefined;
+}
 
 /** Secret config keys: read as Pulumi secrets, never part of TierConfig. */
 export const SECRET_KEYS = [

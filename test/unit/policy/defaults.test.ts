@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { durationToMs } from "../../../components/config/duration";
-import { tierSchema } from "../../../components/config/schema";
+import { hasPlatformSection, tierSchema } from "../../../components/config/schema";
 import { renderPgbouncerIni } from "../../../components/render/pgbouncerIni";
 import { POLICY_RULES } from "../../../policy/policies";
 import { DATABASE_INGRESS_DEFAULTS, pgbouncerTransactionPooling, STATEMENT_TIMEOUT_DEFAULTS, TYPES } from "../../../policy/rules";
@@ -10,7 +10,10 @@ import { DATABASE_INGRESS_DEFAULTS, pgbouncerTransactionPooling, STATEMENT_TIMEO
 // The policy pack's defaults are what a stack gets when it sets nothing: a stack on the schema's
 // defaults passes the pack with the pack's defaults, and the documented policy config says the same.
 
-const bare = tierSchema.parse({ platform: "aws" });
+// Docker needs no platform section, so the schema's output is a whole TierConfig.
+const parsed = tierSchema.parse({ platform: "docker" });
+if (!hasPlatformSection(parsed)) throw new Error("platform docker has no section of its own");
+const bare = parsed;
 
 describe("policy defaults follow the schema's defaults", () => {
     it("no-world-open-database-ingress guards the default PostgreSQL and PgBouncer ports", () => {
