@@ -267,7 +267,9 @@ export const tierSchema = z.strictObject({
  * takes TierConfig.
  */
 export type SchemaConfig = z.infer<typeof tierSchema>;
-export type PgbouncerSettings = SchemaConfig["pgbouncer"]["settings"];
+export type PgbouncerSection = SchemaConfig["pgbouncer"];
+export type PgbouncerSettings = PgbouncerSection["settings"];
+export type ReceiverSection = SchemaConfig["receiver"];
 export type AwsSettings = NonNullable<SchemaConfig["aws"]>;
 export type DockerSettings = SchemaConfig["docker"];
 export type Adoption = SchemaConfig["adopt"];

@@ -1,7 +1,14 @@
 import { TierConfig } from "../config/schema";
 
+/** What the local PostgreSQL container runs with. */
+export interface LocalPostgres {
+    readonly envs: string[];
+    readonly command: string[];
+    readonly healthcheck: string[];
+}
+
 /** Environment and command of the local PostgreSQL container, sized like the real server. */
-export function renderLocalPostgres(cfg: TierConfig) {
+export function renderLocalPostgres(cfg: TierConfig): LocalPostgres {
     const pg = cfg.postgres;
     return {
         envs: [

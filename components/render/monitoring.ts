@@ -237,6 +237,16 @@ export function renderAlarms<T>(cfg: TierConfig, stack: string, targets: AlarmTa
     return alarms.map((alarm) => ({ ...alarm, name: `${stack}-${alarm.id}` }));
 }
 
+/** The stack's CloudWatch dashboard. */
+export function dashboardName(stack: string): string {
+    return `receiver-tier-${stack}`;
+}
+
+/** Where the dashboard opens in the CloudWatch console. */
+export function dashboardUrl(region: string, name: string): string {
+    return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${name}`;
+}
+
 /** The PostgreSQL-side limits the pool graphs are drawn against. */
 function poolLimits(cfg: TierConfig) {
     return {
