@@ -4,7 +4,7 @@ import { AwsSettings, PgbouncerSection } from "../config/schema";
 import { PgbouncerHostFiles } from "../render/cloudInit";
 import { hostPort } from "../render/endpoints";
 import { ParameterNames } from "../render/parameterNames";
-import { PGBOUNCER_HEALTH_PORT } from "../render/pgbouncerHealth";
+import { NLB_HEALTH_CHECK, PGBOUNCER_HEALTH_PORT } from "../render/pgbouncerHealth";
 import { oneExtraInstancePercentage } from "../render/rollout";
 import { aliasRecord, RecordAdoption } from "./aliasRecord";
 import { InstanceRole } from "./instanceRole";
@@ -173,10 +173,7 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
                     port: String(PGBOUNCER_HEALTH_PORT),
                     path: "/",
                     matcher: "200",
-                    interval: 10,
-                    timeout: 6,
-                    healthyThreshold: 2,
-                    unhealthyThreshold: 2,
+                    ...NLB_HEALTH_CHECK,
                 },
             },
             child,

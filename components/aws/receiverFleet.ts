@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsSettings, ReceiverSection } from "../config/schema";
+import { ALB_HEALTH_CHECK } from "../render/rollout";
 import { aliasRecord, RecordAdoption } from "./aliasRecord";
 import { InstanceRole } from "./instanceRole";
 import { RollingGroup } from "./rollingGroup";
@@ -43,8 +44,6 @@ export interface ReceiverFleetArgs {
 const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 /** Seconds a receiver takes from launch to serving: packages, the app, its first healthy answer. */
 const RECEIVER_WARMUP_SECONDS = 180;
-/** The ALB's health check: a slow answer counts as a failure after this many seconds. */
-const HEALTH_CHECK_TIMEOUT_SECONDS = 5;
 
 /**
  * Gunicorn receivers in an auto scaling group behind an HTTPS ALB. A config change makes a new
@@ -118,10 +117,7 @@ export class ReceiverFleet extends pulumi.ComponentResource {
                 healthCheck: {
                     path: args.receiver.healthPath,
                     matcher: "200",
-                    interval: 15,
-                    timeout: HEALTH_CHECK_TIMEOUT_SECONDS,
-                    healthyThreshold: 2,
-                    unhealthyThreshold: 3,
+                    ...ALB_HEALTH_CHECK,
                 },
             },
             child,

@@ -94,7 +94,7 @@ export class LocalTier extends pulumi.ComponentResource {
                 envs: pulumi.secret(args.adminPassword.apply((password) => [...settings.envs, postgresPasswordEnv(password)])),
                 command: settings.command,
                 networksAdvanced: this.onNetwork(args.host),
-                ports: [{ internal: 5432, external: args.publishedPort, ip: LOOPBACK }],
+                ports: [{ internal: settings.port, external: args.publishedPort, ip: LOOPBACK }],
                 healthcheck: { tests: settings.healthcheck, interval: "2s", timeout: "2s", retries: 30 },
                 wait: true,
                 restart: "unless-stopped",

@@ -7,7 +7,7 @@ import { HOST_PATHS } from "./hostPaths";
 import { ParameterNames } from "./parameterNames";
 import { PublicFiles } from "./index";
 import { PGBOUNCER_HEALTH_PORT } from "./pgbouncerHealth";
-import { LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "./rollout";
+import { ALB_HEALTH_CHECK, LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "./rollout";
 import { PGBOUNCER_LOGS, receiverLogs, renderLogrotate, renderMetricsEnv } from "./monitoring";
 import { renderMonitorSql, renderMonitorTimer } from "./monitor";
 import { pgbouncerServesTls } from "./tls";
@@ -215,7 +215,7 @@ export function renderReceiverUserData(
             ["useradd", "--system", "--home-dir", HOST_PATHS.receiverDir, "--shell", "/usr/sbin/nologin", "webhook-receiver"],
             ["/usr/local/sbin/receiver-tier-install-receiver"],
             // In service only once the app answers its health check, which logs in through PgBouncer.
-            [COMPLETE_LAUNCH, "curl", "-fsS", "-o", "/dev/null", "--max-time", "5", localHealthUrl],
+            [COMPLETE_LAUNCH, "curl", "-fsS", "-o", "/dev/null", "--max-time", String(ALB_HEALTH_CHECK.timeout), localHealthUrl],
             ["systemctl", "enable", "--now", "receiver-tier-metrics.timer"],
         ],
     );
