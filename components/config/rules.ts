@@ -3,7 +3,9 @@ import { adoptionIdsMatch } from "./adoption";
 import { configKey, Problem } from "./problems";
 import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "./schema";
 
-// Cross-field rules from DESIGN.md "Where the runbook is wrong". Each returns its findings.
+// Cross-field rules: the runbook's known mistakes (settings that do not add up or do not work as
+// written, README "Deviations from the runbook") refused or warned about with the key and the why;
+// README "Rules checked before anything is deployed" lists them. Each returns its findings.
 
 /** Seconds a query_timeout must stay above the statement timeout so PostgreSQL, not PgBouncer, cancels. */
 export const QUERY_TIMEOUT_MARGIN_SECONDS = 5;
