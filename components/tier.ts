@@ -1,21 +1,25 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SecurityGroups } from "./aws/securityGroups";
-import { PgbouncerFleet } from "./aws/pgbouncerFleet";
-import { PgbouncerTls } from "./aws/pgbouncerTls";
-import { pgbouncerServesTls } from "./render/tls";
-import { ReceiverFleet } from "./aws/receiverFleet";
 import { Monitoring } from "./aws/monitoring";
+import { PgbouncerFleet, PgbouncerFleetArgs } from "./aws/pgbouncerFleet";
+import { PgbouncerTls } from "./aws/pgbouncerTls";
+import { ReceiverFleet, ReceiverFleetArgs } from "./aws/receiverFleet";
+import { SecurityGroups } from "./aws/securityGroups";
 import { SenderLimits } from "./aws/senderLimits";
-import { AwsSettings, DockerSettings, SecretKey, TIER_SECRET_KEYS, TierConfig, TierSecrets } from "./config/schema";
+import { AwsTierConfig, DockerTierConfig, SecretKey, TIER_SECRET_KEYS, TierConfig, TierSecrets } from "./config/schema";
 import { LocalTier } from "./local/localTier";
 import { PostgresConnection } from "./postgres/databaseSetting";
 import { PostgresSettings } from "./postgres/postgresSettings";
 import { PublicFiles, renderPublicFiles } from "./render";
-import { localPoolEndpoints, renderEndpoints } from "./render/endpoints";
-import { parameterNames } from "./render/parameterNames";
+import { renderPgbouncerHostFiles, renderPgbouncerUserData, renderReceiverUserData } from "./render/cloudInit";
+import { localPoolEndpoints, publicDomain, renderEndpoints } from "./render/endpoints";
+import { renderLocalPostgres } from "./render/localContainers";
+import { AlarmTargets, dashboardName, metricsNamespace, renderAlarms, renderDashboard } from "./render/monitoring";
+import { ParameterNames, parameterNames } from "./render/parameterNames";
 import { renderPgbouncerHealthEnv } from "./render/pgbouncerHealth";
 import { renderReceiverSecretsEnv } from "./render/receiverEnv";
+import { rolesWithConnect, tierRoles } from "./render/roles";
 import { renderSenderSettings } from "./render/sender";
+import { pgbouncerServesTls } from "./render/tls";
 import { renderUserlist } from "./render/userlist";
 
 /** What the stack exports. None of it is secret. */
@@ -32,8 +36,9 @@ export interface TierOutputs {
     readonly pgbouncerCa: pulumi.Output<string> | undefined;
 }
 
-interface Rendered {
-    readonly cfg: TierConfig;
+/** The stack's config and everything rendered from it that both platforms place. */
+interface Rendered<Config extends TierConfig = TierConfig> {
+    readonly cfg: Config;
     readonly stack: string;
     readonly files: PublicFiles;
     readonly userlist: pulumi.Output<string>;
@@ -43,92 +48,168 @@ interface Rendered {
     readonly adminPassword: pulumi.Output<string>;
 }
 
-function deployAws(r: Rendered, network: AwsSettings, region: string) {
-    const parameters = parameterNames(r.stack);
-    const groups = new SecurityGroups(`${r.stack}-sg`, { config: r.cfg, network });
-    const tls = pgbouncerServesTls(r.cfg)
-        ? new PgbouncerTls(`${r.stack}-pgbouncer-certs`, { dnsName: r.cfg.pgbouncer.dnsName, stack: r.stack })
-        : undefined;
-    const postgres = new PostgresSettings(`${r.stack}-postgres`, {
-        config: r.cfg,
-        secrets: r.secrets,
-        admin: adminConnection(r, r.cfg.postgres.host, r.cfg.postgres.port),
-    });
+/** An aws stack's rendered config, where it runs, its SSM parameter names and what both fleets use. */
+interface AwsTier {
+    readonly r: Rendered<AwsTierConfig>;
+    readonly region: string;
+    readonly parameters: ParameterNames;
+    readonly groups: SecurityGroups;
+    /** PgBouncer's certificates, when it serves TLS. */
+    readonly tls: PgbouncerTls | undefined;
+}
+
+function deployAws(r: Rendered<AwsTierConfig>, region: string) {
+    const cfg = r.cfg;
+    const at: AwsTier = {
+        r,
+        region,
+        parameters: parameterNames(r.stack),
+        groups: securityGroups(r),
+        tls: pgbouncerServesTls(cfg)
+            ? new PgbouncerTls(`${r.stack}-pgbouncer-certs`, { dnsName: cfg.pgbouncer.dnsName, stack: r.stack })
+            : undefined,
+    };
+    const postgres = postgresSettings(r, adminConnection(r, cfg.postgres.host, cfg.postgres.port));
     // New hosts prove themselves by logging in through PgBouncer: the roles come first, then the
     // pool, then the receivers.
-    const pgbouncer = new PgbouncerFleet(
-        `${r.stack}-pgbouncer`,
-        {
-            config: r.cfg,
-            stack: r.stack,
-            network,
-            region,
-            parameters,
-            pgbouncerIni: r.files["pgbouncer.ini"],
-            userlist: r.userlist,
-            healthEnv: r.pgbouncerHealthEnv,
-            tls,
-            monitorPassword: pulumi.secret(r.secrets.apply((s) => s.monitorPassword)),
-            hostSecurityGroup: groups.pgbouncer,
-            nlbSecurityGroup: groups.pgbouncerNlb,
-        },
-        { dependsOn: [postgres] },
-    );
-    const receivers = new ReceiverFleet(
-        `${r.stack}-receivers`,
-        {
-            config: r.cfg,
-            stack: r.stack,
-            network,
-            region,
-            parameters,
-            files: r.files,
-            secretsEnv: r.receiverSecretsEnv,
-            pgbouncerCa: tls?.caCertPem,
-            receiverSecurityGroup: groups.receivers,
-            albSecurityGroup: groups.alb,
-        },
-        { dependsOn: [pgbouncer] },
-    );
-    const sender = new SenderLimits(`${r.stack}-sender`, { config: r.cfg, parameterName: parameters.sender });
-    const monitoring = new Monitoring(`${r.stack}-monitoring`, {
-        config: r.cfg,
-        stack: r.stack,
-        region,
-        targets: {
-            alb: receivers.metricTargets.loadBalancer,
-            receiverTargetGroup: receivers.metricTargets.targetGroup,
-            nlb: pgbouncer.metricTargets.loadBalancer,
-            pgbouncerTargetGroup: pgbouncer.metricTargets.targetGroup,
-        },
+    const pgbouncer = new PgbouncerFleet(`${r.stack}-pgbouncer`, pgbouncerFleetArgs(at), { dependsOn: [postgres] });
+    const receivers = new ReceiverFleet(`${r.stack}-receivers`, receiverFleetArgs(at), { dependsOn: [pgbouncer] });
+    const sender = new SenderLimits(`${r.stack}-sender`, { settings: renderSenderSettings(cfg), parameterName: at.parameters.sender });
+    const monitoring = monitoringOf(at, {
+        alb: receivers.metricTargets.loadBalancer,
+        receiverTargetGroup: receivers.metricTargets.targetGroup,
+        nlb: pgbouncer.metricTargets.loadBalancer,
+        pgbouncerTargetGroup: pgbouncer.metricTargets.targetGroup,
     });
     return {
         poolEndpoints: pgbouncer.poolEndpoints,
         senderLimits: sender.settings,
         statementTimeout: postgres.statementTimeout,
         dashboardUrl: monitoring.dashboardUrl,
-        pgbouncerCa: tls?.caCertPem,
+        pgbouncerCa: at.tls?.caCertPem,
     };
 }
 
-function deployDocker(r: Rendered, settings: DockerSettings) {
-    const local = new LocalTier(`${r.stack}-local`, {
-        config: r.cfg,
-        docker: settings,
-        files: r.files,
-        userlist: r.userlist,
-        receiverSecretsEnv: r.receiverSecretsEnv,
-        adminPassword: r.adminPassword,
+function securityGroups(r: Rendered<AwsTierConfig>): SecurityGroups {
+    const cfg = r.cfg;
+    return new SecurityGroups(`${r.stack}-sg`, {
+        vpcId: cfg.aws.vpcId,
+        postgresSecurityGroupId: cfg.aws.postgresSecurityGroupId,
+        receiverPort: cfg.receiver.port,
+        pgbouncerPort: cfg.pgbouncer.port,
+        postgresPort: cfg.postgres.port,
+        operators: [...cfg.monitoring.operatorCidrs, ...cfg.monitoring.operatorSecurityGroupIds],
     });
-    const postgres = new PostgresSettings(
-        `${r.stack}-postgres`,
-        // From the machine running Pulumi the container is on its published loopback port, without TLS.
-        { config: r.cfg, secrets: r.secrets, admin: adminConnection(r, "127.0.0.1", settings.postgresHostPort, "disable") },
-        { dependsOn: [local.postgres] },
-    );
+}
+
+/** PgBouncer's section, where the hosts run, their rendered files and secrets. */
+function pgbouncerFleetArgs({ r, region, parameters, groups, tls }: AwsTier): PgbouncerFleetArgs {
+    const cfg = r.cfg;
     return {
-        poolEndpoints: localPoolEndpoints(r.cfg),
-        senderLimits: renderSenderSettings(r.cfg),
+        pgbouncer: cfg.pgbouncer,
+        network: cfg.aws,
+        recordAdoption: { importId: cfg.adopt.privateRecord, allowOverwrite: cfg.adopt.overwriteRecords.private },
+        metricsNamespace: metricsNamespace(cfg, r.stack),
+        parameters,
+        userData: renderPgbouncerUserData(cfg, region, parameters),
+        pgbouncerIni: r.files["pgbouncer.ini"],
+        hostFiles: renderPgbouncerHostFiles(cfg, r.stack, region, parameters),
+        postgresCa: cfg.postgres.caBundle,
+        userlist: r.userlist,
+        healthEnv: r.pgbouncerHealthEnv,
+        monitorPassword: pulumi.secret(r.secrets.apply((s) => s.monitorPassword)),
+        tls,
+        hostSecurityGroup: groups.pgbouncer,
+        nlbSecurityGroup: groups.pgbouncerNlb,
+    };
+}
+
+/** The receiver section, the public name, where the receivers run, their user data and secrets. */
+function receiverFleetArgs({ r, region, parameters, groups, tls }: AwsTier): ReceiverFleetArgs {
+    const cfg = r.cfg;
+    return {
+        receiver: cfg.receiver,
+        domain: publicDomain(cfg),
+        network: cfg.aws,
+        recordAdoption: { importId: cfg.adopt.publicRecord, allowOverwrite: cfg.adopt.overwriteRecords.public },
+        metricsNamespace: metricsNamespace(cfg, r.stack),
+        secretsParameter: parameters.receiverSecrets,
+        secretsEnv: r.receiverSecretsEnv,
+        // A new secrets version (a login switch) or CA makes new user data: the fleet rolls onto it.
+        userData: (secretsVersion, pgbouncerCa) =>
+            renderReceiverUserData(cfg, r.stack, region, parameters, r.files, secretsVersion, pgbouncerCa),
+        pgbouncerCa: tls?.caCertPem,
+        receiverSecurityGroup: groups.receivers,
+        albSecurityGroup: groups.alb,
+    };
+}
+
+function monitoringOf({ r, region }: AwsTier, targets: AlarmTargets<pulumi.Output<string>>): Monitoring {
+    const cfg = r.cfg;
+    return new Monitoring(`${r.stack}-monitoring`, {
+        alarms: renderAlarms(cfg, r.stack, targets),
+        alarmTopicArn: cfg.monitoring.alarmTopicArn,
+        alarmEmail: cfg.monitoring.alarmEmail,
+        dashboardName: dashboardName(r.stack),
+        dashboardBody: pulumi
+            .all([targets.alb, targets.receiverTargetGroup, targets.nlb, targets.pgbouncerTargetGroup])
+            .apply(([alb, receiverTargetGroup, nlb, pgbouncerTargetGroup]) =>
+                renderDashboard(cfg, r.stack, region, { alb, receiverTargetGroup, nlb, pgbouncerTargetGroup }),
+            ),
+        region,
+    });
+}
+
+function postgresSettings(r: Rendered, admin: pulumi.Output<PostgresConnection>, opts?: pulumi.ComponentResourceOptions): PostgresSettings {
+    const cfg = r.cfg;
+    return new PostgresSettings(
+        `${r.stack}-postgres`,
+        {
+            roles: tierRoles(cfg),
+            connectRoles: rolesWithConnect(cfg),
+            database: cfg.postgres.database,
+            receiverRole: cfg.receiverRole.name,
+            statementTimeout: cfg.receiverRole.statementTimeout,
+            adopt: cfg.adopt,
+            secrets: r.secrets,
+            admin,
+        },
+        opts,
+    );
+}
+
+function deployDocker(r: Rendered<DockerTierConfig>) {
+    const cfg = r.cfg;
+    const local = new LocalTier(`${r.stack}-local`, {
+        postgres: {
+            image: cfg.docker.postgresImage,
+            host: cfg.postgres.host,
+            publishedPort: cfg.docker.postgresHostPort,
+            settings: renderLocalPostgres(cfg),
+            adminPassword: r.adminPassword,
+        },
+        pgbouncer: {
+            host: cfg.pgbouncer.dnsName,
+            port: cfg.pgbouncer.port,
+            publishedPort: cfg.docker.pgbouncerHostPort,
+            ini: r.files["pgbouncer.ini"],
+            userlist: r.userlist,
+        },
+        receiver: {
+            port: cfg.receiver.port,
+            publishedPort: cfg.docker.receiverHostPort,
+            gunicornConf: r.files["gunicorn.conf.py"],
+            env: r.files["receiver.env"],
+            secretsEnv: r.receiverSecretsEnv,
+        },
+    });
+    // From the machine running Pulumi the container is on its published loopback port, without TLS.
+    const postgres = postgresSettings(r, adminConnection(r, "127.0.0.1", cfg.docker.postgresHostPort, "disable"), {
+        dependsOn: [local.postgres],
+    });
+    return {
+        poolEndpoints: localPoolEndpoints(cfg),
+        senderLimits: renderSenderSettings(cfg),
         statementTimeout: postgres.statementTimeout,
         pgbouncerCa: undefined,
         dashboardUrl: undefined,
@@ -149,23 +230,16 @@ function adminConnection(r: Rendered, host: string, port: number, sslmode = r.cf
     );
 }
 
-// The platformSectionPresent rule already rejected this config; the check narrows the type.
-function requireAwsSettings(cfg: TierConfig): AwsSettings {
-    if (!cfg.aws) throw new Error("receiver-tier:aws is required for platform aws");
-    return cfg.aws;
-}
-
-/** Places the whole tier for one stack and returns its outputs. */
-export function deployTier(
-    cfg: TierConfig,
-    allSecrets: pulumi.Output<Record<SecretKey, string>>,
+/** The files and secrets both platforms place, rendered once. */
+function renderTier<Config extends TierConfig>(
+    cfg: Config,
     stack: string,
-    awsRegion: () => string,
-): TierOutputs {
+    allSecrets: pulumi.Output<Record<SecretKey, string>>,
+): Rendered<Config> {
     const secrets = allSecrets.apply(
         (all): TierSecrets => Object.fromEntries(TIER_SECRET_KEYS.map((key) => [key, all[key]])) as TierSecrets,
     );
-    const rendered: Rendered = {
+    return {
         cfg,
         stack,
         files: renderPublicFiles(cfg, stack),
@@ -175,8 +249,19 @@ export function deployTier(
         secrets: pulumi.secret(secrets),
         adminPassword: pulumi.secret(allSecrets.apply((s) => s.postgresAdminPassword)),
     };
+}
+
+/** Places the whole tier for one stack and returns its outputs. */
+export function deployTier(
+    cfg: TierConfig,
+    allSecrets: pulumi.Output<Record<SecretKey, string>>,
+    stack: string,
+    awsRegion: () => string,
+): TierOutputs {
     const deployed =
-        cfg.platform === "aws" ? deployAws(rendered, requireAwsSettings(cfg), awsRegion()) : deployDocker(rendered, cfg.docker);
+        cfg.platform === "aws"
+            ? deployAws(renderTier(cfg, stack, allSecrets), awsRegion())
+            : deployDocker(renderTier(cfg, stack, allSecrets));
     const { healthUrl, pgbouncerEndpoint, showPoolsCommand } = renderEndpoints(cfg);
     return { healthUrl, pgbouncerEndpoint, showPoolsCommand, ...deployed };
 }

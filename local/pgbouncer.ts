@@ -1,4 +1,5 @@
 import * as fs from "fs";
+import { iniLines, iniSections } from "../components/render/iniParser";
 import { freePort, isAlive, portAccepts, Sandbox, Service, sleep, startService, stopPid, tail } from "./processes";
 
 export const PGBOUNCER_BIN = "/usr/sbin/pgbouncer";
@@ -32,35 +33,31 @@ export function rewriteIni(ini: string, to: IniRewrite): string {
         unix_socket_dir: to.unixSocketDir,
     };
     const seen = new Set<string>();
-    let section = "";
     let databases = 0;
-    const lines = ini.split("\n").map((line) => {
-        const header = /^\s*\[(\w+)\]\s*$/.exec(line);
-        if (header) {
-            section = header[1] as string;
-            return line;
-        }
-        const entry = /^(\s*)([\w.-]+)(\s*=\s*)(.*)$/.exec(line);
-        if (!entry || /^\s*[;#]/.test(line)) return line;
-        const [, indent, key, eq, value] = entry as unknown as [string, string, string, string, string];
+    const lines = ini.split("\n");
+    for (const entry of iniLines(ini)) {
+        if (entry.kind !== "entry") continue;
+        const line = lines[entry.number - 1] as string;
+        // Only the value changes: the key, its '=' and the spacing around it stay as rendered.
+        const head = (/^[^=]*=\s*/.exec(line) as RegExpExecArray)[0];
+        const value = line.slice(head.length);
+        const section = entry.section?.toLowerCase();
         if (section === "databases") {
             databases++;
             const rewritten = value
                 .replace(/(^|\s)host=\S+/, `$1host=${to.serverHost}`)
                 .replace(/(^|\s)port=\S+/, `$1port=${to.serverPort}`);
             if (!/(^|\s)host=/.test(rewritten) || !/(^|\s)port=/.test(rewritten)) {
-                throw new Error(`[databases] ${key} has no host= and port= to point at the sandbox: ${line}`);
+                throw new Error(`[databases] ${entry.key} has no host= and port= to point at the sandbox: ${line}`);
             }
-            return `${indent}${key}${eq}${rewritten}`;
+            lines[entry.number - 1] = `${head}${rewritten}`;
+        } else if (section === "pgbouncer" && entry.key in replacements) {
+            seen.add(entry.key);
+            lines[entry.number - 1] = `${head}${replacements[entry.key]}`;
+        } else if (section === "pgbouncer" && to.files?.[entry.value] !== undefined) {
+            lines[entry.number - 1] = `${head}${to.files[entry.value]}`;
         }
-        if (section === "pgbouncer" && key in replacements) {
-            seen.add(key);
-            return `${indent}${key}${eq}${replacements[key]}`;
-        }
-        const file = section === "pgbouncer" ? to.files?.[value.trim()] : undefined;
-        if (file !== undefined) return `${indent}${key}${eq}${file}`;
-        return line;
-    });
+    }
     const missing = Object.keys(replacements).filter((key) => !seen.has(key));
     if (missing.length > 0 || databases === 0) {
         throw new Error(`rendered pgbouncer.ini lacks ${[...missing, ...(databases === 0 ? ["[databases] entries"] : [])].join(", ")}`);
@@ -68,22 +65,9 @@ export function rewriteIni(ini: string, to: IniRewrite): string {
     return lines.join("\n");
 }
 
-/** [pgbouncer] key -> value of an ini, comments skipped. */
+/** [pgbouncer] key -> value of an ini, comments skipped (the project's one ini parser). */
 export function iniSettings(ini: string): Map<string, string> {
-    const settings = new Map<string, string>();
-    let section = "";
-    for (const line of ini.split("\n")) {
-        const header = /^\s*\[(\w+)\]\s*$/.exec(line);
-        if (header) {
-            section = header[1] as string;
-            continue;
-        }
-        const entry = /^\s*([\w.-]+)\s*=\s*(.*?)\s*$/.exec(line);
-        if (section === "pgbouncer" && entry && !/^\s*[;#]/.test(line)) {
-            settings.set(entry[1] as string, entry[2] as string);
-        }
-    }
-    return settings;
+    return iniSections(ini).get("pgbouncer") ?? new Map<string, string>();
 }
 
 export interface PgbouncerOptions {

@@ -7,18 +7,12 @@ import { PublicFiles, renderPublicFiles, renderSecretFiles, SecretFiles } from "
 import { renderReceiverSecretsEnv } from "../components/render/receiverEnv";
 import { WebhookSigning } from "./clients";
 import { parseEnvFile } from "./gunicorn";
+import { TEST_SECRETS } from "./testSecrets";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
-/** Passwords for the throwaway tier; the stack's own secrets are never used. */
-export const TEST_SECRETS: TierSecrets = {
-    receiverPasswordA: "it-receiver-a-Pw-1",
-    receiverPasswordB: "it-receiver-b-Pw-4",
-    statsPasswordA: "it-stats-a-Pw-2",
-    statsPasswordB: "it-stats-b-Pw-5",
-    monitorPassword: "it-monitor-Pw-3",
-    webhookSigningSecret: "it-signing-Key-4",
-};
+/** Passwords for the throwaway tier, shared with the unit tests; the stack's own secrets are never used. */
+export { TEST_SECRETS };
 
 /** Raw stack config (keys without namespace), as in Pulumi.<stack>.yaml. */
 export type RawConfig = { [key: string]: unknown };

@@ -1,33 +1,10 @@
-// Just enough of PgBouncer's ini dialect to know the effective pool modes: full-line comments
-// start with ';' or '#', keys and section names are case-insensitive, a later key wins.
+import { iniSections } from "../components/render/iniParser";
+
+// Reads pgbouncer.ini with the project's one ini parser (case-insensitive names, a later key wins)
+// to know the effective pool modes.
 
 /** Pool mode PgBouncer uses when [pgbouncer] does not set one. */
 export const DEFAULT_POOL_MODE = "session";
-
-type Sections = Map<string, Map<string, string>>;
-
-function parseSections(text: string): Sections {
-    const sections: Sections = new Map();
-    let current: Map<string, string> | undefined;
-    for (const rawLine of text.split(/\r?\n/)) {
-        const line = rawLine.trim();
-        if (line === "" || line.startsWith(";") || line.startsWith("#")) {
-            continue;
-        }
-        const header = /^\[([^\]]+)\]$/.exec(line);
-        if (header) {
-            const name = (header[1] as string).trim().toLowerCase();
-            current = sections.get(name) ?? new Map<string, string>();
-            sections.set(name, current);
-            continue;
-        }
-        const separator = line.indexOf("=");
-        if (current && separator > 0) {
-            current.set(line.slice(0, separator).trim().toLowerCase(), line.slice(separator + 1).trim());
-        }
-    }
-    return sections;
-}
 
 /** One place that decides a pool mode: the [pgbouncer] default or a per-database / per-user override. */
 export interface PoolModeSetting {
@@ -49,7 +26,7 @@ const INLINE_POOL_MODE = /(?:^|\s)pool_mode\s*=\s*('[^']*'|\S+)/i;
 
 /** Every pool mode the file sets, so an override in [databases] or [users] cannot slip past. */
 export function poolModeSettings(text: string): PoolModeSetting[] {
-    const sections = parseSections(text);
+    const sections = iniSections(text);
     const globalMode = sections.get("pgbouncer")?.get("pool_mode");
     const settings: PoolModeSetting[] = [
         {

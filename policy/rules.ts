@@ -1,3 +1,10 @@
+import {
+    PGBOUNCER_PORT,
+    POSTGRES_PORT,
+    RECEIVER_ROLE_NAME,
+    RUNBOOK_STATEMENT_TIMEOUT,
+    TIER_POOL_MODE,
+} from "../components/config/defaults";
 import { durationToMs, isDuration } from "../components/config/duration";
 import { LOGIN_SLOTS } from "../components/config/loginSlots";
 import { includesOtherFiles, poolModeSettings } from "./pgbouncerIni";
@@ -34,7 +41,8 @@ export interface DatabaseIngressConfig {
     readonly databasePorts: readonly number[];
 }
 
-export const DATABASE_INGRESS_DEFAULTS: DatabaseIngressConfig = { databasePorts: [5432, 6432] };
+/** The schema's default ports; a stack that moves them sets the policy config to match (docs/ci-and-policy.md). */
+export const DATABASE_INGRESS_DEFAULTS: DatabaseIngressConfig = { databasePorts: [POSTGRES_PORT, PGBOUNCER_PORT] };
 
 interface IngressPermission {
     readonly where: string;
@@ -224,7 +232,11 @@ export interface StatementTimeoutConfig {
     readonly maxStatementTimeoutMs: number;
 }
 
-export const STATEMENT_TIMEOUT_DEFAULTS: StatementTimeoutConfig = { receiverRoleName: "webhook_receiver", maxStatementTimeoutMs: 5000 };
+/** The schema's default role name, and its default statement timeout (the runbook's 5 s) as the cap. */
+export const STATEMENT_TIMEOUT_DEFAULTS: StatementTimeoutConfig = {
+    receiverRoleName: RECEIVER_ROLE_NAME,
+    maxStatementTimeoutMs: durationToMs(RUNBOOK_STATEMENT_TIMEOUT),
+};
 
 export function receiverStatementTimeoutCapped(
     type: string,
@@ -286,11 +298,11 @@ function poolModeProblems(content: string): string[] {
         return ["uses %include, which the policy cannot follow; render the whole configuration into one file"];
     }
     return poolModeSettings(content)
-        .filter((setting) => setting.mode !== "transaction")
+        .filter((setting) => setting.mode !== TIER_POOL_MODE)
         .map((setting) =>
             setting.explicit
-                ? `${setting.where} sets pool_mode = ${setting.mode}; the receiver tier requires transaction`
-                : `${setting.where} is missing, so PgBouncer uses its default "${setting.mode}"; set pool_mode = transaction`,
+                ? `${setting.where} sets pool_mode = ${setting.mode}; the receiver tier requires ${TIER_POOL_MODE}`
+                : `${setting.where} is missing, so PgBouncer uses its default "${setting.mode}"; set pool_mode = ${TIER_POOL_MODE}`,
         );
 }
 

@@ -33,6 +33,6 @@ export class InstanceRole extends pulumi.ComponentResource {
             { parent: this },
         );
         this.profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, { parent: this });
-        this.registerOutputs({ profile: this.profile.arn });
+        this.registerOutputs({ profile: this.profile.arn, readPolicy: this.readPolicy.id });
     }
 }

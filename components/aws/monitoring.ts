@@ -1,17 +1,20 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TierConfig } from "../config/schema";
-import { AlarmTargets, renderAlarms, renderDashboard } from "../render/monitoring";
+import { AlarmSpec, dashboardUrl } from "../render/monitoring";
 
 export interface MonitoringArgs {
-    /** Validated stack config (thresholds, alarm destination). */
-    readonly config: TierConfig;
-    /** Stack name (alarm and dashboard names, the default metrics namespace). */
-    readonly stack: string;
-    /** AWS region of the stack (dashboard widgets). */
+    /** The alarms as renderAlarms renders them, on the load balancers' CloudWatch names. */
+    readonly alarms: readonly AlarmSpec<pulumi.Output<string>>[];
+    /** An existing SNS topic the alarms notify (monitoring.alarmTopicArn); without one the component makes a topic. */
+    readonly alarmTopicArn?: string;
+    /** An address subscribed to the alarms by e-mail (monitoring.alarmEmail). */
+    readonly alarmEmail?: string;
+    /** The dashboard's name, as dashboardName renders it. */
+    readonly dashboardName: string;
+    /** The dashboard's body, as renderDashboard renders it. */
+    readonly dashboardBody: pulumi.Input<string>;
+    /** AWS region of the stack (the console link). */
     readonly region: string;
-    /** The load balancers and target groups as CloudWatch names them. */
-    readonly targets: AlarmTargets<pulumi.Output<string>>;
 }
 
 /** The tier's alarms (each notifying one SNS topic) and its CloudWatch dashboard. */
@@ -24,17 +27,16 @@ export class Monitoring extends pulumi.ComponentResource {
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("receiver-tier:aws:Monitoring", name, {}, opts);
         const child = { parent: this };
-        const m = args.config.monitoring;
 
-        this.topicArn = m.alarmTopicArn ? pulumi.output(m.alarmTopicArn) : new aws.sns.Topic(`${name}-alarms`, {}, child).arn;
-        if (m.alarmEmail) {
+        this.topicArn = args.alarmTopicArn ? pulumi.output(args.alarmTopicArn) : new aws.sns.Topic(`${name}-alarms`, {}, child).arn;
+        if (args.alarmEmail) {
             new aws.sns.TopicSubscription(
                 `${name}-alarms-email`,
-                { topic: this.topicArn, protocol: "email", endpoint: m.alarmEmail },
+                { topic: this.topicArn, protocol: "email", endpoint: args.alarmEmail },
                 child,
             );
         }
-        for (const { id, ...alarm } of renderAlarms(args.config, args.stack, args.targets)) {
+        for (const { id, ...alarm } of args.alarms) {
             new aws.cloudwatch.MetricAlarm(
                 `${name}-${id}`,
                 {
@@ -52,20 +54,12 @@ export class Monitoring extends pulumi.ComponentResource {
                 child,
             );
         }
-        const t = args.targets;
         const dashboard = new aws.cloudwatch.Dashboard(
             `${name}-dashboard`,
-            {
-                dashboardName: `receiver-tier-${args.stack}`,
-                dashboardBody: pulumi
-                    .all([t.alb, t.receiverTargetGroup, t.nlb, t.pgbouncerTargetGroup])
-                    .apply(([alb, receiverTargetGroup, nlb, pgbouncerTargetGroup]) =>
-                        renderDashboard(args.config, args.stack, args.region, { alb, receiverTargetGroup, nlb, pgbouncerTargetGroup }),
-                    ),
-            },
+            { dashboardName: args.dashboardName, dashboardBody: args.dashboardBody },
             child,
         );
-        this.dashboardUrl = pulumi.interpolate`https://${args.region}.console.aws.amazon.com/cloudwatch/home?region=${args.region}#dashboards:name=${dashboard.dashboardName}`;
+        this.dashboardUrl = dashboard.dashboardName.apply((dashboardName) => dashboardUrl(args.region, dashboardName));
         this.registerOutputs({ topicArn: this.topicArn, dashboardUrl: this.dashboardUrl });
     }
 }

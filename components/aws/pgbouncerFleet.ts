@@ -1,30 +1,35 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AwsSettings, TierConfig } from "../config/schema";
-import { renderMonitorEnv, renderPgbouncerUserData } from "../render/cloudInit";
-import { renderMonitorSql, renderMonitorTimer } from "../render/monitor";
+import { AwsSettings, PgbouncerSection } from "../config/schema";
+import { PgbouncerHostFiles } from "../render/cloudInit";
 import { hostPort } from "../render/endpoints";
 import { ParameterNames } from "../render/parameterNames";
-import { PGBOUNCER_HEALTH_PORT } from "../render/pgbouncerHealth";
-import { metricsNamespace, PGBOUNCER_LOGS, renderLogrotate, renderMetricsEnv } from "../render/monitoring";
+import { NLB_HEALTH_CHECK, PGBOUNCER_HEALTH_PORT } from "../render/pgbouncerHealth";
 import { oneExtraInstancePercentage } from "../render/rollout";
+import { aliasRecord, RecordAdoption } from "./aliasRecord";
 import { InstanceRole } from "./instanceRole";
 import { PgbouncerTls } from "./pgbouncerTls";
 import { RollingGroup } from "./rollingGroup";
 
 export interface PgbouncerFleetArgs {
-    /** Validated stack config. */
-    readonly config: TierConfig;
-    /** Stack name (the metrics namespace defaults to it). */
-    readonly stack: string;
-    /** The stack's AWS network settings. */
-    readonly network: AwsSettings;
-    /** AWS region of the stack (for the hosts' AWS CLI). */
-    readonly region: string;
+    /** Hosts in service and their instance type, PgBouncer's port (the NLB's too), the private name receivers use. */
+    readonly pgbouncer: Pick<PgbouncerSection, "hosts" | "instanceType" | "port" | "dnsName">;
+    /** Where the hosts run: the VPC, its private subnets and zone, the AMI's SSM parameter. */
+    readonly network: Pick<AwsSettings, "vpcId" | "privateSubnetIds" | "privateZoneId" | "amiSsmParameter">;
+    /** Whether the private DNS record is taken over (adopt.privateRecord, adopt.overwriteRecords.private). */
+    readonly recordAdoption: RecordAdoption;
+    /** The only CloudWatch namespace the hosts may publish metrics to. */
+    readonly metricsNamespace: string;
     /** SSM parameter names of this stack. */
     readonly parameters: ParameterNames;
+    /** Rendered user data of a host: packages, scripts and units, no secret and nothing from config. */
+    readonly userData: string;
     /** Rendered pgbouncer.ini (not secret). */
     readonly pgbouncerIni: string;
+    /** The rendered monitor, metrics and logrotate files a host applies from Parameter Store (not secret). */
+    readonly hostFiles: PgbouncerHostFiles;
+    /** The CA bundle PostgreSQL's certificate chains to (postgres.caBundle), when set. */
+    readonly postgresCa?: string;
     /** Rendered userlist.txt (secret). */
     readonly userlist: pulumi.Output<string>;
     /** Rendered pgbouncer-health.env (secret): the health check's login through the host's PgBouncer. */
@@ -59,75 +64,54 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
     /** The NLB and its target group as CloudWatch names them (ARN suffixes). */
     public readonly metricTargets: { readonly loadBalancer: pulumi.Output<string>; readonly targetGroup: pulumi.Output<string> };
 
-    constructor(name: string, args: PgbouncerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        private readonly name: string,
+        args: PgbouncerFleetArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("receiver-tier:aws:PgbouncerFleet", name, {}, opts);
-        const cfg = args.config;
-        const pb = cfg.pgbouncer;
-        const child = { parent: this };
-
-        const parameters = this.configParameters(name, args);
+        const parameters = this.configParameters(args);
         const role = new InstanceRole(
             `${name}-instance`,
-            { parameterArns: parameters.map((p) => p.arn), fleet: name, metricsNamespace: metricsNamespace(cfg, args.stack) },
-            child,
+            { parameterArns: parameters.map((p) => p.arn), fleet: name, metricsNamespace: args.metricsNamespace },
+            { parent: this },
         );
-        const { nlb, targetGroup } = this.loadBalancer(name, args);
-
-        const hosts = new RollingGroup(
-            `${name}-hosts`,
-            {
-                subnetIds: args.network.privateSubnetIds,
-                desired: pb.hosts,
-                maxHealthyPercentage: oneExtraInstancePercentage(pb.hosts),
-                imageId: aws.ssm.getParameterOutput({ name: args.network.amiSsmParameter }, child).value,
-                instanceType: pb.instanceType,
-                instanceProfileArn: role.profile.arn,
-                securityGroupId: args.hostSecurityGroup.id,
-                userData: renderPgbouncerUserData(cfg, args.region, args.parameters),
-                targetGroupArns: [targetGroup.arn],
-                warmupSeconds: HOST_WARMUP_SECONDS,
-                fleet: name,
-                bootDependsOn: [...parameters, role.readPolicy],
-            },
-            child,
-        );
-
-        new aws.route53.Record(
+        const { nlb, targetGroup } = this.loadBalancer(args);
+        const hosts = this.hosts(args, role, targetGroup, parameters);
+        aliasRecord(
             `${name}-dns`,
-            {
-                zoneId: args.network.privateZoneId,
-                name: pb.dnsName,
-                type: "A",
-                aliases: [{ name: nlb.dnsName, zoneId: nlb.zoneId, evaluateTargetHealth: true }],
-                // Taking over a record made by hand: an explicit choice per record (adopt.overwriteRecords).
-                allowOverwrite: cfg.adopt.overwriteRecords.private,
-            },
-            { ...child, import: cfg.adopt.privateRecord },
+            { zoneId: args.network.privateZoneId, name: args.pgbouncer.dnsName, loadBalancer: nlb, adoption: args.recordAdoption },
+            this,
         );
 
-        this.poolEndpoints = pulumi.output([hostPort(pb.dnsName, pb.port)]);
+        this.poolEndpoints = pulumi.output([hostPort(args.pgbouncer.dnsName, args.pgbouncer.port)]);
         this.groupName = hosts.group.name;
         this.metricTargets = { loadBalancer: nlb.arnSuffix, targetGroup: targetGroup.arnSuffix };
-        this.registerOutputs({ poolEndpoints: this.poolEndpoints, groupName: this.groupName });
+        this.registerOutputs({ poolEndpoints: this.poolEndpoints, groupName: this.groupName, metricTargets: this.metricTargets });
     }
 
     /** Everything that follows from config; each host polls it (receiver-tier-config.timer). */
-    private configParameters(name: string, args: PgbouncerFleetArgs): aws.ssm.Parameter[] {
+    private configParameters(args: PgbouncerFleetArgs): aws.ssm.Parameter[] {
         const child = { parent: this };
         // insecureValue keeps the non-secret files readable in preview diffs.
         const plain = (suffix: string, parameterName: string, value: pulumi.Input<string>) =>
-            new aws.ssm.Parameter(`${name}-${suffix}`, { name: parameterName, type: "String", insecureValue: value }, child);
+            new aws.ssm.Parameter(`${this.name}-${suffix}`, { name: parameterName, type: "String", insecureValue: value }, child);
         const secret = (suffix: string, parameterName: string, value: pulumi.Output<string>) =>
-            new aws.ssm.Parameter(`${name}-${suffix}`, { name: parameterName, type: "SecureString", value: pulumi.secret(value) }, child);
+            new aws.ssm.Parameter(
+                `${this.name}-${suffix}`,
+                { name: parameterName, type: "SecureString", value: pulumi.secret(value) },
+                child,
+            );
         const names = args.parameters;
-        const caBundle = args.config.postgres.caBundle;
+        const files = args.hostFiles;
+        const caBundle = args.postgresCa;
         // A regional CA bundle can exceed the 4 KiB of a standard parameter (the caBundle rule caps it at 8 KiB).
         const postgresCa =
             caBundle === undefined
                 ? []
                 : [
                       new aws.ssm.Parameter(
-                          `${name}-postgres-ca`,
+                          `${this.name}-postgres-ca`,
                           {
                               name: names.postgresCa,
                               type: "String",
@@ -151,20 +135,19 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
             secret("userlist", names.userlist, args.userlist),
             secret("health-env", names.pgbouncerHealthEnv, args.healthEnv),
             secret("monitor-password", names.monitorPassword, args.monitorPassword),
-            plain("monitor-env", names.monitorEnv, renderMonitorEnv(args.config, args.region, names)),
-            plain("monitor-sql", names.monitorSql, renderMonitorSql(args.config)),
-            plain("monitor-timer", names.monitorTimer, renderMonitorTimer(args.config)),
-            plain("metrics-env", names.metricsEnv, renderMetricsEnv(args.config, args.stack, args.region)),
-            plain("logrotate", names.pgbouncerLogrotate, renderLogrotate(args.config, PGBOUNCER_LOGS)),
+            plain("monitor-env", names.monitorEnv, files.monitorEnv),
+            plain("monitor-sql", names.monitorSql, files.monitorSql),
+            plain("monitor-timer", names.monitorTimer, files.monitorTimer),
+            plain("metrics-env", names.metricsEnv, files.metricsEnv),
+            plain("logrotate", names.pgbouncerLogrotate, files.logrotate),
         ];
     }
 
     /** The internal NLB: it sends clients only to hosts whose PgBouncer can log in to PostgreSQL. */
-    private loadBalancer(name: string, args: PgbouncerFleetArgs) {
+    private loadBalancer(args: PgbouncerFleetArgs) {
         const child = { parent: this };
-        const port = args.config.pgbouncer.port;
         const nlb = new aws.lb.LoadBalancer(
-            `${name}-nlb`,
+            `${this.name}-nlb`,
             {
                 internal: true,
                 loadBalancerType: "network",
@@ -175,10 +158,10 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
             child,
         );
         const targetGroup = new aws.lb.TargetGroup(
-            `${name}-tg`,
+            `${this.name}-tg`,
             {
                 vpcId: args.network.vpcId,
-                port,
+                port: args.pgbouncer.port,
                 protocol: "TCP",
                 targetType: "instance",
                 // Let connected clients finish their transactions when a host is taken out.
@@ -190,19 +173,44 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
                     port: String(PGBOUNCER_HEALTH_PORT),
                     path: "/",
                     matcher: "200",
-                    interval: 10,
-                    timeout: 6,
-                    healthyThreshold: 2,
-                    unhealthyThreshold: 2,
+                    ...NLB_HEALTH_CHECK,
                 },
             },
             child,
         );
         new aws.lb.Listener(
-            `${name}-listener`,
-            { loadBalancerArn: nlb.arn, port, protocol: "TCP", defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }] },
+            `${this.name}-listener`,
+            {
+                loadBalancerArn: nlb.arn,
+                port: args.pgbouncer.port,
+                protocol: "TCP",
+                defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+            },
             child,
         );
         return { nlb, targetGroup };
+    }
+
+    /** The hosts, rolled one at a time; the first ones boot only once their parameters and role exist. */
+    private hosts(args: PgbouncerFleetArgs, role: InstanceRole, targetGroup: aws.lb.TargetGroup, parameters: aws.ssm.Parameter[]) {
+        const child = { parent: this };
+        return new RollingGroup(
+            `${this.name}-hosts`,
+            {
+                subnetIds: args.network.privateSubnetIds,
+                desired: args.pgbouncer.hosts,
+                maxHealthyPercentage: oneExtraInstancePercentage(args.pgbouncer.hosts),
+                imageId: aws.ssm.getParameterOutput({ name: args.network.amiSsmParameter }, child).value,
+                instanceType: args.pgbouncer.instanceType,
+                instanceProfileArn: role.profile.arn,
+                securityGroupId: args.hostSecurityGroup.id,
+                userData: args.userData,
+                targetGroupArns: [targetGroup.arn],
+                warmupSeconds: HOST_WARMUP_SECONDS,
+                fleet: this.name,
+                bootDependsOn: [...parameters, role.readPolicy],
+            },
+            child,
+        );
     }
 }

@@ -1,29 +1,37 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AwsSettings, TierConfig } from "../config/schema";
-import { renderReceiverUserData } from "../render/cloudInit";
-import { PublicFiles } from "../render";
-import { publicDomain } from "../render/endpoints";
-import { ParameterNames } from "../render/parameterNames";
-import { metricsNamespace } from "../render/monitoring";
+import { AwsSettings, ReceiverSection } from "../config/schema";
+import { ALB_HEALTH_CHECK } from "../render/rollout";
+import { aliasRecord, RecordAdoption } from "./aliasRecord";
 import { InstanceRole } from "./instanceRole";
 import { RollingGroup } from "./rollingGroup";
 
+/** What the fleet reads of the receiver section. */
+export type ReceiverPlacement = Pick<ReceiverSection, "instances" | "instanceType" | "port" | "healthPath"> & {
+    readonly gunicorn: Pick<ReceiverSection["gunicorn"], "graceful_timeout">;
+    readonly app: Pick<ReceiverSection["app"], "artifactUrl">;
+};
+
 export interface ReceiverFleetArgs {
-    /** Validated stack config. */
-    readonly config: TierConfig;
-    /** Stack name (the metrics namespace defaults to it). */
-    readonly stack: string;
-    /** The stack's AWS network settings. */
-    readonly network: AwsSettings;
-    /** AWS region of the stack (for the hosts' AWS CLI). */
-    readonly region: string;
-    /** SSM parameter names of this stack. */
-    readonly parameters: ParameterNames;
-    /** Rendered gunicorn.conf.py and receiver.env (not secret). */
-    readonly files: PublicFiles;
+    /** Receivers in service and their instance type, Gunicorn's port and health path, its graceful_timeout (the ALB's drain), the app artifact. */
+    readonly receiver: ReceiverPlacement;
+    /** The public name of the receivers (receiver.domain): an alias of the ALB. */
+    readonly domain: string;
+    /** Where the receivers run: the VPC, its subnets and public zone, the certificate, the AMI's SSM parameter. */
+    readonly network: Pick<
+        AwsSettings,
+        "vpcId" | "privateSubnetIds" | "publicSubnetIds" | "publicZoneId" | "certificateArn" | "amiSsmParameter"
+    >;
+    /** Whether the public DNS record is taken over (adopt.publicRecord, adopt.overwriteRecords.public). */
+    readonly recordAdoption: RecordAdoption;
+    /** The only CloudWatch namespace the receivers may publish metrics to. */
+    readonly metricsNamespace: string;
+    /** SSM name of the receivers' secrets.env. */
+    readonly secretsParameter: string;
     /** Rendered secrets.env (secret): the active logins' passwords, the webhook signing secret. */
     readonly secretsEnv: pulumi.Output<string>;
+    /** Renders a receiver's user data for the secrets parameter's version and PgBouncer's CA (no secret). */
+    readonly userData: (secretsVersion: number, pgbouncerCa: string | undefined) => string;
     /** The CA of PgBouncer's certificate (DB_SSLROOTCERT), when PgBouncer serves TLS. */
     readonly pgbouncerCa?: pulumi.Output<string>;
     /** Security group of the receivers. */
@@ -36,8 +44,6 @@ export interface ReceiverFleetArgs {
 const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 /** Seconds a receiver takes from launch to serving: packages, the app, its first healthy answer. */
 const RECEIVER_WARMUP_SECONDS = 180;
-/** The ALB's health check: a slow answer counts as a failure after this many seconds. */
-const HEALTH_CHECK_TIMEOUT_SECONDS = 5;
 
 /**
  * Gunicorn receivers in an auto scaling group behind an HTTPS ALB. A config change makes a new
@@ -51,64 +57,46 @@ export class ReceiverFleet extends pulumi.ComponentResource {
     /** The ALB and its target group as CloudWatch names them (ARN suffixes). */
     public readonly metricTargets: { readonly loadBalancer: pulumi.Output<string>; readonly targetGroup: pulumi.Output<string> };
 
-    constructor(name: string, args: ReceiverFleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        private readonly name: string,
+        args: ReceiverFleetArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("receiver-tier:aws:ReceiverFleet", name, {}, opts);
-        const r = args.config.receiver;
-        const child = { parent: this };
-
         const secrets = new aws.ssm.Parameter(
             `${name}-secrets`,
-            { name: args.parameters.receiverSecrets, type: "SecureString", value: pulumi.secret(args.secretsEnv) },
-            child,
+            { name: args.secretsParameter, type: "SecureString", value: pulumi.secret(args.secretsEnv) },
+            { parent: this },
         );
         const role = new InstanceRole(
             `${name}-instance`,
             {
                 parameterArns: [secrets.arn],
-                s3ObjectUrl: r.app.artifactUrl,
+                s3ObjectUrl: args.receiver.app.artifactUrl,
                 fleet: name,
-                metricsNamespace: metricsNamespace(args.config, args.stack),
+                metricsNamespace: args.metricsNamespace,
             },
-            child,
+            { parent: this },
         );
-        const { alb, targetGroup } = this.loadBalancer(name, args);
-
-        const receivers = new RollingGroup(
-            `${name}-hosts`,
-            {
-                subnetIds: args.network.privateSubnetIds,
-                desired: r.instances,
-                // A whole second fleet at once: receivers hold no state, so the roll is fast.
-                maxHealthyPercentage: 200,
-                imageId: aws.ssm.getParameterOutput({ name: args.network.amiSsmParameter }, child).value,
-                instanceType: r.instanceType,
-                instanceProfileArn: role.profile.arn,
-                securityGroupId: args.receiverSecurityGroup.id,
-                // A new CA makes a new launch template version: the fleet rolls onto it.
-                userData: pulumi
-                    .all([secrets.version, args.pgbouncerCa])
-                    .apply(([version, ca]) =>
-                        renderReceiverUserData(args.config, args.stack, args.region, args.parameters, args.files, version, ca),
-                    ),
-                targetGroupArns: [targetGroup.arn],
-                warmupSeconds: RECEIVER_WARMUP_SECONDS,
-                fleet: name,
-                bootDependsOn: [role.readPolicy],
-            },
-            child,
+        const { alb, targetGroup } = this.loadBalancer(args);
+        this.listeners(args, alb, targetGroup);
+        aliasRecord(
+            `${name}-dns`,
+            { zoneId: args.network.publicZoneId, name: args.domain, loadBalancer: alb, adoption: args.recordAdoption },
+            this,
         );
+        const receivers = this.receivers(args, role, targetGroup, secrets);
 
         this.groupName = receivers.group.name;
         this.metricTargets = { loadBalancer: alb.arnSuffix, targetGroup: targetGroup.arnSuffix };
-        this.registerOutputs({ groupName: this.groupName });
+        this.registerOutputs({ groupName: this.groupName, metricTargets: this.metricTargets });
     }
 
-    /** The public HTTPS ALB, its DNS name and the target group the receivers join. */
-    private loadBalancer(name: string, args: ReceiverFleetArgs) {
+    /** The public ALB and the target group the receivers join. */
+    private loadBalancer(args: ReceiverFleetArgs) {
         const child = { parent: this };
-        const r = args.config.receiver;
         const alb = new aws.lb.LoadBalancer(
-            `${name}-alb`,
+            `${this.name}-alb`,
             {
                 loadBalancerType: "application",
                 internal: false,
@@ -119,26 +107,29 @@ export class ReceiverFleet extends pulumi.ComponentResource {
             child,
         );
         const targetGroup = new aws.lb.TargetGroup(
-            `${name}-tg`,
+            `${this.name}-tg`,
             {
                 vpcId: args.network.vpcId,
-                port: r.port,
+                port: args.receiver.port,
                 protocol: "HTTP",
                 targetType: "instance",
-                deregistrationDelay: r.gunicorn.graceful_timeout,
+                deregistrationDelay: args.receiver.gunicorn.graceful_timeout,
                 healthCheck: {
-                    path: r.healthPath,
+                    path: args.receiver.healthPath,
                     matcher: "200",
-                    interval: 15,
-                    timeout: HEALTH_CHECK_TIMEOUT_SECONDS,
-                    healthyThreshold: 2,
-                    unhealthyThreshold: 3,
+                    ...ALB_HEALTH_CHECK,
                 },
             },
             child,
         );
+        return { alb, targetGroup };
+    }
+
+    /** HTTPS to the receivers; plain HTTP only redirects. */
+    private listeners(args: ReceiverFleetArgs, alb: aws.lb.LoadBalancer, targetGroup: aws.lb.TargetGroup): void {
+        const child = { parent: this };
         new aws.lb.Listener(
-            `${name}-https`,
+            `${this.name}-https`,
             {
                 loadBalancerArn: alb.arn,
                 port: 443,
@@ -150,7 +141,7 @@ export class ReceiverFleet extends pulumi.ComponentResource {
             child,
         );
         new aws.lb.Listener(
-            `${name}-http`,
+            `${this.name}-http`,
             {
                 loadBalancerArn: alb.arn,
                 port: 80,
@@ -159,18 +150,30 @@ export class ReceiverFleet extends pulumi.ComponentResource {
             },
             child,
         );
-        new aws.route53.Record(
-            `${name}-dns`,
+    }
+
+    /** The receivers: a whole second fleet at once on a roll; a new secrets version or CA rolls them. */
+    private receivers(args: ReceiverFleetArgs, role: InstanceRole, targetGroup: aws.lb.TargetGroup, secrets: aws.ssm.Parameter) {
+        const child = { parent: this };
+        return new RollingGroup(
+            `${this.name}-hosts`,
             {
-                zoneId: args.network.publicZoneId,
-                name: publicDomain(args.config),
-                type: "A",
-                aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }],
-                // Taking over a record made by hand: an explicit choice per record (adopt.overwriteRecords).
-                allowOverwrite: args.config.adopt.overwriteRecords.public,
+                subnetIds: args.network.privateSubnetIds,
+                desired: args.receiver.instances,
+                // A whole second fleet at once: receivers hold no state, so the roll is fast.
+                maxHealthyPercentage: 200,
+                imageId: aws.ssm.getParameterOutput({ name: args.network.amiSsmParameter }, child).value,
+                instanceType: args.receiver.instanceType,
+                instanceProfileArn: role.profile.arn,
+                securityGroupId: args.receiverSecurityGroup.id,
+                // A new CA makes a new launch template version: the fleet rolls onto it.
+                userData: pulumi.all([secrets.version, args.pgbouncerCa]).apply(([version, ca]) => args.userData(version, ca)),
+                targetGroupArns: [targetGroup.arn],
+                warmupSeconds: RECEIVER_WARMUP_SECONDS,
+                fleet: this.name,
+                bootDependsOn: [role.readPolicy],
             },
-            { ...child, import: args.config.adopt.publicRecord },
+            child,
         );
-        return { alb, targetGroup };
     }
 }

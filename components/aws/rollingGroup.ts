@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { launchTemplateUserData } from "../render/cloudInit";
+import { HOST_VOLUME_GB } from "../render/monitoring";
 import { FLEET_TAG, LAUNCH_HOOK_NAME, LAUNCH_HOOK_TIMEOUT_SECONDS } from "../render/rollout";
 import { IMDS_V2_ONLY } from "./ec2";
 
@@ -56,7 +57,7 @@ export class RollingGroup extends pulumi.ComponentResource {
                 blockDeviceMappings: [
                     {
                         deviceName: "/dev/xvda",
-                        ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 16, deleteOnTermination: "true" },
+                        ebs: { encrypted: "true", volumeType: "gp3", volumeSize: HOST_VOLUME_GB, deleteOnTermination: "true" },
                     },
                 ],
                 userData: pulumi.output(args.userData).apply(launchTemplateUserData),

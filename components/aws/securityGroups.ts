@@ -1,18 +1,28 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AwsSettings, TierConfig } from "../config/schema";
 import { PGBOUNCER_HEALTH_PORT } from "../render/pgbouncerHealth";
 
 export interface SecurityGroupsArgs {
-    /** Validated stack config (ports). */
-    readonly config: TierConfig;
-    /** The stack's AWS network settings. */
-    readonly network: AwsSettings;
+    /** The VPC the groups belong to (aws.vpcId). */
+    readonly vpcId: string;
+    /** PostgreSQL's own security group (aws.postgresSecurityGroupId): it admits the PgBouncer hosts. */
+    readonly postgresSecurityGroupId: string;
+    /** Gunicorn's port on the receivers (receiver.port). */
+    readonly receiverPort: number;
+    /** PgBouncer's port on the NLB and the hosts (pgbouncer.port). */
+    readonly pgbouncerPort: number;
+    /** PostgreSQL's port (postgres.port). */
+    readonly postgresPort: number;
+    /** CIDRs and security group ids of the operators admitted to PgBouncer (monitoring.operatorCidrs, operatorSecurityGroupIds). */
+    readonly operators: readonly string[];
 }
 
 const HTTPS = 443;
 const HTTP = 80;
 const ANYWHERE = "0.0.0.0/0";
+
+/** A security group, or the id of one the stack does not own (PostgreSQL's), or a CIDR. */
+type Peer = aws.ec2.SecurityGroup | string;
 
 /**
  * Every security group of the tier and the rules between them, in one place so the paths are
@@ -24,14 +34,16 @@ export class SecurityGroups extends pulumi.ComponentResource {
     public readonly pgbouncerNlb: aws.ec2.SecurityGroup;
     public readonly pgbouncer: aws.ec2.SecurityGroup;
 
-    constructor(name: string, args: SecurityGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        private readonly name: string,
+        args: SecurityGroupsArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("receiver-tier:aws:SecurityGroups", name, {}, opts);
-        const cfg = args.config;
-        const network = args.network;
         const group = (suffix: string, description: string) =>
             new aws.ec2.SecurityGroup(
                 `${name}-${suffix}`,
-                { vpcId: network.vpcId, description, tags: { Name: `${name}-${suffix}` } },
+                { vpcId: args.vpcId, description, tags: { Name: `${name}-${suffix}` } },
                 { parent: this },
             );
         this.alb = group("alb", "receiver-tier public ALB");
@@ -39,103 +51,108 @@ export class SecurityGroups extends pulumi.ComponentResource {
         this.pgbouncerNlb = group("pgbouncer-nlb", "receiver-tier internal PgBouncer NLB");
         this.pgbouncer = group("pgbouncer", "receiver-tier PgBouncer hosts");
 
-        const rule = (
-            direction: "in" | "out",
-            suffix: string,
-            group: aws.ec2.SecurityGroup | string,
-            port: number,
-            peer: aws.ec2.SecurityGroup | string,
-            description: string,
-        ) => {
-            const Rule = direction === "in" ? aws.vpc.SecurityGroupIngressRule : aws.vpc.SecurityGroupEgressRule;
-            return new Rule(
-                `${name}-${suffix}`,
-                {
-                    securityGroupId: typeof group === "string" ? group : group.id,
-                    ipProtocol: "tcp",
-                    fromPort: port,
-                    toPort: port,
-                    description,
-                    ...(typeof peer === "string" && peer.includes("/")
-                        ? { cidrIpv4: peer }
-                        : { referencedSecurityGroupId: typeof peer === "string" ? peer : peer.id }),
-                },
-                { parent: this },
-            );
-        };
-        const ingress = (
-            suffix: string,
-            group: aws.ec2.SecurityGroup | string,
-            port: number,
-            from: aws.ec2.SecurityGroup | string,
-            description: string,
-        ) => rule("in", suffix, group, port, from, description);
-        const egress = (
-            suffix: string,
-            group: aws.ec2.SecurityGroup | string,
-            port: number,
-            to: aws.ec2.SecurityGroup | string,
-            description: string,
-        ) => rule("out", suffix, group, port, to, description);
-        const pgbouncerPort = cfg.pgbouncer.port;
-        const receiverPort = cfg.receiver.port;
-        const postgresPort = cfg.postgres.port;
-
-        ingress("alb-https-in", this.alb, HTTPS, ANYWHERE, "webhooks over HTTPS");
-        ingress("alb-http-in", this.alb, HTTP, ANYWHERE, "redirected to HTTPS");
-        egress("alb-to-receivers", this.alb, receiverPort, this.receivers, "Gunicorn");
-
-        ingress("receivers-from-alb", this.receivers, receiverPort, this.alb, "Gunicorn from the ALB only");
-        egress("receivers-to-nlb", this.receivers, pgbouncerPort, this.pgbouncerNlb, "PgBouncer through the NLB");
-        egress(
-            "receivers-to-pgbouncer",
-            this.receivers,
-            pgbouncerPort,
-            this.pgbouncer,
-            "PgBouncer hosts directly (per-host pool endpoints)",
-        );
-
-        ingress("nlb-from-receivers", this.pgbouncerNlb, pgbouncerPort, this.receivers, "PgBouncer from receivers only");
-        egress("nlb-to-pgbouncer", this.pgbouncerNlb, pgbouncerPort, this.pgbouncer, "PgBouncer hosts");
-        egress("nlb-to-pgbouncer-health", this.pgbouncerNlb, PGBOUNCER_HEALTH_PORT, this.pgbouncer, "PgBouncer hosts' health check");
-
-        ingress("pgbouncer-from-receivers", this.pgbouncer, pgbouncerPort, this.receivers, "PgBouncer from receivers");
-        ingress("pgbouncer-from-nlb", this.pgbouncer, pgbouncerPort, this.pgbouncerNlb, "PgBouncer from the NLB");
-        ingress(
-            "pgbouncer-health-from-nlb",
-            this.pgbouncer,
-            PGBOUNCER_HEALTH_PORT,
-            this.pgbouncerNlb,
-            "health check (a login through PgBouncer) from the NLB only",
-        );
-        // Operators (showPoolsCommand, npm run verify) reach PgBouncer through the NLB, which keeps
-        // their source address: both the NLB and the hosts admit exactly the configured operators.
-        const operators = [...cfg.monitoring.operatorCidrs, ...cfg.monitoring.operatorSecurityGroupIds];
-        operators.forEach((operator, index) => {
-            ingress(`nlb-from-operator-${index + 1}`, this.pgbouncerNlb, pgbouncerPort, operator, `PgBouncer for operator ${operator}`);
-            ingress(`pgbouncer-from-operator-${index + 1}`, this.pgbouncer, pgbouncerPort, operator, `PgBouncer for operator ${operator}`);
-        });
-        egress("pgbouncer-to-postgres", this.pgbouncer, postgresPort, network.postgresSecurityGroupId, "PostgreSQL, its port only");
-        ingress(
-            "postgres-from-pgbouncer",
-            network.postgresSecurityGroupId,
-            postgresPort,
-            this.pgbouncer,
-            "receiver-tier PgBouncer hosts and monitor",
-        );
-        // Boot-time package installs and the AWS APIs (SSM Parameter Store, State Manager): HTTPS/HTTP out only.
-        for (const [suffix, sg] of [
-            ["receivers", this.receivers],
-            ["pgbouncer", this.pgbouncer],
-        ] as const) {
-            egress(`${suffix}-https-out`, sg, HTTPS, ANYWHERE, "AWS APIs and package mirror");
-            egress(`${suffix}-http-out`, sg, HTTP, ANYWHERE, "package mirror");
-        }
+        this.receiverPaths(args);
+        this.pgbouncerPaths(args);
+        this.operatorPaths(args);
+        this.postgresPaths(args);
+        this.outboundToAws();
         this.registerOutputs({
             alb: this.alb.id,
             receivers: this.receivers.id,
             pgbouncerNlb: this.pgbouncerNlb.id,
             pgbouncer: this.pgbouncer.id,
         });
+    }
+
+    /** One TCP port from a peer into a group, or out of a group to a peer. */
+    private rule(direction: "in" | "out", suffix: string, group: Peer, port: number, peer: Peer, description: string) {
+        const Rule = direction === "in" ? aws.vpc.SecurityGroupIngressRule : aws.vpc.SecurityGroupEgressRule;
+        return new Rule(
+            `${this.name}-${suffix}`,
+            {
+                securityGroupId: typeof group === "string" ? group : group.id,
+                ipProtocol: "tcp",
+                fromPort: port,
+                toPort: port,
+                description,
+                ...(typeof peer === "string" && peer.includes("/")
+                    ? { cidrIpv4: peer }
+                    : { referencedSecurityGroupId: typeof peer === "string" ? peer : peer.id }),
+            },
+            { parent: this },
+        );
+    }
+
+    private ingress(suffix: string, group: Peer, port: number, from: Peer, description: string) {
+        return this.rule("in", suffix, group, port, from, description);
+    }
+
+    private egress(suffix: string, group: Peer, port: number, to: Peer, description: string) {
+        return this.rule("out", suffix, group, port, to, description);
+    }
+
+    /** Internet -> ALB -> receivers -> PgBouncer (through the NLB or a host directly). */
+    private receiverPaths(args: SecurityGroupsArgs): void {
+        this.ingress("alb-https-in", this.alb, HTTPS, ANYWHERE, "webhooks over HTTPS");
+        this.ingress("alb-http-in", this.alb, HTTP, ANYWHERE, "redirected to HTTPS");
+        this.egress("alb-to-receivers", this.alb, args.receiverPort, this.receivers, "Gunicorn");
+
+        this.ingress("receivers-from-alb", this.receivers, args.receiverPort, this.alb, "Gunicorn from the ALB only");
+        this.egress("receivers-to-nlb", this.receivers, args.pgbouncerPort, this.pgbouncerNlb, "PgBouncer through the NLB");
+        this.egress(
+            "receivers-to-pgbouncer",
+            this.receivers,
+            args.pgbouncerPort,
+            this.pgbouncer,
+            "PgBouncer hosts directly (per-host pool endpoints)",
+        );
+    }
+
+    /** NLB -> PgBouncer hosts: the pool and the hosts' health check. */
+    private pgbouncerPaths(args: SecurityGroupsArgs): void {
+        const port = args.pgbouncerPort;
+        this.ingress("nlb-from-receivers", this.pgbouncerNlb, port, this.receivers, "PgBouncer from receivers only");
+        this.egress("nlb-to-pgbouncer", this.pgbouncerNlb, port, this.pgbouncer, "PgBouncer hosts");
+        this.egress("nlb-to-pgbouncer-health", this.pgbouncerNlb, PGBOUNCER_HEALTH_PORT, this.pgbouncer, "PgBouncer hosts' health check");
+
+        this.ingress("pgbouncer-from-receivers", this.pgbouncer, port, this.receivers, "PgBouncer from receivers");
+        this.ingress("pgbouncer-from-nlb", this.pgbouncer, port, this.pgbouncerNlb, "PgBouncer from the NLB");
+        this.ingress(
+            "pgbouncer-health-from-nlb",
+            this.pgbouncer,
+            PGBOUNCER_HEALTH_PORT,
+            this.pgbouncerNlb,
+            "health check (a login through PgBouncer) from the NLB only",
+        );
+    }
+
+    /**
+     * Operators (showPoolsCommand, npm run verify) reach PgBouncer through the NLB, which keeps
+     * their source address: both the NLB and the hosts admit exactly the configured operators.
+     */
+    private operatorPaths(args: SecurityGroupsArgs): void {
+        args.operators.forEach((operator, index) => {
+            const description = `PgBouncer for operator ${operator}`;
+            this.ingress(`nlb-from-operator-${index + 1}`, this.pgbouncerNlb, args.pgbouncerPort, operator, description);
+            this.ingress(`pgbouncer-from-operator-${index + 1}`, this.pgbouncer, args.pgbouncerPort, operator, description);
+        });
+    }
+
+    /** PgBouncer hosts -> PostgreSQL, on PostgreSQL's port only, on both sides. */
+    private postgresPaths(args: SecurityGroupsArgs): void {
+        const postgres = args.postgresSecurityGroupId;
+        this.egress("pgbouncer-to-postgres", this.pgbouncer, args.postgresPort, postgres, "PostgreSQL, its port only");
+        this.ingress("postgres-from-pgbouncer", postgres, args.postgresPort, this.pgbouncer, "receiver-tier PgBouncer hosts and monitor");
+    }
+
+    /** Boot-time package installs and the AWS APIs (SSM Parameter Store, State Manager): HTTPS/HTTP out only. */
+    private outboundToAws(): void {
+        for (const [suffix, sg] of [
+            ["receivers", this.receivers],
+            ["pgbouncer", this.pgbouncer],
+        ] as const) {
+            this.egress(`${suffix}-https-out`, sg, HTTPS, ANYWHERE, "AWS APIs and package mirror");
+            this.egress(`${suffix}-http-out`, sg, HTTP, ANYWHERE, "package mirror");
+        }
     }
 }

@@ -1,22 +1,21 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TierConfig } from "../config/schema";
-import { renderSenderSettings } from "../render/sender";
 
 export interface SenderLimitsArgs {
-    /** Validated stack config (the sender section). */
-    readonly config: TierConfig;
+    /** The sender's settings by the runbook's variable names, as renderSenderSettings renders them. */
+    readonly settings: Readonly<Record<string, string>>;
     /** SSM name of each setting, under the one path the sender reads. */
     readonly parameterName: (setting: string) => string;
 }
 
 /** The sender's rate limits and circuit breaker as SSM parameters under one path. */
 export class SenderLimits extends pulumi.ComponentResource {
+    /** The settings as stored, by variable name. */
     public readonly settings: Record<string, string>;
 
     constructor(name: string, args: SenderLimitsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("receiver-tier:aws:SenderLimits", name, {}, opts);
-        this.settings = renderSenderSettings(args.config);
+        this.settings = { ...args.settings };
         for (const [key, value] of Object.entries(this.settings)) {
             new aws.ssm.Parameter(
                 `${name}-${key.toLowerCase()}`,

@@ -1,11 +1,11 @@
 import { tierRoles } from "../render/roles";
 import { configKey, Problem } from "./problems";
-import { TierConfig } from "./schema";
+import { SchemaConfig } from "./schema";
 
 /** Route 53's import id of an A record. */
 export const recordImportId = (zoneId: string, name: string) => `${zoneId}_${name}_A`;
 /** The DatabaseSetting provider's id (and import id) of the database statement_timeout. */
-export const databaseSettingImportId = (cfg: TierConfig) => `${cfg.postgres.database}/statement_timeout`;
+export const databaseSettingImportId = (cfg: SchemaConfig) => `${cfg.postgres.database}/statement_timeout`;
 
 const error = (path: (string | number)[], message: string): Problem => ({
     path: configKey(["adopt", ...path]),
@@ -17,7 +17,7 @@ const error = (path: (string | number)[], message: string): Problem => ({
  * Each adopt id must name the very resource the stack declares: Pulumi reads the existing object by
  * that id, and a wrong one would adopt (and then change) something else.
  */
-export function adoptionIdsMatch(cfg: TierConfig): Problem[] {
+export function adoptionIdsMatch(cfg: SchemaConfig): Problem[] {
     const adopt = cfg.adopt;
     const roleNames = tierRoles(cfg).map((role) => role.name);
     const problems = Object.entries(adopt.roles).flatMap(([role, id]) => {

@@ -22,7 +22,7 @@ export function endpointClashes(stacks: Readonly<Record<string, TierConfig>>): E
         claims.set(id, entry);
     };
     for (const [stack, cfg] of Object.entries(stacks)) {
-        if (cfg.platform !== "aws" || !cfg.aws) continue;
+        if (cfg.platform !== "aws") continue;
         if (cfg.receiver.domain !== undefined) claim("receiver.domain", "public", cfg.receiver.domain, stack);
         claim("pgbouncer.dnsName", cfg.aws.privateZoneId, cfg.pgbouncer.dnsName, stack);
     }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConfigError, configKey, Problem } from "./problems";
 import { checkRules, RULES } from "./rules";
-import { CONFIG_NAMESPACE, SECRET_KEYS, TierConfig, tierSchema } from "./schema";
+import { CONFIG_NAMESPACE, hasPlatformSection, SchemaConfig, SECRET_KEYS, TierConfig, tierSchema } from "./schema";
 import { closest } from "./spelling";
 
 /** A validated config and the doubtful-but-legal settings found in it. */
@@ -104,7 +104,7 @@ function withoutIndex(path: Path): Path {
 function repaired(
     raw: Record<string, unknown>,
     issues: readonly z.core.$ZodIssue[],
-): { config: TierConfig; removed: string[] } | undefined {
+): { config: SchemaConfig; removed: string[] } | undefined {
     const removed = new Map<string, Path>();
     let pending = issuePaths(issues);
     for (let round = 0; round < 8; round++) {
@@ -139,7 +139,7 @@ function tracked<T>(value: T, at: string, reads: Set<string>): T {
  * Cross-field rules on a config whose invalid keys were replaced by their defaults. A rule that
  * reads any replaced key is skipped, so no finding rests on a value the stack does not set.
  */
-function rulesBesideErrors(config: TierConfig, removed: readonly string[]): { problems: Problem[]; skipped: number } {
+function rulesBesideErrors(config: SchemaConfig, removed: readonly string[]): { problems: Problem[]; skipped: number } {
     const problems: Problem[] = [];
     let skipped = 0;
     for (const rule of RULES) {
@@ -175,7 +175,8 @@ export function parseTierConfig(raw: Record<string, unknown>, extra: readonly Pr
         }
     }
     const errors = problems.filter((p) => p.severity === "error");
-    if (errors.length > 0 || !parsed.success) {
+    // Without errors the rules passed, platformSectionPresent among them: the check only narrows the type.
+    if (errors.length > 0 || !parsed.success || !hasPlatformSection(parsed.data)) {
         throw new ConfigError(errors, skipped);
     }
     return { config: parsed.data, warnings: problems.filter((p) => p.severity === "warning") };

@@ -1,5 +1,5 @@
 import { LOGIN_SLOTS, LoginSlot } from "./loginSlots";
-import { LoginRotation, TierConfig, TierSecretKey, TierSecrets } from "./schema";
+import { LoginRotation, SchemaConfig, TierSecretKey, TierSecrets } from "./schema";
 
 // Password rotation by alternating users: two logins per role, clients on the active one. A rotation
 // sets the standby's password (standby open), moves clients to it, then closes the old one, so no
@@ -42,12 +42,12 @@ function loginPair(base: string, rotation: LoginRotation, passwordKeyPrefix: "re
 }
 
 /** The receivers' logins; both are members of the `receiverRole.name` group role. */
-export function receiverLogins(cfg: TierConfig): LoginPair {
+export function receiverLogins(cfg: SchemaConfig): LoginPair {
     return loginPair(cfg.receiverRole.name, cfg.receiverRole.logins, "receiverPassword");
 }
 
 /** The PgBouncer console's stats logins (`stats_users`). */
-export function statsLogins(cfg: TierConfig): LoginPair {
+export function statsLogins(cfg: SchemaConfig): LoginPair {
     return loginPair(cfg.pgbouncer.statsUser, cfg.pgbouncer.statsLogins, "statsPassword");
 }
 

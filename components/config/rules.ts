@@ -1,9 +1,11 @@
 import { durationToMs } from "./duration";
 import { adoptionIdsMatch } from "./adoption";
 import { configKey, Problem } from "./problems";
-import { SERVER_SSLMODES, Sslmode, TierConfig } from "./schema";
+import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "./schema";
 
-// Cross-field rules from DESIGN.md "Where the runbook is wrong". Each returns its findings.
+// Cross-field rules: the runbook's known mistakes (settings that do not add up or do not work as
+// written, README "Deviations from the runbook") refused or warned about with the key and the why;
+// README "Rules checked before anything is deployed" lists them. Each returns its findings.
 
 /** Seconds a query_timeout must stay above the statement timeout so PostgreSQL, not PgBouncer, cancels. */
 export const QUERY_TIMEOUT_MARGIN_SECONDS = 5;
@@ -12,7 +14,7 @@ const error = (path: string[], message: string): Problem => ({ path: configKey(p
 const warning = (path: string[], message: string): Problem => ({ path: configKey(path), message, severity: "warning" });
 
 /** Server connections one PgBouncer host may open to the database: the rendered max_db_connections. */
-export function serverConnectionsPerHost(cfg: TierConfig): number {
+export function serverConnectionsPerHost(cfg: SchemaConfig): number {
     const s = cfg.pgbouncer.settings;
     return s.default_pool_size + s.reserve_pool_size;
 }
@@ -21,7 +23,7 @@ export function serverConnectionsPerHost(cfg: TierConfig): number {
  * PgBouncer hosts that may be connected to PostgreSQL at once: a roll on AWS launches each
  * replacement before it retires the old host, so one more than configured.
  */
-export function pgbouncerHostsDuringRoll(cfg: TierConfig): number {
+export function pgbouncerHostsDuringRoll(cfg: SchemaConfig): number {
     return cfg.platform === "aws" ? cfg.pgbouncer.hosts + 1 : cfg.pgbouncer.hosts;
 }
 
@@ -29,19 +31,19 @@ export function pgbouncerHostsDuringRoll(cfg: TierConfig): number {
 export const HEALTH_CONSOLE_CONNECTIONS = 1;
 
 /** Connections all receivers may hold at once towards PgBouncer: each worker's pool and its health console connection. */
-export function receiverClientConnections(cfg: TierConfig): number {
+export function receiverClientConnections(cfg: SchemaConfig): number {
     const { instances, gunicorn, dbPool } = cfg.receiver;
     return instances * gunicorn.workers * (dbPool.max + dbPool.maxOverflow + HEALTH_CONSOLE_CONNECTIONS);
 }
 
 /** What PostgreSQL leaves to the whole PgBouncer fleet. */
-export function postgresBudget(cfg: TierConfig): number {
+export function postgresBudget(cfg: SchemaConfig): number {
     const pg = cfg.postgres;
     return pg.maxConnections - pg.superuserReservedConnections - pg.reservedForOtherClients;
 }
 
 /** Requests one Gunicorn worker serves at once, hence DB connections it can use at once. */
-export function workerConcurrency(cfg: TierConfig): number {
+export function workerConcurrency(cfg: SchemaConfig): number {
     // sync serves one request; gthread (which sync becomes with threads > 1) one per thread.
     return cfg.receiver.gunicorn.threads ?? 1;
 }
@@ -50,7 +52,7 @@ export function workerConcurrency(cfg: TierConfig): number {
 export const SENDER_HEADROOM_RATIO = 1.25;
 
 /** Requests all receivers serve at once: a thread serves one, and only while it holds a pooled DB connection. */
-export function receiverRequestCapacity(cfg: TierConfig): number {
+export function receiverRequestCapacity(cfg: SchemaConfig): number {
     const { instances, gunicorn, dbPool } = cfg.receiver;
     return instances * gunicorn.workers * Math.min(workerConcurrency(cfg), dbPool.max + dbPool.maxOverflow);
 }
@@ -62,7 +64,7 @@ const round = (value: number) => Number(value.toFixed(2));
  * served (not queued in a listen backlog, where a database stall turns into sender timeouts), and
  * maxQps at the measured service time fits (Little's law: requests in service = rate x time).
  */
-export function senderCapacity(cfg: TierConfig): Problem[] {
+export function senderCapacity(cfg: SchemaConfig): Problem[] {
     // The local stack serves a developer's requests; no sender works to the published contract there.
     if (cfg.platform === "docker") return [];
     const { instances, gunicorn, dbPool, serviceTimeMs } = cfg.receiver;
@@ -100,7 +102,7 @@ export function senderCapacity(cfg: TierConfig): Problem[] {
 }
 
 /** The reference receiver ships on a cloud stack only when it is named on purpose. */
-export function referenceAppChosen(cfg: TierConfig): Problem[] {
+export function referenceAppChosen(cfg: SchemaConfig): Problem[] {
     const app = cfg.receiver.app;
     if (app.artifactUrl !== undefined && app.reference === true) {
         return [
@@ -117,7 +119,7 @@ export function referenceAppChosen(cfg: TierConfig): Problem[] {
     ];
 }
 
-export function reservePoolReachable(cfg: TierConfig): Problem[] {
+export function reservePoolReachable(cfg: SchemaConfig): Problem[] {
     const s = cfg.pgbouncer.settings;
     // PgBouncer reads reserve_pool_timeout 0 as "no reserve pool", whatever reserve_pool_size says.
     if (
@@ -138,7 +140,7 @@ export function reservePoolReachable(cfg: TierConfig): Problem[] {
     ];
 }
 
-export function queryTimeoutClearOfStatementTimeout(cfg: TierConfig): Problem[] {
+export function queryTimeoutClearOfStatementTimeout(cfg: SchemaConfig): Problem[] {
     const queryTimeout = cfg.pgbouncer.settings.query_timeout;
     const statementSeconds = durationToMs(cfg.receiverRole.statementTimeout) / 1000;
     if (queryTimeout === 0 || statementSeconds === 0 || queryTimeout >= statementSeconds + QUERY_TIMEOUT_MARGIN_SECONDS) {
@@ -152,7 +154,7 @@ export function queryTimeoutClearOfStatementTimeout(cfg: TierConfig): Problem[] 
     ];
 }
 
-export function clientCapacity(cfg: TierConfig): Problem[] {
+export function clientCapacity(cfg: SchemaConfig): Problem[] {
     const s = cfg.pgbouncer.settings;
     const clients = receiverClientConnections(cfg);
     const limit = s.max_client_conn - cfg.pgbouncer.clientHeadroom;
@@ -168,7 +170,7 @@ export function clientCapacity(cfg: TierConfig): Problem[] {
     ];
 }
 
-export function serverCapacity(cfg: TierConfig): Problem[] {
+export function serverCapacity(cfg: SchemaConfig): Problem[] {
     const s = cfg.pgbouncer.settings;
     const hosts = pgbouncerHostsDuringRoll(cfg);
     const needed = hosts * serverConnectionsPerHost(cfg);
@@ -186,7 +188,7 @@ export function serverCapacity(cfg: TierConfig): Problem[] {
     ];
 }
 
-export function minPoolWithinDefault(cfg: TierConfig): Problem[] {
+export function minPoolWithinDefault(cfg: SchemaConfig): Problem[] {
     const s = cfg.pgbouncer.settings;
     return s.min_pool_size <= s.default_pool_size
         ? []
@@ -198,12 +200,12 @@ export function minPoolWithinDefault(cfg: TierConfig): Problem[] {
           ];
 }
 
-export function dbPoolMinWithinMax(cfg: TierConfig): Problem[] {
+export function dbPoolMinWithinMax(cfg: SchemaConfig): Problem[] {
     const p = cfg.receiver.dbPool;
     return p.min <= p.max ? [] : [error(["receiver", "dbPool", "min"], `min ${p.min} is above max ${p.max}`)];
 }
 
-export function burstAtLeastRate(cfg: TierConfig): Problem[] {
+export function burstAtLeastRate(cfg: SchemaConfig): Problem[] {
     const s = cfg.sender;
     return s.burstLimit >= s.maxQps
         ? []
@@ -215,8 +217,8 @@ export function burstAtLeastRate(cfg: TierConfig): Problem[] {
           ];
 }
 
-export function platformSectionPresent(cfg: TierConfig): Problem[] {
-    if (cfg.platform === "aws" && !cfg.aws) {
+export function platformSectionPresent(cfg: SchemaConfig): Problem[] {
+    if (!hasPlatformSection(cfg)) {
         return [
             error(
                 ["aws"],
@@ -242,7 +244,7 @@ const TLS_STRENGTH: readonly Sslmode[] = SERVER_SSLMODES;
 const strength = (mode: Sslmode) => TLS_STRENGTH.indexOf(mode);
 
 /** PgBouncer's connections to PostgreSQL are checked at least as strictly as the stack's own (postgres.sslmode). */
-export function serverTlsAsStrictAsPostgres(cfg: TierConfig): Problem[] {
+export function serverTlsAsStrictAsPostgres(cfg: SchemaConfig): Problem[] {
     const required = cfg.postgres.sslmode;
     const pooled = cfg.pgbouncer.settings.server_tls_sslmode;
     return strength(required) < strength("require") || strength(pooled) >= strength(required)
@@ -259,7 +261,7 @@ export function serverTlsAsStrictAsPostgres(cfg: TierConfig): Problem[] {
 export const CA_BUNDLE_MAX_BYTES = 8192;
 
 /** verify-ca/verify-full need the CA bundle PostgreSQL's certificate chains to. */
-export function caBundleForVerification(cfg: TierConfig): Problem[] {
+export function caBundleForVerification(cfg: SchemaConfig): Problem[] {
     const bundle = cfg.postgres.caBundle;
     if (bundle !== undefined) {
         const bytes = Buffer.byteLength(bundle, "utf8");
@@ -282,13 +284,13 @@ export function caBundleForVerification(cfg: TierConfig): Problem[] {
 }
 
 /** The public name receivers answer on: each aws stack states its own, never a default it could share. */
-export function receiverDomainStated(cfg: TierConfig): Problem[] {
+export function receiverDomainStated(cfg: SchemaConfig): Problem[] {
     return cfg.platform === "aws" && cfg.receiver.domain === undefined
         ? [error(["receiver", "domain"], "platform aws needs the stack's own public domain (e.g. api-canary.deltacrown.gg for canary)")]
         : [];
 }
 
-export function optionsParameterIgnored(cfg: TierConfig): Problem[] {
+export function optionsParameterIgnored(cfg: SchemaConfig): Problem[] {
     const ignored = cfg.pgbouncer.settings.ignore_startup_parameters;
     return ignored.includes("options")
         ? []
@@ -300,7 +302,7 @@ export function optionsParameterIgnored(cfg: TierConfig): Problem[] {
           ];
 }
 
-export function asyncOnlyGunicornSettings(cfg: TierConfig): Problem[] {
+export function asyncOnlyGunicornSettings(cfg: SchemaConfig): Problem[] {
     const g = cfg.receiver.gunicorn;
     if (g.worker_class !== "sync") {
         return [];
@@ -315,7 +317,7 @@ export function asyncOnlyGunicornSettings(cfg: TierConfig): Problem[] {
     return [...ignored, ...switched];
 }
 
-export function idlePoolConnections(cfg: TierConfig): Problem[] {
+export function idlePoolConnections(cfg: SchemaConfig): Problem[] {
     const p = cfg.receiver.dbPool;
     const concurrency = workerConcurrency(cfg);
     return p.max + p.maxOverflow <= concurrency
@@ -328,7 +330,7 @@ export function idlePoolConnections(cfg: TierConfig): Problem[] {
           ];
 }
 
-export function idleTransactionsBounded(cfg: TierConfig): Problem[] {
+export function idleTransactionsBounded(cfg: SchemaConfig): Problem[] {
     const roleMs = durationToMs(cfg.receiverRole.idleInTransactionSessionTimeout);
     return roleMs > 0 || cfg.pgbouncer.settings.idle_transaction_timeout > 0
         ? []
@@ -340,7 +342,7 @@ export function idleTransactionsBounded(cfg: TierConfig): Problem[] {
           ];
 }
 
-export function gunicornOutlivesStatement(cfg: TierConfig): Problem[] {
+export function gunicornOutlivesStatement(cfg: SchemaConfig): Problem[] {
     const timeout = cfg.receiver.gunicorn.timeout;
     const statementSeconds = durationToMs(cfg.receiverRole.statementTimeout) / 1000;
     return timeout > statementSeconds
@@ -356,7 +358,7 @@ export function gunicornOutlivesStatement(cfg: TierConfig): Problem[] {
 /** Widest operator network that may reach PgBouncer: a /16 is a site's network, anything wider is most of the internet. */
 export const WIDEST_OPERATOR_PREFIX = 16;
 
-export function operatorAccessNarrow(cfg: TierConfig): Problem[] {
+export function operatorAccessNarrow(cfg: SchemaConfig): Problem[] {
     return cfg.monitoring.operatorCidrs.flatMap((cidr, index) => {
         const prefix = Number(cidr.split("/")[1]);
         return prefix >= WIDEST_OPERATOR_PREFIX
@@ -393,6 +395,6 @@ export const RULES = [
     operatorAccessNarrow,
 ];
 
-export function checkRules(cfg: TierConfig): Problem[] {
+export function checkRules(cfg: SchemaConfig): Problem[] {
     return RULES.flatMap((rule) => rule(cfg));
 }

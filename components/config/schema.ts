@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PGBOUNCER_PORT, POSTGRES_PORT, RECEIVER_ROLE_NAME, RUNBOOK_STATEMENT_TIMEOUT, TIER_POOL_MODE } from "./defaults";
 import { isDuration } from "./duration";
 import { LOGIN_SLOTS } from "./loginSlots";
 
@@ -30,7 +31,7 @@ const hostName = z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a host name or IP
 
 /** The [pgbouncer] section, under PgBouncer's own key names (docs/config.md). */
 export const pgbouncerSettingsSchema = z.strictObject({
-    pool_mode: z.enum(["session", "transaction", "statement"]).default("transaction"),
+    pool_mode: z.enum(["session", "transaction", "statement"]).default(TIER_POOL_MODE),
     max_client_conn: count(1).default(500),
     default_pool_size: count(1).default(25),
     min_pool_size: count(0).default(5),
@@ -62,7 +63,7 @@ export const pgbouncerSettingsSchema = z.strictObject({
 
 export const postgresSchema = z.strictObject({
     host: hostName.default("postgres-primary.internal"),
-    port: count(1).max(65535).default(5432),
+    port: count(1).max(65535).default(POSTGRES_PORT),
     database: identifier.default("deltacrown"),
     adminUser: identifier.default("postgres"),
     sslmode: z.enum(["disable", "prefer", "require", "verify-ca", "verify-full"]).default("verify-full"),
@@ -80,15 +81,15 @@ export const loginRotationSchema = z.strictObject({
 });
 
 export const receiverRoleSchema = z.strictObject({
-    name: loginBase.default("webhook_receiver"),
+    name: loginBase.default(RECEIVER_ROLE_NAME),
     logins: loginRotationSchema.prefault({}),
-    statementTimeout: duration.default("5s"),
+    statementTimeout: duration.default(RUNBOOK_STATEMENT_TIMEOUT),
     idleInTransactionSessionTimeout: duration.default("10s"),
 });
 
 export const pgbouncerSchema = z.strictObject({
     hosts: count(1).default(2),
-    port: count(1).max(65535).default(6432),
+    port: count(1).max(65535).default(PGBOUNCER_PORT),
     listenAddr: z.string().default("0.0.0.0"),
     databaseAlias: identifier.default("deltacrown_receiver"),
     dnsName: hostName.default("pgbouncer.internal"),
@@ -260,12 +261,34 @@ export const tierSchema = z.strictObject({
     adopt: adoptSchema.prefault({}),
 });
 
-/** The validated, defaulted configuration of one stack (secrets excluded). */
-export type TierConfig = z.infer<typeof tierSchema>;
-export type PgbouncerSettings = TierConfig["pgbouncer"]["settings"];
-export type AwsSettings = NonNullable<TierConfig["aws"]>;
-export type DockerSettings = NonNullable<TierConfig["docker"]>;
-export type Adoption = TierConfig["adopt"];
+/**
+ * What the schema makes of a stack's config: every key valid and defaulted, before the cross-field
+ * rules, so `aws` may still be missing on platform aws. The rules take this; everything after them
+ * takes TierConfig.
+ */
+export type SchemaConfig = z.infer<typeof tierSchema>;
+export type PgbouncerSection = SchemaConfig["pgbouncer"];
+export type PgbouncerSettings = PgbouncerSection["settings"];
+export type ReceiverSection = SchemaConfig["receiver"];
+export type AwsSettings = NonNullable<SchemaConfig["aws"]>;
+export type DockerSettings = SchemaConfig["docker"];
+export type Adoption = SchemaConfig["adopt"];
+
+type PlatformIndependent = Omit<SchemaConfig, "platform" | "aws">;
+/** An aws stack: its network, zones and certificate are there. */
+export type AwsTierConfig = PlatformIndependent & { platform: "aws"; aws: AwsSettings };
+/** The local docker stack: an aws section, if any, is not used. */
+export type DockerTierConfig = PlatformIndependent & { platform: "docker"; aws?: AwsSettings };
+/**
+ * The validated, defaulted configuration of one stack (secrets excluded), after the cross-field
+ * rules: `cfg.platform === "aws"` narrows `cfg.aws` to AwsSettings.
+ */
+export type TierConfig = AwsTierConfig | DockerTierConfig;
+
+/** True when the platform's own section is there (rule platformSectionPresent): then the config is a TierConfig. */
+export function hasPlatformSection(cfg: SchemaConfig): cfg is TierConfig {
+    return cfg.platform !== "aws" || cfg.aws !== undefined;
+}
 
 /** Secret config keys: read as Pulumi secrets, never part of TierConfig. */
 export const SECRET_KEYS = [

@@ -1,24 +1,58 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { DockerSettings, TierConfig } from "../config/schema";
-import { PublicFiles } from "../render";
 import { assetDir } from "../render/assets";
 import { HOST_PATHS } from "../render/hostPaths";
-import { postgresPasswordEnv, renderLocalPostgres } from "../render/localContainers";
+import { LocalPostgres, postgresPasswordEnv } from "../render/localContainers";
 
-export interface LocalTierArgs {
-    /** Validated stack config. */
-    readonly config: TierConfig;
-    /** The stack's Docker settings (images, published ports). */
-    readonly docker: DockerSettings;
-    /** Rendered pgbouncer.ini, gunicorn.conf.py and receiver.env. */
-    readonly files: PublicFiles;
+/** The PostgreSQL container. */
+export interface LocalPostgresArgs {
+    /** The image to run (docker.postgresImage). */
+    readonly image: string;
+    /** The name the other containers reach it by (postgres.host). */
+    readonly host: string;
+    /** Its port on the host's loopback (docker.postgresHostPort). */
+    readonly publishedPort: number;
+    /** Environment, command and health check, as renderLocalPostgres renders them. */
+    readonly settings: LocalPostgres;
+    /** The superuser's password (secret). */
+    readonly adminPassword: pulumi.Output<string>;
+}
+
+/** The PgBouncer container. */
+export interface LocalPgbouncerArgs {
+    /** The name the receiver reaches it by (pgbouncer.dnsName). */
+    readonly host: string;
+    /** PgBouncer's port in the container (pgbouncer.port). */
+    readonly port: number;
+    /** Its port on the host's loopback (docker.pgbouncerHostPort). */
+    readonly publishedPort: number;
+    /** Rendered pgbouncer.ini. */
+    readonly ini: string;
     /** Rendered userlist.txt (secret). */
     readonly userlist: pulumi.Output<string>;
-    /** Rendered secrets.env for the receiver (secret). */
-    readonly receiverSecretsEnv: pulumi.Output<string>;
-    /** PostgreSQL superuser password (secret). */
-    readonly adminPassword: pulumi.Output<string>;
+}
+
+/** The reference receiver's container. */
+export interface LocalReceiverArgs {
+    /** Gunicorn's port in the container (receiver.port). */
+    readonly port: number;
+    /** Its port on the host's loopback (docker.receiverHostPort). */
+    readonly publishedPort: number;
+    /** Rendered gunicorn.conf.py. */
+    readonly gunicornConf: string;
+    /** Rendered receiver.env. */
+    readonly env: string;
+    /** Rendered secrets.env (secret). */
+    readonly secretsEnv: pulumi.Output<string>;
+}
+
+export interface LocalTierArgs {
+    /** PostgreSQL: image, name, published port, settings and superuser password. */
+    readonly postgres: LocalPostgresArgs;
+    /** PgBouncer: name, ports and its rendered files. */
+    readonly pgbouncer: LocalPgbouncerArgs;
+    /** The reference receiver: ports and its rendered files. */
+    readonly receiver: LocalReceiverArgs;
 }
 
 const LOOPBACK = "127.0.0.1";
@@ -27,59 +61,78 @@ const LOOPBACK = "127.0.0.1";
 export class LocalTier extends pulumi.ComponentResource {
     /** The PostgreSQL container, healthy; the roles are created once it is. */
     public readonly postgres: docker.Container;
+    /** The containers' network. */
+    private readonly network: docker.Network;
 
-    constructor(name: string, args: LocalTierArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        private readonly name: string,
+        args: LocalTierArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("receiver-tier:local:LocalTier", name, {}, opts);
-        const cfg = args.config;
-        const child = { parent: this };
-        const network = new docker.Network(`${name}-network`, { name: `${name}-network` }, child);
-        const onNetwork = (alias: string) => [{ name: network.name, aliases: [alias] }];
-        const postgresSettings = renderLocalPostgres(cfg);
+        this.network = new docker.Network(`${name}-network`, { name: `${name}-network` }, { parent: this });
+        this.postgres = this.postgresContainer(args.postgres);
+        this.pgbouncerContainer(args.pgbouncer);
+        this.receiverContainer(args.receiver);
+        this.registerOutputs({ postgres: this.postgres.id });
+    }
 
-        const postgresImage = new docker.RemoteImage(
-            `${name}-postgres-image`,
-            { name: args.docker.postgresImage, keepLocally: true },
-            child,
-        );
-        this.postgres = new docker.Container(
-            `${name}-postgres`,
+    /** Attachment to the tier's network under the name the other containers use. */
+    private onNetwork(alias: string) {
+        return [{ name: this.network.name, aliases: [alias] }];
+    }
+
+    private postgresContainer(args: LocalPostgresArgs): docker.Container {
+        const child = { parent: this };
+        const settings = args.settings;
+        const image = new docker.RemoteImage(`${this.name}-postgres-image`, { name: args.image, keepLocally: true }, child);
+        return new docker.Container(
+            `${this.name}-postgres`,
             {
-                image: postgresImage.imageId,
-                name: `${name}-postgres`,
-                envs: pulumi.secret(args.adminPassword.apply((password) => [...postgresSettings.envs, postgresPasswordEnv(password)])),
-                command: postgresSettings.command,
-                networksAdvanced: onNetwork(cfg.postgres.host),
-                ports: [{ internal: 5432, external: args.docker.postgresHostPort, ip: LOOPBACK }],
-                healthcheck: { tests: postgresSettings.healthcheck, interval: "2s", timeout: "2s", retries: 30 },
+                image: image.imageId,
+                name: `${this.name}-postgres`,
+                envs: pulumi.secret(args.adminPassword.apply((password) => [...settings.envs, postgresPasswordEnv(password)])),
+                command: settings.command,
+                networksAdvanced: this.onNetwork(args.host),
+                ports: [{ internal: settings.port, external: args.publishedPort, ip: LOOPBACK }],
+                healthcheck: { tests: settings.healthcheck, interval: "2s", timeout: "2s", retries: 30 },
                 wait: true,
                 restart: "unless-stopped",
             },
             child,
         );
+    }
 
-        const pgbouncerImage = new docker.Image(
-            `${name}-pgbouncer-image`,
+    /** PgBouncer with the rendered files, once PostgreSQL is healthy. */
+    private pgbouncerContainer(args: LocalPgbouncerArgs): docker.Container {
+        const child = { parent: this };
+        const image = new docker.Image(
+            `${this.name}-pgbouncer-image`,
             { imageName: "receiver-tier/pgbouncer:local", build: { context: assetDir("docker/pgbouncer") }, skipPush: true },
             child,
         );
-        new docker.Container(
-            `${name}-pgbouncer`,
+        return new docker.Container(
+            `${this.name}-pgbouncer`,
             {
-                image: pgbouncerImage.imageName,
-                name: `${name}-pgbouncer`,
+                image: image.imageName,
+                name: `${this.name}-pgbouncer`,
                 uploads: [
-                    { file: HOST_PATHS.containerPgbouncerIni, content: args.files["pgbouncer.ini"] },
+                    { file: HOST_PATHS.containerPgbouncerIni, content: args.ini },
                     { file: HOST_PATHS.containerUserlist, content: pulumi.secret(args.userlist) },
                 ],
-                networksAdvanced: onNetwork(cfg.pgbouncer.dnsName),
-                ports: [{ internal: cfg.pgbouncer.port, external: args.docker.pgbouncerHostPort, ip: LOOPBACK }],
+                networksAdvanced: this.onNetwork(args.host),
+                ports: [{ internal: args.port, external: args.publishedPort, ip: LOOPBACK }],
                 restart: "unless-stopped",
             },
             { ...child, dependsOn: [this.postgres] },
         );
+    }
 
-        const receiverImage = new docker.Image(
-            `${name}-receiver-image`,
+    /** The reference receiver with the rendered Gunicorn config and env files. */
+    private receiverContainer(args: LocalReceiverArgs): docker.Container {
+        const child = { parent: this };
+        const image = new docker.Image(
+            `${this.name}-receiver-image`,
             {
                 imageName: "receiver-tier/receiver:local",
                 build: { context: assetDir("."), dockerfile: assetDir("docker/receiver/Dockerfile") },
@@ -87,22 +140,21 @@ export class LocalTier extends pulumi.ComponentResource {
             },
             child,
         );
-        new docker.Container(
-            `${name}-receiver`,
+        return new docker.Container(
+            `${this.name}-receiver`,
             {
-                image: receiverImage.imageName,
-                name: `${name}-receiver`,
+                image: image.imageName,
+                name: `${this.name}-receiver`,
                 uploads: [
-                    { file: HOST_PATHS.gunicornConf, content: args.files["gunicorn.conf.py"] },
-                    { file: HOST_PATHS.receiverEnv, content: args.files["receiver.env"] },
-                    { file: HOST_PATHS.receiverSecretsEnv, content: pulumi.secret(args.receiverSecretsEnv) },
+                    { file: HOST_PATHS.gunicornConf, content: args.gunicornConf },
+                    { file: HOST_PATHS.receiverEnv, content: args.env },
+                    { file: HOST_PATHS.receiverSecretsEnv, content: pulumi.secret(args.secretsEnv) },
                 ],
-                networksAdvanced: onNetwork("receiver"),
-                ports: [{ internal: cfg.receiver.port, external: args.docker.receiverHostPort, ip: LOOPBACK }],
+                networksAdvanced: this.onNetwork("receiver"),
+                ports: [{ internal: args.port, external: args.publishedPort, ip: LOOPBACK }],
                 restart: "unless-stopped",
             },
             child,
         );
-        this.registerOutputs({ postgres: this.postgres.id });
     }
 }

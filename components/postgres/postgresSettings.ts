@@ -1,13 +1,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import { TierConfig, TierSecrets } from "../config/schema";
-import { RoleSpec, rolesWithConnect, tierRoles, timeoutMs } from "../render/roles";
+import { Adoption, TierSecrets } from "../config/schema";
+import { RoleSpec, timeoutMs } from "../render/roles";
 import { DatabaseSetting, PostgresConnection } from "./databaseSetting";
 import { caBundleFile } from "./tls";
 
 export interface PostgresSettingsArgs {
-    /** Validated stack config. */
-    readonly config: TierConfig;
+    /** The tier's roles in creation order (groups before their members), as tierRoles renders them. */
+    readonly roles: readonly RoleSpec[];
+    /** The roles granted CONNECT on the database, as rolesWithConnect renders them. */
+    readonly connectRoles: readonly string[];
+    /** The database the tier uses (postgres.database). */
+    readonly database: string;
+    /** The receivers' group role (receiverRole.name): it owns the schema of the same name. */
+    readonly receiverRole: string;
+    /** The database-wide statement_timeout (receiverRole.statementTimeout). */
+    readonly statementTimeout: string;
+    /** What the stack takes over instead of creating: roles by name, the database setting (adopt.roles, adopt.databaseSetting). */
+    readonly adopt: Pick<Adoption, "roles" | "databaseSetting">;
     /** Tier passwords (secret); roles get their pre-hashed form. */
     readonly secrets: pulumi.Output<TierSecrets>;
     /** Admin connection the provider and the database-setting resource use (password secret). */
@@ -22,7 +32,7 @@ export interface PostgresSettingsArgs {
  * until the adopt entry is removed, and the next update sets the stack's. Roles without a password
  * ignore nothing.
  */
-export function adoptionOptions(cfg: TierConfig, spec: RoleSpec): pulumi.CustomResourceOptions {
+export function adoptionOptions(cfg: { readonly adopt: Pick<Adoption, "roles"> }, spec: RoleSpec): pulumi.CustomResourceOptions {
     const id = cfg.adopt.roles[spec.name];
     if (id === undefined) return {};
     return spec.password ? { import: id, ignoreChanges: ["password"] } : { import: id };
@@ -35,12 +45,30 @@ export function adoptionOptions(cfg: TierConfig, spec: RoleSpec): pulumi.CustomR
 export class PostgresSettings extends pulumi.ComponentResource {
     public readonly statementTimeout: pulumi.Output<string>;
 
-    constructor(name: string, args: PostgresSettingsArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        private readonly name: string,
+        args: PostgresSettingsArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("receiver-tier:postgres:Settings", name, {}, opts);
-        const cfg = args.config;
         const admin = pulumi.output(args.admin);
-        const provider = new postgresql.Provider(
-            `${name}-provider`,
+        const provider = this.provider(admin);
+        const roles = this.roles(args, provider);
+        this.grantsAndSchema(args, provider, roles);
+        const databaseTimeout = new DatabaseSetting(
+            `${name}-database-statement-timeout`,
+            { connection: admin, database: args.database, name: "statement_timeout", value: args.statementTimeout },
+            { parent: this, import: args.adopt.databaseSetting },
+        );
+
+        this.statementTimeout = databaseTimeout.value;
+        this.registerOutputs({ statementTimeout: this.statementTimeout });
+    }
+
+    /** The PostgreSQL provider, connected as the admin; it never needs to be a superuser. */
+    private provider(admin: pulumi.Output<PostgresConnection>): postgresql.Provider {
+        return new postgresql.Provider(
+            `${this.name}-provider`,
             {
                 host: admin.host,
                 port: admin.port,
@@ -53,40 +81,42 @@ export class PostgresSettings extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const child = { parent: this, provider };
+    }
 
+    /** Each role after the groups it is a member of. */
+    private roles(args: PostgresSettingsArgs, provider: postgresql.Provider): postgresql.Role[] {
         const roles = new Map<string, postgresql.Role>();
-        for (const spec of tierRoles(cfg)) {
+        for (const spec of args.roles) {
             const groups = spec.memberOf.flatMap((group) => roles.get(group) ?? []);
-            roles.set(spec.name, this.role(name, spec, args.secrets, { ...child, dependsOn: groups, ...adoptionOptions(cfg, spec) }));
+            roles.set(
+                spec.name,
+                this.role(spec, args.secrets, { parent: this, provider, dependsOn: groups, ...adoptionOptions(args, spec) }),
+            );
         }
-        for (const roleName of rolesWithConnect(cfg)) {
+        return [...roles.values()];
+    }
+
+    /** CONNECT for the roles that need it, and the receivers' schema, once every role exists. */
+    private grantsAndSchema(args: PostgresSettingsArgs, provider: postgresql.Provider, roles: postgresql.Role[]): void {
+        const afterRoles = () => ({ parent: this, provider, dependsOn: [...roles] });
+        for (const roleName of args.connectRoles) {
             new postgresql.Grant(
-                `${name}-${roleName}-connect`,
-                { database: cfg.postgres.database, role: roleName, objectType: "database", privileges: ["CONNECT"] },
-                { ...child, dependsOn: [...roles.values()] },
+                `${this.name}-${roleName}-connect`,
+                { database: args.database, role: roleName, objectType: "database", privileges: ["CONNECT"] },
+                afterRoles(),
             );
         }
         new postgresql.Schema(
-            `${name}-receiver-schema`,
-            { database: cfg.postgres.database, name: cfg.receiverRole.name, owner: cfg.receiverRole.name },
-            { ...child, dependsOn: [...roles.values()] },
+            `${this.name}-receiver-schema`,
+            { database: args.database, name: args.receiverRole, owner: args.receiverRole },
+            afterRoles(),
         );
-
-        const databaseTimeout = new DatabaseSetting(
-            `${name}-database-statement-timeout`,
-            { connection: admin, database: cfg.postgres.database, name: "statement_timeout", value: cfg.receiverRole.statementTimeout },
-            { parent: this, import: cfg.adopt.databaseSetting },
-        );
-
-        this.statementTimeout = databaseTimeout.value;
-        this.registerOutputs({ statementTimeout: this.statementTimeout });
     }
 
-    private role(name: string, spec: RoleSpec, secrets: pulumi.Output<TierSecrets>, opts: pulumi.CustomResourceOptions): postgresql.Role {
+    private role(spec: RoleSpec, secrets: pulumi.Output<TierSecrets>, opts: pulumi.CustomResourceOptions): postgresql.Role {
         const password = spec.password;
         return new postgresql.Role(
-            `${name}-role-${spec.name}`,
+            `${this.name}-role-${spec.name}`,
             {
                 name: spec.name,
                 login: spec.login,

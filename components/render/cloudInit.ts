@@ -7,8 +7,9 @@ import { HOST_PATHS } from "./hostPaths";
 import { ParameterNames } from "./parameterNames";
 import { PublicFiles } from "./index";
 import { PGBOUNCER_HEALTH_PORT } from "./pgbouncerHealth";
-import { LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "./rollout";
-import { receiverLogs, renderLogrotate, renderMetricsEnv } from "./monitoring";
+import { ALB_HEALTH_CHECK, LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "./rollout";
+import { PGBOUNCER_LOGS, receiverLogs, renderLogrotate, renderMetricsEnv } from "./monitoring";
+import { renderMonitorSql, renderMonitorTimer } from "./monitor";
 import { pgbouncerServesTls } from "./tls";
 
 interface WriteFile {
@@ -52,6 +53,30 @@ export function renderMonitorEnv(cfg: TierConfig, region: string, names: Paramet
         ["PGSSLMODE", pg.sslmode],
         ...(pg.caBundle !== undefined ? [["PGSSLROOTCERT", HOST_PATHS.postgresCa] as [string, string]] : []),
     ]);
+}
+
+/** The files a PgBouncer host applies from Parameter Store that need no secret, pgbouncer.ini aside. */
+export interface PgbouncerHostFiles {
+    /** The long-running-query monitor's connection settings. */
+    readonly monitorEnv: string;
+    /** The monitor's query. */
+    readonly monitorSql: string;
+    /** The monitor's systemd timer. */
+    readonly monitorTimer: string;
+    /** Where the host's metrics go. */
+    readonly metricsEnv: string;
+    /** logrotate of PgBouncer's log. */
+    readonly logrotate: string;
+}
+
+export function renderPgbouncerHostFiles(cfg: TierConfig, stack: string, region: string, names: ParameterNames): PgbouncerHostFiles {
+    return {
+        monitorEnv: renderMonitorEnv(cfg, region, names),
+        monitorSql: renderMonitorSql(cfg),
+        monitorTimer: renderMonitorTimer(cfg),
+        metricsEnv: renderMetricsEnv(cfg, stack, region),
+        logrotate: renderLogrotate(cfg, PGBOUNCER_LOGS),
+    };
 }
 
 /**
@@ -190,7 +215,7 @@ export function renderReceiverUserData(
             ["useradd", "--system", "--home-dir", HOST_PATHS.receiverDir, "--shell", "/usr/sbin/nologin", "webhook-receiver"],
             ["/usr/local/sbin/receiver-tier-install-receiver"],
             // In service only once the app answers its health check, which logs in through PgBouncer.
-            [COMPLETE_LAUNCH, "curl", "-fsS", "-o", "/dev/null", "--max-time", "5", localHealthUrl],
+            [COMPLETE_LAUNCH, "curl", "-fsS", "-o", "/dev/null", "--max-time", String(ALB_HEALTH_CHECK.timeout), localHealthUrl],
             ["systemctl", "enable", "--now", "receiver-tier-metrics.timer"],
         ],
     );

@@ -1,9 +1,19 @@
 import { TierConfig } from "../config/schema";
 
+/** What the local PostgreSQL container runs with. */
+export interface LocalPostgres {
+    /** PostgreSQL's port in the container, the one pgbouncer.ini connects to (postgres.port). */
+    readonly port: number;
+    readonly envs: string[];
+    readonly command: string[];
+    readonly healthcheck: string[];
+}
+
 /** Environment and command of the local PostgreSQL container, sized like the real server. */
-export function renderLocalPostgres(cfg: TierConfig) {
+export function renderLocalPostgres(cfg: TierConfig): LocalPostgres {
     const pg = cfg.postgres;
     return {
+        port: pg.port,
         envs: [
             `POSTGRES_USER=${pg.adminUser}`,
             `POSTGRES_DB=${pg.database}`,

@@ -37,7 +37,10 @@ export function renderMetricsEnv(cfg: TierConfig, stack: string, region: string)
     ]);
 }
 
-/** logrotate for a host's logs: daily, at most monitoring.logRetentionDays kept, none above 100 MB, on a 16 GB disk. */
+/** GiB of every host's root volume: room for the OS, the packages and the logs logrotate keeps. */
+export const HOST_VOLUME_GB = 16;
+
+/** logrotate for a host's logs: daily, at most monitoring.logRetentionDays kept, none above 100 MB, on a HOST_VOLUME_GB disk. */
 export function renderLogrotate(cfg: TierConfig, logs: readonly string[]): string {
     return (
         [
@@ -235,6 +238,16 @@ export function renderAlarms<T>(cfg: TierConfig, stack: string, targets: AlarmTa
         },
     ];
     return alarms.map((alarm) => ({ ...alarm, name: `${stack}-${alarm.id}` }));
+}
+
+/** The stack's CloudWatch dashboard. */
+export function dashboardName(stack: string): string {
+    return `receiver-tier-${stack}`;
+}
+
+/** Where the dashboard opens in the CloudWatch console. */
+export function dashboardUrl(region: string, name: string): string {
+    return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${name}`;
 }
 
 /** The PostgreSQL-side limits the pool graphs are drawn against. */

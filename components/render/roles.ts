@@ -1,7 +1,7 @@
 import { durationToMs } from "../config/duration";
 import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
 import { pgbouncerHostsDuringRoll, serverConnectionsPerHost } from "../config/rules";
-import { TierConfig, TierSecrets } from "../config/schema";
+import { SchemaConfig, TierSecrets } from "../config/schema";
 import { roleSecret } from "./userlist";
 
 /** Statement timeout of the monitor role: the monitor query must never hang itself. */
@@ -28,17 +28,17 @@ export interface RoleSpec {
  * Connections each receiver login may hold: every PgBouncer host at its max_db_connections, with one
  * extra host while a roll overlaps old and new hosts. PgBouncer's cap is per database, shared by both logins.
  */
-export function receiverConnectionLimit(cfg: TierConfig): number {
+export function receiverConnectionLimit(cfg: SchemaConfig): number {
     return pgbouncerHostsDuringRoll(cfg) * serverConnectionsPerHost(cfg);
 }
 
 /** Connections the monitor role may hold: one check per PgBouncer host (one extra during a roll), plus `verify` and an operator. */
-export function monitorConnectionLimit(cfg: TierConfig): number {
+export function monitorConnectionLimit(cfg: SchemaConfig): number {
     return pgbouncerHostsDuringRoll(cfg) + 2;
 }
 
 /** Every role the tier needs, in creation order (groups before their members). */
-export function tierRoles(cfg: TierConfig): RoleSpec[] {
+export function tierRoles(cfg: SchemaConfig): RoleSpec[] {
     const receivers = receiverLogins(cfg);
     const accepted = new Set(receivers.accepted.map((login) => login.name));
     return [
@@ -78,7 +78,7 @@ export function tierRoles(cfg: TierConfig): RoleSpec[] {
 }
 
 /** The roles that need CONNECT on the database (members of a group inherit it). */
-export function rolesWithConnect(cfg: TierConfig): string[] {
+export function rolesWithConnect(cfg: SchemaConfig): string[] {
     return [cfg.receiverRole.name, cfg.monitor.role];
 }
 

@@ -7,6 +7,12 @@ export const LAUNCH_HOOK_NAME = "receiver-tier-ready";
 export const LAUNCH_HOOK_TIMEOUT_SECONDS = 900;
 /** Seconds the host's readiness loop tries before it abandons the launch itself (inside the hook's timeout). */
 export const READINESS_DEADLINE_SECONDS = 600;
+/**
+ * How often the ALB asks a receiver's health path (seconds), how long an answer may take, and how many
+ * results in a row change its state. A receiver's readiness check (user data) allows the same time;
+ * files/receiver/health-metric.sh writes it down as well.
+ */
+export const ALB_HEALTH_CHECK = { interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 } as const;
 /** The group tag the instance role's CompleteLifecycleAction permission is scoped to. */
 export const FLEET_TAG = "receiver-tier-fleet";
 

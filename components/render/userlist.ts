@@ -1,14 +1,17 @@
-import { TierConfig, TierSecrets } from "../config/schema";
+import { SchemaConfig, TierConfig, TierSecrets } from "../config/schema";
+
+/** What a role's secret depends on (the rules compute it too, before the config is a TierConfig). */
+type SecretSettings = Pick<SchemaConfig, "postgres" | "pgbouncer">;
 import { authSecret } from "./authSecrets";
 import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
 
 /** The server a role's password secret belongs to: its SCRAM salt scope. */
-export function secretScope(cfg: TierConfig): string {
+export function secretScope(cfg: SecretSettings): string {
     return `${cfg.postgres.host}:${cfg.postgres.port}/${cfg.postgres.database}`;
 }
 
 /** The pre-hashed secret of one tier role for the stack's auth_type. */
-export function roleSecret(cfg: TierConfig, role: string, password: string): string {
+export function roleSecret(cfg: SecretSettings, role: string, password: string): string {
     return authSecret(cfg.pgbouncer.settings.auth_type, role, password, secretScope(cfg));
 }
 

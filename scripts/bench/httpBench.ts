@@ -1,7 +1,7 @@
 import { receiverLogins } from "../../components/config/logins";
 import * as os from "os";
 import { receiverRequestCapacity, serverConnectionsPerHost, workerConcurrency } from "../../components/config/rules";
-import { TierConfig, tierSchema } from "../../components/config/schema";
+import { hasPlatformSection, TierConfig, tierSchema } from "../../components/config/schema";
 import { readStackFile } from "../../components/config/stackFile";
 import { renderPublicFiles } from "../../components/render";
 import {
@@ -40,7 +40,9 @@ interface VariantResult {
 function canaryVariant(overrides: RawConfig): TierConfig {
     const canary = readStackFile(PROJECT_DIR, "canary").raw as { receiver: RawConfig; sender: RawConfig };
     const local = readStackFile(PROJECT_DIR, "local").raw;
-    return tierSchema.parse(mergeConfig(mergeConfig(local, { receiver: canary.receiver, sender: canary.sender }), overrides));
+    const cfg = tierSchema.parse(mergeConfig(mergeConfig(local, { receiver: canary.receiver, sender: canary.sender }), overrides));
+    if (!hasPlatformSection(cfg)) throw new Error("the local stack's config lacks its platform section");
+    return cfg;
 }
 
 function describeReceivers(cfg: TierConfig): string {

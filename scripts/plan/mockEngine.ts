@@ -82,9 +82,30 @@ function computedState(name: string): Record<string, unknown> {
 }
 
 /**
+ * The data sources the program reads (invokes), each with what the mocked cloud answers. Any other
+ * invoke fails the run, naming its token: a data source nobody mocked must not pass silently.
+ */
+const KNOWN_INVOKES: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>> = {
+    // The AMI id behind an SSM alias (aws.amiSsmParameter): both fleets' launch templates.
+    "aws:ssm/getParameter:getParameter": (inputs) => ({ ...inputs, value: `<value of ${String(inputs.name)}>` }),
+};
+
+/** An invoke the mocked engine has no answer for. */
+export class UnknownInvokeError extends Error {
+    /** The SDK rethrows a failed invoke with the monitor error's `details` as its message. */
+    readonly details: string;
+
+    constructor(readonly token: string) {
+        super(`the mocked engine answers no invoke ${token}; add it to KNOWN_INVOKES in scripts/plan/mockEngine.ts`);
+        this.details = this.message;
+    }
+}
+
+/**
  * Runs a Pulumi program under the mocked engine: no CLI, no cloud, no credentials. `config` is
  * the stack config as the SDK passes it (objects as JSON text). `load` imports the program,
- * which must not have been imported before in this module registry.
+ * which must not have been imported before in this module registry. An invoke of a data source
+ * the engine does not know rejects the run with an UnknownInvokeError.
  */
 export async function runUnderMocks(
     project: string,
@@ -96,6 +117,9 @@ export async function runUnderMocks(
     const resources: RegisteredResource[] = [];
     const options = new Map<string, ChangeOptions>();
     const noOptions: ChangeOptions = { replaceOnChanges: [], ignoreChanges: [] };
+    // Outputs that depend on a failed invoke never resolve: the run ends with the failure instead.
+    let failRun: (err: Error) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (failRun = reject));
     pulumi.runtime.setAllConfig(config, secretKeys);
     await pulumi.runtime.setMocks(
         {
@@ -111,8 +135,13 @@ export async function runUnderMocks(
                 return { id: `<id of ${args.name}>`, state: { ...computedState(args.name), ...args.inputs } };
             },
             call(args) {
-                if (args.token === "aws:ssm/getParameter:getParameter") return { ...args.inputs, value: `<value of ${args.inputs.name}>` };
-                return args.inputs;
+                const answer = KNOWN_INVOKES[args.token];
+                if (answer === undefined) {
+                    const err = new UnknownInvokeError(args.token);
+                    failRun(err);
+                    throw err;
+                }
+                return answer(args.inputs);
             },
         },
         project,
@@ -120,11 +149,14 @@ export async function runUnderMocks(
         false,
     );
     recordOptions(options);
-    const program = await load();
-    const outputs: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(program)) outputs[key] = await resolveOutput(value);
-    // Registrations are asynchronous: wait until every one has reached the mocks. waitForRPCs is
-    // the SDK's own (internal, stable in the pinned 3.248.0) wait that `pulumi up` ends with.
-    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    return { resources, outputs };
+    const run = async (): Promise<ProgramRun> => {
+        const program = await load();
+        const outputs: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(program)) outputs[key] = await resolveOutput(value);
+        // Registrations are asynchronous: wait until every one has reached the mocks. waitForRPCs is
+        // the SDK's own (internal, stable in the pinned 3.248.0) wait that `pulumi up` ends with.
+        await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+        return { resources, outputs };
+    };
+    return Promise.race([failed, run()]);
 }

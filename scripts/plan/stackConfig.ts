@@ -4,25 +4,11 @@ import { checkPulumiConfigKeys, lookupSecret, readStackFile } from "../../compon
 /** Namespaced secret keys, as the engine marks them. */
 export const SECRET_CONFIG_KEYS = SECRET_KEYS.map((key) => `${CONFIG_NAMESPACE}:${key}`);
 
-/**
- * A stack's config as the Pulumi SDK hands it to the program (objects as JSON text), with the
- * project's keys passed through `edit` first and the given secrets set.
- */
-export function engineConfig(
-    all: Record<string, unknown>,
-    secrets: Record<SecretKey, string>,
-    edit: (raw: Record<string, unknown>) => void = () => undefined,
-): Record<string, string> {
-    const prefix = `${CONFIG_NAMESPACE}:`;
-    const raw: Record<string, unknown> = {};
+/** A stack's config as the Pulumi SDK hands it to the program (objects as JSON text), with the given secrets set. */
+export function engineConfig(all: Record<string, unknown>, secrets: Record<SecretKey, string>): Record<string, string> {
     const config: Record<string, string> = {};
-    for (const [key, value] of Object.entries(structuredClone(all))) {
-        if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
-        else config[key] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    edit(raw);
-    for (const [key, value] of Object.entries(raw)) config[prefix + key] = typeof value === "string" ? value : JSON.stringify(value);
-    for (const key of SECRET_KEYS) config[prefix + key] = secrets[key];
+    for (const [key, value] of Object.entries(all)) config[key] = typeof value === "string" ? value : JSON.stringify(value);
+    for (const key of SECRET_KEYS) config[`${CONFIG_NAMESPACE}:${key}`] = secrets[key];
     return config;
 }
 

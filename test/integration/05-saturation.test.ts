@@ -61,7 +61,7 @@ describe("pool saturation: reserve pool, then query_wait_timeout", () => {
     };
 
     beforeAll(async () => {
-        // The relationship under test (DESIGN.md #3): the reserve opens before waiting clients are dropped.
+        // The relationship under test (README "Deviations from the runbook", reserve_pool_timeout): the reserve opens before waiting clients are dropped.
         expect(s.reserve_pool_size).toBeGreaterThan(0);
         expect(s.reserve_pool_timeout).toBeLessThan(s.query_wait_timeout);
         tier = await startTier({ cfg });

@@ -3,10 +3,10 @@ import { parseTierConfig } from "../../../components/config/load";
 import { Problem } from "../../../components/config/problems";
 import { adoptionIdsMatch } from "../../../components/config/adoption";
 import * as rules from "../../../components/config/rules";
-import { TierConfig, tierSchema } from "../../../components/config/schema";
+import { SchemaConfig, tierSchema } from "../../../components/config/schema";
 import { canaryRaw, Edit, edited, problemKeys, refusedProblems } from "../support/stackConfig";
 
-type Rule = (cfg: TierConfig) => Problem[];
+type Rule = (cfg: SchemaConfig) => Problem[];
 
 /** Sync workers scaled out to the sender contract: 63 receivers x 2 workers x 1 = 126 requests for maxInflight 100. */
 const SYNC_WORKERS: readonly Edit[] = [
@@ -230,7 +230,7 @@ const warningCases: readonly RuleCase[] = [
 ];
 
 /** Schema-parsed only (defaults applied, no rules), so one rule can be run by itself. */
-function schemaOnly(edits: readonly Edit[]): TierConfig {
+function schemaOnly(edits: readonly Edit[]): SchemaConfig {
     return tierSchema.parse(edited(canaryRaw(), ...edits));
 }
 

@@ -159,7 +159,7 @@ describe("defaults", () => {
             log_connections: 1,
             log_disconnections: 1,
             log_pooler_errors: 1,
-            // Deviations (DESIGN "Where the runbook is wrong" 1-4, 10).
+            // Deviations from the runbook (README "Deviations from the runbook").
             auth_type: "scram-sha-256",
             reserve_pool_timeout: 1,
             query_timeout: 10,

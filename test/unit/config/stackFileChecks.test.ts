@@ -5,11 +5,11 @@ import { stringify } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { namespaceProblems } from "../../../components/config/namespaces";
 import { ConfigError } from "../../../components/config/problems";
-import { CONFIG_NAMESPACE } from "../../../components/config/schema";
+import { CONFIG_NAMESPACE, TIER_SECRET_KEYS } from "../../../components/config/schema";
 import { MIN_PASSWORD_LENGTH } from "../../../components/config/secretStrength";
 import { closest, editDistance } from "../../../components/config/spelling";
 import { loadStackConfig, MissingSecretsError, readStackFile, readTierSecrets } from "../../../components/config/stackFile";
-import { PROJECT_DIR } from "../support/stackConfig";
+import { PROJECT_DIR, pulumiConfigJson } from "../support/stackConfig";
 
 const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-tier-stackfile-"));
 afterAll(() => fs.rmSync(tempRoot, { recursive: true, force: true }));
@@ -144,24 +144,14 @@ describe("type errors and cross-field rules together", () => {
     });
 });
 
-const secretsJson = (entries: Record<string, string>) =>
-    JSON.stringify(Object.fromEntries(Object.entries(entries).map(([key, value]) => [`${CONFIG_NAMESPACE}:${key}`, value])));
 const strong = (key: string) => `${key}-is-long-enough-0123456789`;
 
 describe("secrets for offline commands", () => {
     const canary = () => readStackFile(PROJECT_DIR, "canary");
-    const tierKeys = [
-        "receiverPasswordA",
-        "receiverPasswordB",
-        "statsPasswordA",
-        "statsPasswordB",
-        "monitorPassword",
-        "webhookSigningSecret",
-    ];
 
     it("name a mistyped PULUMI_CONFIG key with the secret key meant", () => {
-        const entries = Object.fromEntries(tierKeys.map((key) => [key, strong(key)]));
-        const env = { PULUMI_CONFIG: secretsJson({ ...entries, recieverPasswordB: strong("x") }) };
+        const entries = Object.fromEntries(TIER_SECRET_KEYS.map((key) => [key, strong(key)]));
+        const env = { PULUMI_CONFIG: pulumiConfigJson({ ...entries, recieverPasswordB: strong("x") }) };
         expect(() => readTierSecrets(canary(), "canary", env, "aws")).toThrow(
             `${CONFIG_NAMESPACE}:recieverPasswordB: not a secret of this stack; did you mean ${CONFIG_NAMESPACE}:receiverPasswordB?`,
         );
@@ -178,12 +168,12 @@ describe("secrets for offline commands", () => {
         const message = (error as Error).message;
         expect(message.match(/PULUMI_CONFIG=/g)).toHaveLength(1);
         const json = /PULUMI_CONFIG='([^']*)'/.exec(message)?.[1] as string;
-        expect(Object.keys(JSON.parse(json))).toEqual(tierKeys.map((key) => `${CONFIG_NAMESPACE}:${key}`));
+        expect(Object.keys(JSON.parse(json))).toEqual(TIER_SECRET_KEYS.map((key) => `${CONFIG_NAMESPACE}:${key}`));
     });
 
     it(`refuse passwords under ${MIN_PASSWORD_LENGTH} characters for aws stacks, naming each key but never the value`, () => {
         const env = {
-            PULUMI_CONFIG: secretsJson({
+            PULUMI_CONFIG: pulumiConfigJson({
                 receiverPasswordA: "x",
                 receiverPasswordB: strong("b"),
                 statsPasswordA: "short-password",
@@ -201,7 +191,7 @@ describe("secrets for offline commands", () => {
     it("exempt the local docker stack's development passwords", () => {
         const local = readStackFile(PROJECT_DIR, "local");
         const env = {
-            PULUMI_CONFIG: secretsJson({
+            PULUMI_CONFIG: pulumiConfigJson({
                 receiverPasswordA: "dev",
                 receiverPasswordB: "dev",
                 statsPasswordA: "dev",

@@ -17,7 +17,7 @@ const CLEAN_CLOUD_CONFIG = [
     "",
 ].join("\n");
 
-// md5 secret of admin / 1234, the example in DESIGN.md.
+// md5 secret of admin / 1234: "md5" + md5("1234" + "admin").
 const MD5_SECRET = "md545f2603610af569b6155c45067268c6b";
 const SCRAM_VERIFIER = "SCRAM-SHA-256$4096:c2FsdHNhbHRzYWx0c2FsdA==$c3RvcmVka2V5:c2VydmVya2V5";
 

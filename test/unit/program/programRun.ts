@@ -1,5 +1,5 @@
 import * as path from "path";
-import { SecretKey } from "../../../components/config/schema";
+import { CONFIG_NAMESPACE, SecretKey } from "../../../components/config/schema";
 import { readStackFile } from "../../../components/config/stackFile";
 import { ProgramRun, runUnderMocks } from "../../../scripts/plan/mockEngine";
 import { engineConfig, SECRET_CONFIG_KEYS } from "../../../scripts/plan/stackConfig";
@@ -17,11 +17,25 @@ export const TEST_SECRETS: Record<SecretKey, string> = {
     postgresAdminPassword: "test-admin-password-4",
 };
 
+/** A stack file's config with `edit` applied to a copy of its project keys (namespace stripped, as in the stack file). */
+function editedConfig(all: Record<string, unknown>, edit: (raw: Record<string, any>) => void): Record<string, unknown> {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const raw: Record<string, unknown> = {};
+    const others: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(structuredClone(all))) {
+        if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
+        else others[key] = value;
+    }
+    edit(raw);
+    return { ...others, ...Object.fromEntries(Object.entries(raw).map(([key, value]) => [prefix + key, value])) };
+}
+
 /**
  * Runs index.ts under the mocked engine (the same engine as `npm run plan`) for one stack,
  * with `edit` applied to the stack file's project keys. Call vi.resetModules() before a second run.
  */
 export function runProgram(stack: string, edit?: (raw: Record<string, any>) => void): Promise<ProgramRun> {
-    const config = engineConfig(readStackFile(PROJECT_DIR, stack).all, TEST_SECRETS, edit);
+    const all = readStackFile(PROJECT_DIR, stack).all;
+    const config = engineConfig(edit ? editedConfig(all, edit) : all, TEST_SECRETS);
     return runUnderMocks("receiver-tier", stack, config, SECRET_CONFIG_KEYS, () => import("../../../index"));
 }

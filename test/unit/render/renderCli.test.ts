@@ -4,9 +4,10 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
+import { TIER_SECRET_KEYS } from "../../../components/config/schema";
 import { readStackFile } from "../../../components/config/stackFile";
 import { parseUserlist, scramVerifierAccepts } from "../support/fileParsers";
-import { PROJECT_DIR, TEST_SECRETS } from "../support/stackConfig";
+import { PROJECT_DIR, pulumiConfigJson, TEST_SECRETS } from "../support/stackConfig";
 
 // scripts/render.ts as an operator runs it: `npx tsx scripts/render.ts --stack <s> --out <dir>` from the project root.
 
@@ -71,14 +72,7 @@ describe("npm run render", () => {
         const out = freshOutDir();
         const result = render(["--stack", "canary", "--out", out]);
         expect(result.status).not.toBe(0);
-        for (const key of [
-            "receiverPasswordA",
-            "receiverPasswordB",
-            "statsPasswordA",
-            "statsPasswordB",
-            "monitorPassword",
-            "webhookSigningSecret",
-        ]) {
+        for (const key of TIER_SECRET_KEYS) {
             expect(result.stderr).toContain(`receiver-tier:${key} is not set`);
         }
         expect(fs.existsSync(out)).toBe(false);
@@ -86,14 +80,7 @@ describe("npm run render", () => {
 
     it("renders the canary stack with secrets given in PULUMI_CONFIG", () => {
         const out = freshOutDir();
-        const pulumiConfig = JSON.stringify({
-            "receiver-tier:receiverPasswordA": TEST_SECRETS.receiverPasswordA,
-            "receiver-tier:receiverPasswordB": TEST_SECRETS.receiverPasswordB,
-            "receiver-tier:statsPasswordA": TEST_SECRETS.statsPasswordA,
-            "receiver-tier:statsPasswordB": TEST_SECRETS.statsPasswordB,
-            "receiver-tier:monitorPassword": TEST_SECRETS.monitorPassword,
-            "receiver-tier:webhookSigningSecret": TEST_SECRETS.webhookSigningSecret,
-        });
+        const pulumiConfig = pulumiConfigJson(TEST_SECRETS);
         const result = render(["--stack", "canary", "--out", out], envWith({ PULUMI_CONFIG: pulumiConfig }));
         expect(result.status, result.stderr).toBe(0);
         expect(result.stderr).not.toContain("warnings:");

@@ -1,6 +1,7 @@
 // Tiny readers for the rendered files, so tests assert values rather than whole texts.
 // Each refuses what it cannot read: a malformed line fails the test instead of being skipped.
 import { createHash, createHmac, pbkdf2Sync } from "crypto";
+import { iniLines } from "../../../components/render/iniParser";
 
 function contentLines(text: string, commentPrefixes: readonly string[]): { line: string; number: number }[] {
     return text
@@ -9,23 +10,24 @@ function contentLines(text: string, commentPrefixes: readonly string[]): { line:
         .filter(({ line }) => line !== "" && !commentPrefixes.some((prefix) => line.startsWith(prefix)));
 }
 
-/** An ini file as section -> key -> raw value text. Repeated sections or keys are errors. */
+/**
+ * An ini file as section -> key -> raw value text, read by the project's one ini parser and held
+ * to what the renderer writes: repeated sections or keys and unreadable lines are errors.
+ */
 export function parseIni(text: string): Record<string, Record<string, string>> {
     const sections: Record<string, Record<string, string>> = {};
-    let current: Record<string, string> | undefined;
-    for (const { line, number } of contentLines(text, [";", "#"])) {
-        const header = /^\[([^\]]+)\]$/.exec(line);
-        if (header) {
-            const name = header[1] as string;
-            if (name in sections) throw new Error(`ini line ${number}: section [${name}] repeated`);
-            current = sections[name] = {};
+    for (const line of iniLines(text)) {
+        if (line.kind === "section") {
+            if (line.name in sections) throw new Error(`ini line ${line.number}: section [${line.name}] repeated`);
+            sections[line.name] = {};
             continue;
         }
-        const pair = /^([^=\s]+)\s*=\s*(.*)$/.exec(line);
-        if (!pair || !current) throw new Error(`ini line ${number}: cannot read ${JSON.stringify(line)}`);
-        const key = pair[1] as string;
-        if (key in current) throw new Error(`ini line ${number}: key ${key} repeated`);
-        current[key] = pair[2] as string;
+        const current = line.kind === "entry" && line.section !== undefined ? sections[line.section] : undefined;
+        if (line.kind === "other" || !current || /\s/.test(line.key)) {
+            throw new Error(`ini line ${line.number}: cannot read ${JSON.stringify(text.split(/\r?\n/)[line.number - 1]?.trim())}`);
+        }
+        if (line.key in current) throw new Error(`ini line ${line.number}: key ${line.key} repeated`);
+        current[line.key] = line.value;
     }
     return sections;
 }

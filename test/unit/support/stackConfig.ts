@@ -3,21 +3,20 @@ import * as path from "path";
 import { expect } from "vitest";
 import { LoadedConfig, parseTierConfig } from "../../../components/config/load";
 import { ConfigError, Problem } from "../../../components/config/problems";
-import { TierConfig, TierSecrets } from "../../../components/config/schema";
+import { CONFIG_NAMESPACE, TierConfig } from "../../../components/config/schema";
 import { readStackFile } from "../../../components/config/stackFile";
+import { TEST_SECRETS } from "../../../local/testSecrets";
 
 /** The project root, where Pulumi.yaml and the Pulumi.<stack>.yaml files live. */
 export const PROJECT_DIR = path.resolve(__dirname, "../../..");
 
-/** Passwords for rendering in tests; md5 answers for them were computed with python3 hashlib. */
-export const TEST_SECRETS: TierSecrets = {
-    receiverPasswordA: "receiver-test-password",
-    receiverPasswordB: "receiver-b-test-password",
-    statsPasswordA: "stats-test-password",
-    statsPasswordB: "stats-b-test-password",
-    monitorPassword: "monitor-test-password",
-    webhookSigningSecret: "signing-test-secret",
-};
+/** The harness's test passwords (local/testSecrets.ts): md5 answers in the tests are computed from them. */
+export { TEST_SECRETS };
+
+/** PULUMI_CONFIG's JSON text for secrets given by their keys without namespace. */
+export function pulumiConfigJson(secrets: Readonly<Record<string, string>>): string {
+    return JSON.stringify(Object.fromEntries(Object.entries(secrets).map(([key, value]) => [`${CONFIG_NAMESPACE}:${key}`, value])));
+}
 
 export type RawConfig = Record<string, unknown>;
 
