@@ -1,5 +1,5 @@
 import { policyViolations, PolicyViolation } from "../policyCheck";
-import type { ProgramRun } from "./mockEngine";
+import { describeUrn, ProgramRun } from "./mockEngine";
 import { mapSecrets, plain } from "./secretValues";
 
 /** One resource as a reviewer reads it. */
@@ -48,21 +48,13 @@ function sortKeys(value: unknown): unknown {
     return readable(value);
 }
 
-/** The component a resource belongs to: by this project's convention children are named `${parent}-...`. */
-function parentOf(name: string, components: readonly { type: string; name: string }[]): string {
-    const parent = components
-        .filter((c) => c.name !== name && name.startsWith(`${c.name}-`))
-        .sort((a, b) => b.name.length - a.name.length)[0];
-    return parent ? `${parent.type} ${parent.name}` : "(stack)";
-}
-
 export function describePlan(stack: string, run: ProgramRun): Plan {
-    const components = run.resources.filter((r) => !r.custom);
     const resources = run.resources
         .map((r) => ({
             type: r.type,
             name: r.name,
-            parent: parentOf(r.name, components),
+            // The parent the SDK registered the resource with.
+            parent: describeUrn(r.parentUrn),
             inputs: sortKeys(
                 Object.fromEntries(
                     Object.entries(mapSecrets(r.inputs, () => SECRET_INPUT) as Record<string, unknown>).filter(

@@ -16,11 +16,20 @@ export interface RegisteredResource {
     readonly options: ChangeOptions;
     /** The `import` id it was registered with, if any. */
     readonly importId?: string;
+    /** The parent's URN as the SDK sent it; empty for a resource without a parent. */
+    readonly parentUrn: string;
+}
+
+/** What the register request says beyond the inputs the mocks see. */
+interface RecordedOptions {
+    readonly options: ChangeOptions;
+    readonly parentUrn: string;
 }
 
 interface RegisterRequest {
     getType(): string;
     getName(): string;
+    getParent(): string;
     getReplaceonchangesList(): string[];
     getIgnorechangesList(): string[];
 }
@@ -30,19 +39,26 @@ interface Monitor {
 }
 
 /**
- * Mocks see a resource's inputs but not its options; the mocked monitor's register request
- * carries them, so it is wrapped to note them first.
+ * Mocks see a resource's inputs but not its options or its parent; the mocked monitor's register
+ * request carries them, so it is wrapped to note them first.
  */
-function recordOptions(into: Map<string, ChangeOptions>): void {
+function recordOptions(into: Map<string, RecordedOptions>): void {
     const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Monitor }).getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (request, callback) => {
         into.set(`${request.getType()}::${request.getName()}`, {
-            replaceOnChanges: request.getReplaceonchangesList(),
-            ignoreChanges: request.getIgnorechangesList(),
+            options: { replaceOnChanges: request.getReplaceonchangesList(), ignoreChanges: request.getIgnorechangesList() },
+            parentUrn: request.getParent(),
         });
         return register(request, callback);
     };
+}
+
+/** "<type> <name>" of a resource URN (urn:pulumi:stack::project::parentType$type::name); "(stack)" for none or the stack itself. */
+export function describeUrn(urn: string): string {
+    const [, , qualifiedType = "", ...name] = urn.split("::");
+    const type = qualifiedType.split("$").pop() ?? "";
+    return urn === "" || type === "pulumi:pulumi:Stack" ? "(stack)" : `${type} ${name.join("::")}`;
 }
 
 export interface ProgramRun {
@@ -115,8 +131,8 @@ export async function runUnderMocks(
     load: () => Promise<Record<string, unknown>>,
 ): Promise<ProgramRun> {
     const resources: RegisteredResource[] = [];
-    const options = new Map<string, ChangeOptions>();
-    const noOptions: ChangeOptions = { replaceOnChanges: [], ignoreChanges: [] };
+    const recorded = new Map<string, RecordedOptions>();
+    const noOptions: RecordedOptions = { options: { replaceOnChanges: [], ignoreChanges: [] }, parentUrn: "" };
     // Outputs that depend on a failed invoke never resolve: the run ends with the failure instead.
     let failRun: (err: Error) => void = () => undefined;
     const failed = new Promise<never>((_, reject) => (failRun = reject));
@@ -124,13 +140,15 @@ export async function runUnderMocks(
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
+                const { options, parentUrn } = recorded.get(`${args.type}::${args.name}`) ?? noOptions;
                 resources.push({
                     type: args.type,
                     name: args.name,
                     custom: args.custom ?? true,
                     inputs: args.inputs,
-                    options: options.get(`${args.type}::${args.name}`) ?? noOptions,
+                    options,
                     importId: args.id || undefined,
+                    parentUrn,
                 });
                 return { id: `<id of ${args.name}>`, state: { ...computedState(args.name), ...args.inputs } };
             },
@@ -148,7 +166,7 @@ export async function runUnderMocks(
         stack,
         false,
     );
-    recordOptions(options);
+    recordOptions(recorded);
     const run = async (): Promise<ProgramRun> => {
         const program = await load();
         const outputs: Record<string, unknown> = {};
