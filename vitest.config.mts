@@ -11,6 +11,9 @@ export default defineConfig({
                     globalSetup: ["test/unit/program/stackRuns.ts"],
                     // Each file gets a fresh Pulumi runtime and mocks.
                     isolate: true,
+                    // Vitest's default is one worker less than the CPUs: one on a 2-core runner, where the
+                    // files' child processes (plans, scripts) and imports leave room for a second.
+                    maxWorkers: 2,
                     testTimeout: 30_000,
                 },
             },

@@ -4,6 +4,7 @@ import { planAtRef, POLICY_VIOLATION_EXIT } from "./plan/atRef";
 import { diffPlans } from "./plan/diff";
 import { diffMarkdown, diffSummary, planMarkdown } from "./plan/markdown";
 import { PROJECT_DIR, planStack } from "./plan/planStack";
+import type { Plan } from "./plan/describe";
 
 export const planCommand = command({
     spec: {
@@ -23,11 +24,23 @@ export const planCommand = command({
     },
     async run(values, io) {
         const base = values.diff;
-        // The program runs once per process, so the other commit's plan is made first, in a child process.
+        // The program runs once per process, so the other commit's plan is made in a child process,
+        // at the same time as this one.
         if (base !== undefined) io.progress(`planning stack ${values.stack} at ${base} (child process)`);
-        const before = base === undefined ? undefined : planAtRef(PROJECT_DIR, base, values.stack, process.env);
+        const child = new AbortController();
+        const planBefore = base === undefined ? undefined : planAtRef(PROJECT_DIR, base, values.stack, process.env, child.signal);
+        // Handled below, whichever plan ends first.
+        planBefore?.catch(() => undefined);
         io.progress(`planning stack ${values.stack} in the working tree`);
-        const plan = await planStack(values.stack, process.env);
+        let plan: Plan;
+        try {
+            plan = await planStack(values.stack, process.env);
+        } catch (err) {
+            child.abort();
+            await planBefore?.catch(() => undefined);
+            throw err;
+        }
+        const before = await planBefore;
         if (before === undefined) {
             io.stdout(values.format === "json" ? JSON.stringify(plan, null, 2) + "\n" : planMarkdown(plan));
         } else {

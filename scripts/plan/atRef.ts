@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -9,11 +9,13 @@ export const POLICY_VIOLATION_EXIT = 3;
 
 /**
  * The plan of a stack at another commit: that commit's files are exported into a temporary
- * folder (sharing this checkout's node_modules) and its own plan command runs there. A stack
- * the commit does not have yet plans as empty, so everything shows as added.
+ * folder (sharing this checkout's node_modules) and its own plan command runs there, in a child
+ * process that runs while the caller plans the working tree. A stack the commit does not have yet
+ * plans as empty, so everything shows as added. A ref git cannot export fails at once.
  */
-export function planAtRef(projectDir: string, ref: string, stack: string, env: NodeJS.ProcessEnv): Plan {
+export function planAtRef(projectDir: string, ref: string, stack: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<Plan> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-tier-plan-"));
+    const removeDir = () => fs.rmSync(dir, { recursive: true, force: true });
     try {
         const archive = spawnSync("git", ["archive", "--format=tar", ref], { cwd: projectDir, maxBuffer: 256 * 1024 * 1024 });
         if (archive.status !== 0) throw new Error(`git archive ${ref}: ${archive.stderr.toString("utf8").trim()}`);
@@ -22,22 +24,34 @@ export function planAtRef(projectDir: string, ref: string, stack: string, env: N
             throw new Error(`${ref} has no scripts/plan.ts: it predates the offline plan`);
         }
         if (!fs.existsSync(path.join(dir, `Pulumi.${stack}.yaml`))) {
-            return { stack, resources: [], outputs: {} };
+            removeDir();
+            return Promise.resolve({ stack, resources: [], outputs: {} });
         }
         fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"));
+    } catch (err) {
+        removeDir();
+        throw err;
+    }
+    return new Promise<Plan>((resolve, reject) => {
         // Its stderr is captured and reported once, in the error, not also streamed through.
-        const child = spawnSync(process.execPath, ["--import", "tsx", "scripts/plan.ts", "--stack", stack, "--format", "json"], {
+        const child = spawn(process.execPath, ["--import", "tsx", "scripts/plan.ts", "--stack", stack, "--format", "json"], {
             cwd: dir,
             env,
-            maxBuffer: 64 * 1024 * 1024,
+            signal,
             stdio: ["ignore", "pipe", "pipe"],
         });
-        if (child.status !== 0 && child.status !== POLICY_VIOLATION_EXIT) {
-            const why = child.stderr.toString("utf8").trim() || `exit status ${child.status ?? child.signal}`;
-            throw new Error(`the plan at ${ref} failed:\n${why}`);
-        }
-        return JSON.parse(child.stdout.toString("utf8")) as Plan;
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+        child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+        child.on("error", reject);
+        child.on("close", (status, signal) => {
+            if (status !== 0 && status !== POLICY_VIOLATION_EXIT) {
+                const why = Buffer.concat(stderr).toString("utf8").trim() || `exit status ${status ?? signal}`;
+                reject(new Error(`the plan at ${ref} failed:\n${why}`));
+            } else {
+                resolve(JSON.parse(Buffer.concat(stdout).toString("utf8")) as Plan);
+            }
+        });
+    }).finally(removeDir);
 }
