@@ -1,19 +1,41 @@
 import { defineConfig } from "vitest/config";
 
+// Unit files that run the Pulumi program, or mock modules it loads, need a fresh module graph each.
+const ISOLATED = [
+    "test/unit/program/**/*.test.ts",
+    "test/unit/mockEngine/**/*.test.ts",
+    "test/unit/plan/**/*.test.ts",
+    "test/unit/render/renderChecks.test.ts",
+    "test/unit/policy/policies.test.ts",
+];
+
+// Vitest's default is one worker less than the CPUs: one on a 2-core runner, where the files' child
+// processes (plans, scripts) and imports leave room for a second.
+const UNIT_WORKERS = 2;
+
 export default defineConfig({
     test: {
         projects: [
             {
                 test: {
                     name: "unit",
-                    include: ["test/unit/**/*.test.ts"],
+                    include: ISOLATED,
                     // Each stack's unedited program runs once, for every file that reads it.
                     globalSetup: ["test/unit/program/stackRuns.ts"],
                     // Each file gets a fresh Pulumi runtime and mocks.
                     isolate: true,
-                    // Vitest's default is one worker less than the CPUs: one on a 2-core runner, where the
-                    // files' child processes (plans, scripts) and imports leave room for a second.
-                    maxWorkers: 2,
+                    maxWorkers: UNIT_WORKERS,
+                    testTimeout: 30_000,
+                },
+            },
+            {
+                test: {
+                    // Pure functions, the CLI layer and the docs: one module graph per worker, loaded once.
+                    name: "unit-shared",
+                    include: ["test/unit/**/*.test.ts"],
+                    exclude: ISOLATED,
+                    isolate: false,
+                    maxWorkers: UNIT_WORKERS,
                     testTimeout: 30_000,
                 },
             },

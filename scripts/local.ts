@@ -4,7 +4,6 @@ import { formatProblems } from "../components/config/problems";
 import { readStackFile, readTierSecrets } from "../components/config/stackFile";
 import { TierConfig } from "../components/config/schema";
 import { postgresEndpoint, renderEndpoints } from "../components/render/endpoints";
-import { readDatabaseSetting } from "../components/postgres/databaseSetting";
 import {
     aptInstallLine,
     debianPackages,
@@ -117,6 +116,8 @@ async function untilReady(tier: Tier, cfg: TierConfig, started: number): Promise
     const pg = tier.postgres;
     const database = cfg.postgres.database;
     const admin = { host: pg.host, port: pg.port, user: pg.superuser, password: pg.superuserPassword, database, sslmode: "disable" };
+    // The module defines the Pulumi dynamic provider: loaded only when a tier is up.
+    const { readDatabaseSetting } = await import("../components/postgres/databaseSetting");
     const statementTimeout = await readDatabaseSetting(admin, database, "statement_timeout");
     return localStackOutputs(cfg, statementTimeout ?? "(not set)");
 }

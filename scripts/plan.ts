@@ -3,7 +3,6 @@ import { formatViolations, mandatoryViolations } from "./policyCheck";
 import { planAtRef, POLICY_VIOLATION_EXIT } from "./plan/atRef";
 import { diffPlans } from "./plan/diff";
 import { diffMarkdown, diffSummary, planMarkdown } from "./plan/markdown";
-import { PROJECT_DIR, planStack } from "./plan/planStack";
 import type { Plan } from "./plan/describe";
 
 export const planCommand = command({
@@ -27,6 +26,8 @@ export const planCommand = command({
         // The program runs once per process, so the other commit's plan is made in a child process,
         // at the same time as this one.
         if (base !== undefined) io.progress(`planning stack ${values.stack} at ${base} (child process)`);
+        // The SDK loads only here, so --help and the other commands' tests stay light.
+        const { PROJECT_DIR, planStack } = await import("./plan/planStack");
         const child = new AbortController();
         const planBefore = base === undefined ? undefined : planAtRef(PROJECT_DIR, base, values.stack, process.env, child.signal);
         // Handled below, whichever plan ends first.

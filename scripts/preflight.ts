@@ -1,6 +1,4 @@
 import { loadStackConfig, lookupSecret, readStackFile } from "../components/config/stackFile";
-import { awsChecks, awsClients } from "./preflight/aws";
-import { databaseChecks } from "./preflight/database";
 import { Check, fail, formatChecks } from "./preflight/result";
 import { command, Io, main, required, text, projectDirOption } from "./args";
 
@@ -23,6 +21,8 @@ export const preflightCommand = command({
 async function preflight(stack: string, projectDir: string, io: Io): Promise<number> {
     const stackFile = readStackFile(projectDir, stack);
     const { config } = loadStackConfig(stackFile);
+    // The AWS SDK and the database client load only for a real run, not for --help.
+    const [{ awsChecks, awsClients }, { databaseChecks }] = await Promise.all([import("./preflight/aws"), import("./preflight/database")]);
     const checks: Check[] = [];
     if (config.platform === "aws") {
         const region = typeof stackFile.all["aws:region"] === "string" ? (stackFile.all["aws:region"] as string) : undefined;

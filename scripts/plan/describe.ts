@@ -1,5 +1,5 @@
 import { policyViolations, PolicyViolation } from "../policyCheck";
-import { describeUrn, ProgramRun } from "./mockEngine";
+import type { ProgramRun } from "./mockEngine";
 import { mapSecrets, plain } from "./secretValues";
 
 /** One resource as a reviewer reads it. */
@@ -46,6 +46,13 @@ function sortKeys(value: unknown): unknown {
         );
     }
     return readable(value);
+}
+
+/** "<type> <name>" of a resource URN (urn:pulumi:stack::project::parentType$type::name); "(stack)" for none or the stack itself. */
+export function describeUrn(urn: string): string {
+    const [, , qualifiedType = "", ...name] = urn.split("::");
+    const type = qualifiedType.split("$").pop() ?? "";
+    return urn === "" || type === "pulumi:pulumi:Stack" ? "(stack)" : `${type} ${name.join("::")}`;
 }
 
 export function describePlan(stack: string, run: ProgramRun): Plan {

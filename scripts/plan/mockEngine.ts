@@ -54,13 +54,6 @@ function recordOptions(into: Map<string, RecordedOptions>): void {
     };
 }
 
-/** "<type> <name>" of a resource URN (urn:pulumi:stack::project::parentType$type::name); "(stack)" for none or the stack itself. */
-export function describeUrn(urn: string): string {
-    const [, , qualifiedType = "", ...name] = urn.split("::");
-    const type = qualifiedType.split("$").pop() ?? "";
-    return urn === "" || type === "pulumi:pulumi:Stack" ? "(stack)" : `${type} ${name.join("::")}`;
-}
-
 export interface ProgramRun {
     readonly resources: RegisteredResource[];
     readonly outputs: Record<string, unknown>;

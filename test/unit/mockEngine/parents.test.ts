@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { describeUrn, runUnderMocks } from "../../../scripts/plan/mockEngine";
+import { describeUrn } from "../../../scripts/plan/describe";
+import { runUnderMocks } from "../../../scripts/plan/mockEngine";
 
 describe("parents as the SDK registers them", () => {
     it("names a parent URN by its own type (the last of the chain) and name", () => {

@@ -1,4 +1,5 @@
-import { runScript } from "../cli/runScript";
+import { importPlanCommand } from "../../../scripts/importPlan";
+import { runInProcess } from "../cli/runScript";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -108,16 +109,16 @@ describe("an adopted role", () => {
 
 describe("npm run import-plan", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-tier-import-plan-"));
-    const run = (stack: string, out: string) => runScript("scripts/importPlan.ts", ["--stack", stack, "--out", out]);
+    const run = (stack: string, out: string) => runInProcess(importPlanCommand, ["--stack", stack, "--out", out]);
 
-    it("refuses a stack without adopt ids, naming the key", () => {
-        const result = run("canary", path.join(dir, "none.json"));
+    it("refuses a stack without adopt ids, naming the key", async () => {
+        const result = await run("canary", path.join(dir, "none.json"));
         expect(result.status).toBe(1);
         expect(result.stderr).toContain("receiver-tier:adopt");
         expect(fs.existsSync(path.join(dir, "none.json"))).toBe(false);
     });
 
-    it("writes the pulumi import --file document of a stack with adopt ids", () => {
+    it("writes the pulumi import --file document of a stack with adopt ids", async () => {
         const projectCopy = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-tier-import-stack-"));
         try {
             const stackFile = readStackFile(PROJECT_DIR, "canary").all;
@@ -126,7 +127,7 @@ describe("npm run import-plan", () => {
                 JSON.stringify({ config: { ...stackFile, [`${CONFIG_NAMESPACE}:adopt`]: ADOPT } }),
             );
             const out = path.join(dir, "adopting.json");
-            const result = runScript("scripts/importPlan.ts", ["--stack", "adopting", "--out", out, "--project-dir", projectCopy]);
+            const result = await runInProcess(importPlanCommand, ["--stack", "adopting", "--out", out, "--project-dir", projectCopy]);
             expect(result.stderr).toBe("");
             expect(result.status).toBe(0);
             const written = JSON.parse(fs.readFileSync(out, "utf8"));

@@ -1,7 +1,7 @@
 import * as path from "path";
 import { CONFIG_NAMESPACE, SecretKey } from "../../../components/config/schema";
 import { readStackFile } from "../../../components/config/stackFile";
-import { ProgramRun, runUnderMocks } from "../../../scripts/plan/mockEngine";
+import type { ProgramRun } from "../../../scripts/plan/mockEngine";
 import { engineConfig, SECRET_CONFIG_KEYS } from "../../../scripts/plan/stackConfig";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
@@ -37,7 +37,11 @@ function editedConfig(all: Record<string, unknown>, edit: (raw: Record<string, a
 export function runProgram(stack: string, edit?: (raw: Record<string, any>) => void): Promise<ProgramRun> {
     const all = readStackFile(PROJECT_DIR, stack).all;
     const config = engineConfig(edit ? editedConfig(all, edit) : all, TEST_SECRETS);
-    return withoutStackTraces(() => runUnderMocks("receiver-tier", stack, config, SECRET_CONFIG_KEYS, () => import("../../../index")));
+    // The SDK loads with the engine, so files that only read a shared run never load it.
+    return withoutStackTraces(async () => {
+        const { runUnderMocks } = await import("../../../scripts/plan/mockEngine");
+        return runUnderMocks("receiver-tier", stack, config, SECRET_CONFIG_KEYS, () => import("../../../index"));
+    });
 }
 
 /**

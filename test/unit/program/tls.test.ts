@@ -1,4 +1,5 @@
-import { runScript } from "../cli/runScript";
+import { verifyCommand } from "../../../scripts/verify";
+import { runInProcess } from "../cli/runScript";
 import * as fs from "fs";
 import { describe, expect, it } from "vitest";
 import { parseTierConfig } from "../../../components/config/load";
@@ -70,11 +71,9 @@ describe.each(["canary", "prod"] as const)("TLS in stack %s", (stack) => {
 });
 
 describe("npm run verify against a tier whose PgBouncer serves TLS", () => {
-    it("asks for PgBouncer's CA instead of connecting unverified", () => {
+    it("asks for PgBouncer's CA instead of connecting unverified", async () => {
         const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [`${CONFIG_NAMESPACE}:${key}`, TEST_SECRETS[key]]));
-        const result = runScript("scripts/verify.ts", ["--stack", "canary"], {
-            env: { ...process.env, PULUMI_CONFIG: JSON.stringify(secrets) },
-        });
+        const result = await runInProcess(verifyCommand, ["--stack", "canary"], { ...process.env, PULUMI_CONFIG: JSON.stringify(secrets) });
         expect(result.status).toBe(2);
         expect(result.stderr).toContain("give its CA with --pgbouncer-ca FILE");
     });

@@ -1,4 +1,5 @@
-import { runScript } from "../cli/runScript";
+import { renderCommand } from "../../../scripts/render";
+import { runInProcess } from "../cli/runScript";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -9,7 +10,7 @@ import { readStackFile } from "../../../components/config/stackFile";
 import { parseUserlist, scramVerifierAccepts } from "../support/fileParsers";
 import { PROJECT_DIR, pulumiConfigJson, TEST_SECRETS } from "../support/stackConfig";
 
-// scripts/render.ts as an operator runs it: `npx tsx scripts/render.ts --stack <s> --out <dir>` from the project root.
+// The render command as `npm run render -- --stack <s> --out <dir>` runs it, in this process.
 
 const FIVE_FILES = ["database.sql", "gunicorn.conf.py", "pgbouncer.ini", "receiver.env", "userlist.txt"];
 const PRIVATE = new Set(["userlist.txt", "database.sql"]);
@@ -29,15 +30,15 @@ function envWith(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function render(args: readonly string[], env: NodeJS.ProcessEnv = envWith()) {
-    return runScript("scripts/render.ts", args, { env });
+    return runInProcess(renderCommand, args, env);
 }
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
 describe("npm run render", () => {
-    it("writes exactly the five files for the local stack, secret ones owner-only", () => {
+    it("writes exactly the five files for the local stack, secret ones owner-only", async () => {
         const out = freshOutDir();
-        const result = render(["--stack", "local", "--out", out]);
+        const result = await render(["--stack", "local", "--out", out]);
         expect(result.status, result.stderr).toBe(0);
         expect(result.stderr).not.toContain("warnings:");
         expect(fs.readdirSync(out).sort()).toEqual(FIVE_FILES);
@@ -48,7 +49,7 @@ describe("npm run render", () => {
         expect(scramVerifierAccepts(users.get("webhook_receiver_a") ?? "", "local-dev-only-receiver-a")).toBe(true);
     });
 
-    it("refuses an invalid stack, lists every problem and writes nothing", () => {
+    it("refuses an invalid stack, lists every problem and writes nothing", async () => {
         const projectDir = fs.mkdtempSync(path.join(tempRoot, "project-"));
         fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(projectDir, "Pulumi.yaml"));
         const config = structuredClone(readStackFile(PROJECT_DIR, "local").all) as Record<string, Record<string, unknown>>;
@@ -59,7 +60,7 @@ describe("npm run render", () => {
         fs.writeFileSync(path.join(projectDir, "Pulumi.broken.yaml"), stringify({ config }));
 
         const out = freshOutDir();
-        const result = render(["--stack", "broken", "--out", out, "--project-dir", projectDir]);
+        const result = await render(["--stack", "broken", "--out", out, "--project-dir", projectDir]);
         expect(result.status).not.toBe(0);
         expect(result.stderr).toContain("3 problems");
         for (const key of ["pgbouncer.settings.default_poolsize", "pgbouncer.settings.reserve_pool_timeout", "sender.burstLimit"]) {
@@ -68,9 +69,9 @@ describe("npm run render", () => {
         expect(fs.existsSync(out)).toBe(false);
     });
 
-    it("refuses the canary stack without its secrets, naming each missing key, and writes nothing", () => {
+    it("refuses the canary stack without its secrets, naming each missing key, and writes nothing", async () => {
         const out = freshOutDir();
-        const result = render(["--stack", "canary", "--out", out]);
+        const result = await render(["--stack", "canary", "--out", out]);
         expect(result.status).not.toBe(0);
         for (const key of TIER_SECRET_KEYS) {
             expect(result.stderr).toContain(`receiver-tier:${key} is not set`);
@@ -78,10 +79,10 @@ describe("npm run render", () => {
         expect(fs.existsSync(out)).toBe(false);
     });
 
-    it("renders the canary stack with secrets given in PULUMI_CONFIG", () => {
+    it("renders the canary stack with secrets given in PULUMI_CONFIG", async () => {
         const out = freshOutDir();
         const pulumiConfig = pulumiConfigJson(TEST_SECRETS);
-        const result = render(["--stack", "canary", "--out", out], envWith({ PULUMI_CONFIG: pulumiConfig }));
+        const result = await render(["--stack", "canary", "--out", out], envWith({ PULUMI_CONFIG: pulumiConfig }));
         expect(result.status, result.stderr).toBe(0);
         expect(result.stderr).not.toContain("warnings:");
         expect(fs.readdirSync(out).sort()).toEqual(FIVE_FILES);
