@@ -252,15 +252,20 @@ export function processIo(): Io {
     };
 }
 
+/**
+ * Exits once stdout and stderr have flushed: writes to a pipe are asynchronous, and exiting at once
+ * cut a plan piped into another program at 64 KiB.
+ */
+function exitAfterFlush(code: number): void {
+    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
 /** The entry point of a command's script: run it with this process's arguments and exit with its code. */
 export function main<O extends Options>(command: Command<O>): void {
-    runCommand(command, process.argv.slice(2), processIo()).then(
-        (code) => process.exit(code),
-        (err: unknown) => {
-            process.stderr.write(`${command.spec.name} failed: ${String(err)}\n`);
-            process.exit(1);
-        },
-    );
+    runCommand(command, process.argv.slice(2), processIo()).then(exitAfterFlush, (err: unknown) => {
+        process.stderr.write(`${command.spec.name} failed: ${String(err)}\n`);
+        exitAfterFlush(1);
+    });
 }
 
 /** Declares a command; its options' types flow into `run`. */

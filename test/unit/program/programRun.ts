@@ -34,29 +34,10 @@ function editedConfig(all: Record<string, unknown>, edit: (raw: Record<string, a
  * Runs index.ts under the mocked engine (the same engine as `npm run plan`) for one stack,
  * with `edit` applied to the stack file's project keys. Call vi.resetModules() before a second run.
  */
-export function runProgram(stack: string, edit?: (raw: Record<string, any>) => void): Promise<ProgramRun> {
+export async function runProgram(stack: string, edit?: (raw: Record<string, any>) => void): Promise<ProgramRun> {
     const all = readStackFile(PROJECT_DIR, stack).all;
     const config = engineConfig(edit ? editedConfig(all, edit) : all, TEST_SECRETS);
     // The SDK loads with the engine, so files that only read a shared run never load it.
-    return withoutStackTraces(async () => {
-        const { runUnderMocks } = await import("../../../scripts/plan/mockEngine");
-        return runUnderMocks("receiver-tier", stack, config, SECRET_CONFIG_KEYS, () => import("../../../index"));
-    });
-}
-
-/**
- * The SDK formats a stack trace for each of the ~7,800 promises it makes while canary registers (only
- * its leaked-promise report reads them); through Vite's source maps that was two thirds of a run. Tests
- * run the program without stack frames, so an error it throws shows its message only;
- * PULUMI_DEBUG_PROMISE_LEAKS=1, the SDK's own switch for that report, keeps them.
- */
-async function withoutStackTraces<T>(run: () => Promise<T>): Promise<T> {
-    if (process.env.PULUMI_DEBUG_PROMISE_LEAKS) return run();
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-        return await run();
-    } finally {
-        Error.stackTraceLimit = limit;
-    }
+    const { runUnderMocks } = await import("../../../scripts/plan/mockEngine");
+    return runUnderMocks("receiver-tier", stack, config, SECRET_CONFIG_KEYS, () => import("../../../index"));
 }
