@@ -21,7 +21,7 @@ import { formatStackOutputs, LocalStackOutputs, localStackOutputs, tryItCommands
 import { busyPorts, portBaseOverrides, publishedPorts } from "./local/ports";
 import { command, flag, integer, main, optional, text, withDefault } from "./args";
 
-// package.json starts this with `exec tsx`: npm passes a SIGTERM on to its shell, which would
+// package.json starts this with `exec node`: npm passes a SIGTERM on to its shell, which would
 // otherwise end alone and leave the tier running.
 
 const STACK = "local";

@@ -33,13 +33,18 @@ export function planAtRef(projectDir: string, ref: string, stack: string, env: N
         throw err;
     }
     return new Promise<Plan>((resolve, reject) => {
-        // Its stderr is captured and reported once, in the error, not also streamed through.
-        const child = spawn(process.execPath, ["--import", "tsx", "scripts/plan.ts", "--stack", stack, "--format", "json"], {
-            cwd: dir,
-            env,
-            signal,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
+        // This checkout's TypeScript hook runs it, whatever the commit had. Its stderr is captured and
+        // reported once, in the error, not also streamed through.
+        const child = spawn(
+            process.execPath,
+            ["--require", path.join(projectDir, "scripts", "tsRequireHook.cjs"), "scripts/plan.ts", "--stack", stack, "--format", "json"],
+            {
+                cwd: dir,
+                env,
+                signal,
+                stdio: ["ignore", "pipe", "pipe"],
+            },
+        );
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));

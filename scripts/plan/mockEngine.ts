@@ -113,7 +113,7 @@ export class UnknownInvokeError extends Error {
 /**
  * While a program registers, the SDK formats a stack trace for each promise it makes, four per output
  * property (~7,800 for canary), which only its leaked-promise report reads. Through the source maps in
- * place (tsx's, Vite's) that was a third of a plan and two thirds of a test run. The engine loads the
+ * place (Node's, Vite's) that was a third of a plan and two thirds of a test run. The engine loads the
  * program without stack frames, so an error it throws while loading shows its message only (what the
  * plan prints anyway); PULUMI_DEBUG_PROMISE_LEAKS=1, the SDK's switch for that report, keeps them.
  */

@@ -4,13 +4,16 @@ import * as path from "path";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
 
-/** Runs one of the project's scripts as its npm script does (node with tsx's loader), from the project root. */
+/** How the npm scripts start a command: node with the project's TypeScript require hook. */
+export const NODE_ARGS = ["--require", path.join(PROJECT_DIR, "scripts", "tsRequireHook.cjs")];
+
+/** Runs one of the project's scripts as its npm script does, from the project root. */
 export function runScript(
     script: string,
     args: readonly string[],
     options: Partial<SpawnSyncOptionsWithStringEncoding> = {},
 ): SpawnSyncReturns<string> {
-    const result = spawnSync(process.execPath, ["--import", "tsx", script, ...args], {
+    const result = spawnSync(process.execPath, [...NODE_ARGS, script, ...args], {
         cwd: PROJECT_DIR,
         timeout: 60_000,
         maxBuffer: 64 * 1024 * 1024,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { describePlan } from "../../../scripts/plan/describe";
 import { changedHunks, lineDiff } from "../../../scripts/plan/flatten";
 import { spawnSync } from "child_process";
-import { PROJECT_DIR, runScript } from "../cli/runScript";
+import { NODE_ARGS, PROJECT_DIR, runScript } from "../cli/runScript";
 import { stackRun } from "../program/mockTier";
 
 // Each plan is a child process running the whole program (planDiff.test.ts has the diffs).
@@ -11,7 +11,12 @@ describe("npm run plan", { timeout: 120_000 }, () => {
         // As `npm run -s plan ... | jq` reads it: the reader starts late, so the plan (~80 KB) fills the pipe.
         const result = spawnSync(
             "bash",
-            ["-o", "pipefail", "-c", `"${process.execPath}" --import tsx scripts/plan.ts --stack canary --format json | (sleep 1; cat)`],
+            [
+                "-o",
+                "pipefail",
+                "-c",
+                `"${process.execPath}" ${NODE_ARGS.join(" ")} scripts/plan.ts --stack canary --format json | (sleep 1; cat)`,
+            ],
             { cwd: PROJECT_DIR, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
         );
         expect(result.status, result.stderr).toBe(0);

@@ -14,11 +14,12 @@ declare module "vitest" {
 }
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
+const TS_REQUIRE_HOOK = path.join(PROJECT_DIR, "scripts", "tsRequireHook.cjs");
 
 // The program registers its resources once per process, so each stack runs in a child of its own.
 function runInChild(stack: SharedStack): Promise<ProgramRun> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "stackRunChild.ts"), stack], {
+        const child = spawn(process.execPath, ["--require", TS_REQUIRE_HOOK, path.join(__dirname, "stackRunChild.ts"), stack], {
             cwd: PROJECT_DIR,
             stdio: ["ignore", "pipe", "pipe"],
         });
