@@ -1,4 +1,4 @@
-import { command, main, oneOf, optional, required, text, withDefault } from "./args";
+import { command, Io, main, oneOf, optional, required, text, withDefault } from "./args";
 import { formatViolations, mandatoryViolations } from "./policyCheck";
 import { planAtRef, POLICY_VIOLATION_EXIT } from "./plan/atRef";
 import { diffPlans } from "./plan/diff";
@@ -23,25 +23,7 @@ export const planCommand = command({
     },
     async run(values, io) {
         const base = values.diff;
-        // The program runs once per process, so the other commit's plan is made in a child process,
-        // at the same time as this one.
-        if (base !== undefined) io.progress(`planning stack ${values.stack} at ${base} (child process)`);
-        // The SDK loads only here, so --help and the other commands' tests stay light.
-        const { PROJECT_DIR, planStack } = await import("./plan/planStack");
-        const child = new AbortController();
-        const planBefore = base === undefined ? undefined : planAtRef(PROJECT_DIR, base, values.stack, process.env, child.signal);
-        // Handled below, whichever plan ends first.
-        planBefore?.catch(() => undefined);
-        io.progress(`planning stack ${values.stack} in the working tree`);
-        let plan: Plan;
-        try {
-            plan = await planStack(values.stack, process.env);
-        } catch (err) {
-            child.abort();
-            await planBefore?.catch(() => undefined);
-            throw err;
-        }
-        const before = await planBefore;
+        const { plan, before } = await planTreeAndBase(values.stack, base, io);
         if (before === undefined) {
             io.stdout(values.format === "json" ? JSON.stringify(plan, null, 2) + "\n" : planMarkdown(plan));
         } else {
@@ -57,5 +39,29 @@ export const planCommand = command({
         return POLICY_VIOLATION_EXIT;
     },
 });
+
+/**
+ * The working tree's plan and, with a base, the base commit's: the program runs once per process, so the
+ * base's plan is made in a child process, at the same time. If this plan fails, the child is stopped.
+ */
+async function planTreeAndBase(stack: string, base: string | undefined, io: Io): Promise<{ plan: Plan; before?: Plan }> {
+    if (base !== undefined) io.progress(`planning stack ${stack} at ${base} (child process)`);
+    // The SDK loads only here, so --help and the other commands' tests stay light.
+    const { PROJECT_DIR, planStack } = await import("./plan/planStack");
+    const child = new AbortController();
+    const planBefore = base === undefined ? undefined : planAtRef(PROJECT_DIR, base, stack, process.env, child.signal);
+    // Handled below, whichever plan ends first.
+    planBefore?.catch(() => undefined);
+    io.progress(`planning stack ${stack} in the working tree`);
+    let plan: Plan;
+    try {
+        plan = await planStack(stack, process.env);
+    } catch (err) {
+        child.abort();
+        await planBefore?.catch(() => undefined);
+        throw err;
+    }
+    return { plan, before: await planBefore };
+}
 
 if (require.main === module) main(planCommand);
