@@ -1,8 +1,7 @@
-import { spawnSync } from "child_process";
-import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_NAMESPACE } from "../../components/config/schema";
-import { loadTierConfig, PROJECT_DIR, startTier, Tier } from "../../local";
+import { loadTierConfig, startTier, Tier } from "../../local";
+import { runScript } from "../unit/cli/runScript";
 
 // `npm run verify` runs the runbook's checklist against a live tier: here the harness's.
 
@@ -27,17 +26,10 @@ describe("npm run verify against a running tier", () => {
         input?: string,
     ): { status: number | null; stdout: string; stderr: string } {
         const secrets = Object.fromEntries(Object.entries(tier.secrets).map(([key, value]) => [`${CONFIG_NAMESPACE}:${key}`, value]));
-        const result = spawnSync(
-            path.join(PROJECT_DIR, "node_modules", ".bin", "tsx"),
-            ["scripts/verify.ts", "--stack", "local", "--postgres", `127.0.0.1:${tier.postgres.port}`, ...endpoints],
-            {
-                cwd: PROJECT_DIR,
-                env: { ...process.env, PULUMI_CONFIG: JSON.stringify(secrets) },
-                input,
-                encoding: "utf8",
-                timeout: 60_000,
-            },
-        );
+        const result = runScript("scripts/verify.ts", ["--stack", "local", "--postgres", `127.0.0.1:${tier.postgres.port}`, ...endpoints], {
+            env: { ...process.env, PULUMI_CONFIG: JSON.stringify(secrets) },
+            ...(input === undefined ? {} : { input }),
+        });
         return { status: result.status, stdout: result.stdout, stderr: result.stderr };
     }
 
