@@ -1,7 +1,8 @@
-import { execFileSync, spawn, spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { runTypeScript } from "../typeScriptChild";
 import { Plan } from "./describe";
 
 /** Exit status of a plan whose resources violate a mandatory policy: its JSON is still complete. */
@@ -32,31 +33,13 @@ export function planAtRef(projectDir: string, ref: string, stack: string, env: N
         removeDir();
         throw err;
     }
-    return new Promise<Plan>((resolve, reject) => {
-        // This checkout's TypeScript hook runs it, whatever the commit had. Its stderr is captured and
-        // reported once, in the error, not also streamed through.
-        const child = spawn(
-            process.execPath,
-            ["--require", path.join(projectDir, "scripts", "tsRequireHook.cjs"), "scripts/plan.ts", "--stack", stack, "--format", "json"],
-            {
-                cwd: dir,
-                env,
-                signal,
-                stdio: ["ignore", "pipe", "pipe"],
-            },
-        );
-        const stdout: Buffer[] = [];
-        const stderr: Buffer[] = [];
-        child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-        child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-        child.on("error", reject);
-        child.on("close", (status, signal) => {
-            if (status !== 0 && status !== POLICY_VIOLATION_EXIT) {
-                const why = Buffer.concat(stderr).toString("utf8").trim() || `exit status ${status ?? signal}`;
-                reject(new Error(`the plan at ${ref} failed:\n${why}`));
-            } else {
-                resolve(JSON.parse(Buffer.concat(stdout).toString("utf8")) as Plan);
+    // This checkout's TypeScript hook runs it, whatever the commit had.
+    return runTypeScript("scripts/plan.ts", ["--stack", stack, "--format", "json"], { cwd: dir, env, signal })
+        .then((child) => {
+            if (child.status !== 0 && child.status !== POLICY_VIOLATION_EXIT) {
+                throw new Error(`the plan at ${ref} failed:\n${child.stderr.trim() || `exit status ${child.status ?? child.signal}`}`);
             }
-        });
-    }).finally(removeDir);
+            return JSON.parse(child.stdout) as Plan;
+        })
+        .finally(removeDir);
 }

@@ -1,11 +1,12 @@
 import { spawnSync, SpawnSyncOptionsWithStringEncoding, SpawnSyncReturns } from "child_process";
 import { Command, Io, Options, runCommand } from "../../../scripts/args";
+import { TS_REQUIRE_HOOK } from "../../../scripts/typeScriptChild";
 import * as path from "path";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
 
 /** How the npm scripts start a command: node with the project's TypeScript require hook. */
-export const NODE_ARGS = ["--require", path.join(PROJECT_DIR, "scripts", "tsRequireHook.cjs")];
+export const NODE_ARGS = ["--require", TS_REQUIRE_HOOK];
 
 /** Runs one of the project's scripts as its npm script does, from the project root. */
 export function runScript(
