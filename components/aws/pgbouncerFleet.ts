@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { MetricTargets } from "./metricTargets";
 import { AwsSettings, PgbouncerSection } from "../config/schema";
 import { PgbouncerHostFiles } from "../render/cloudInit";
 import { hostPort } from "../render/endpoints";
@@ -61,8 +62,8 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
     public readonly poolEndpoints: pulumi.Output<string[]>;
     /** The auto scaling group of the hosts. */
     public readonly groupName: pulumi.Output<string>;
-    /** The NLB and its target group as CloudWatch names them (ARN suffixes). */
-    public readonly metricTargets: { readonly loadBalancer: pulumi.Output<string>; readonly targetGroup: pulumi.Output<string> };
+    /** The NLB and its target group, for the alarms and the dashboard. */
+    public readonly metricTargets: MetricTargets;
 
     constructor(
         private readonly name: string,

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { MetricTargets } from "./metricTargets";
 import { AwsSettings, ReceiverSection } from "../config/schema";
 import { ALB_HEALTH_CHECK } from "../render/rollout";
 import { aliasRecord, RecordAdoption } from "./aliasRecord";
@@ -54,8 +55,8 @@ const RECEIVER_WARMUP_SECONDS = 180;
 export class ReceiverFleet extends pulumi.ComponentResource {
     /** The auto scaling group of the receivers. */
     public readonly groupName: pulumi.Output<string>;
-    /** The ALB and its target group as CloudWatch names them (ARN suffixes). */
-    public readonly metricTargets: { readonly loadBalancer: pulumi.Output<string>; readonly targetGroup: pulumi.Output<string> };
+    /** The ALB and its target group, for the alarms and the dashboard. */
+    public readonly metricTargets: MetricTargets;
 
     constructor(
         private readonly name: string,
