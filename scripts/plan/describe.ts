@@ -1,6 +1,6 @@
 import { policyViolations, PolicyViolation } from "../policyCheck";
 import type { ProgramRun } from "./mockEngine";
-import { mapSecrets, plain } from "./secretValues";
+import { mapSecrets, plain, SECRET_MASK } from "./secretValues";
 
 /** One resource as a reviewer reads it. */
 export interface PlannedResource {
@@ -21,8 +21,6 @@ export interface Plan {
     /** Absent in plans made by commits before the plan ran the policy pack. */
     readonly violations?: PolicyViolation[];
 }
-
-export const SECRET_INPUT = "[secret]";
 
 // Inputs that are noise to a reviewer: the dynamic provider's serialized code.
 const HIDDEN_INPUTS = new Set(["__provider"]);
@@ -64,7 +62,7 @@ export function describePlan(stack: string, run: ProgramRun): Plan {
             parent: describeUrn(r.parentUrn),
             inputs: sortKeys(
                 Object.fromEntries(
-                    Object.entries(mapSecrets(r.inputs, () => SECRET_INPUT) as Record<string, unknown>).filter(
+                    Object.entries(mapSecrets(r.inputs, () => SECRET_MASK) as Record<string, unknown>).filter(
                         ([key]) => !HIDDEN_INPUTS.has(key),
                     ),
                 ),

@@ -24,5 +24,5 @@ export function plain(value: unknown): unknown {
     return mapSecrets(value, (secret) => plain(secret));
 }
 
-/** Shown instead of a secret stack output. */
+/** Shown instead of a secret, in a resource input or a stack output. */
 export const SECRET_MASK = "[secret]";
