@@ -4,7 +4,7 @@ import * as ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { sdkLoadScript } from "../../../scripts/bench/devLoop";
 import { runtimeOptions } from "../../../scripts/bench/languageHost";
-import { PROJECT_DIR } from "./runScript";
+import { PROJECT_DIR } from "../support/stackConfig";
 
 /** A tsconfig file's own compilerOptions, read the way Pulumi's language host reads them (no "extends"). */
 function ownCompilerOptions(file: string): Record<string, unknown> {

@@ -1,9 +1,7 @@
 import { spawnSync, SpawnSyncOptionsWithStringEncoding, SpawnSyncReturns } from "child_process";
 import { Command, Io, Options, runCommand } from "../../../scripts/args";
 import { TS_REQUIRE_HOOK } from "../../../scripts/typeScriptChild";
-import * as path from "path";
-
-export const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
+import { PROJECT_DIR } from "../support/projectDir";
 
 /** How the npm scripts start a command: node with the project's TypeScript require hook. */
 export const NODE_ARGS = ["--require", TS_REQUIRE_HOOK];

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { describePlan } from "../../../scripts/plan/describe";
 import { changedHunks, lineDiff } from "../../../scripts/plan/flatten";
 import { spawnSync } from "child_process";
-import { NODE_ARGS, PROJECT_DIR, runScript } from "../cli/runScript";
+import { NODE_ARGS, runScript } from "../cli/runScript";
+import { PROJECT_DIR } from "../support/stackConfig";
 import { stackRun } from "../program/mockTier";
 
 // Each plan is a child process running the whole program (planDiff.test.ts has the diffs).

@@ -5,7 +5,8 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PlanDiff } from "../../../scripts/plan/diff";
 import { diffMarkdown } from "../../../scripts/plan/markdown";
-import { PROJECT_DIR, runScript } from "../cli/runScript";
+import { runScript } from "../cli/runScript";
+import { PROJECT_DIR } from "../support/stackConfig";
 
 let repo: string;
 

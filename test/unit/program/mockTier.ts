@@ -5,12 +5,14 @@ import { renderStack } from "../../../scripts/renderStack";
 import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../../components/config/schema";
 import type { ProgramRun, RegisteredResource } from "../../../scripts/plan/mockEngine";
 import { isSecretValue } from "../../../scripts/plan/secretValues";
-import { PROJECT_DIR, TEST_SECRETS } from "./programRun";
+import { TEST_SECRETS } from "./programRun";
+import { PROJECT_DIR } from "../support/stackConfig";
 import type { SharedStack } from "./stackRuns";
 
 export type { ProgramRun } from "../../../scripts/plan/mockEngine";
 export { isSecretValue, plain } from "../../../scripts/plan/secretValues";
-export { PROJECT_DIR, runProgram, TEST_SECRETS } from "./programRun";
+export { runProgram, TEST_SECRETS } from "./programRun";
+export { PROJECT_DIR } from "../support/stackConfig";
 
 /** Every string in a value that is not inside a secret, with its key path. */
 export function nonSecretStrings(value: unknown, at = ""): [string, string][] {

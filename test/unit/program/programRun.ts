@@ -1,21 +1,12 @@
-import * as path from "path";
 import { CONFIG_NAMESPACE, SecretKey } from "../../../components/config/schema";
 import { readStackFile } from "../../../components/config/stackFile";
 import type { ProgramRun } from "../../../scripts/plan/mockEngine";
 import { engineConfig, SECRET_CONFIG_KEYS } from "../../../scripts/plan/stackConfig";
+import { PROJECT_DIR } from "../support/projectDir";
+import { TEST_SECRETS as SHARED_TEST_SECRETS } from "../../../local/testSecrets";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
-
-/** Passwords the tests hand the program; none may appear outside a secret. */
-export const TEST_SECRETS: Record<SecretKey, string> = {
-    receiverPasswordA: "test-receiver-password-1",
-    receiverPasswordB: "test-receiver-password-5",
-    statsPasswordA: "test-stats-password-2",
-    statsPasswordB: "test-stats-password-6",
-    monitorPassword: "test-monitor-password-3",
-    webhookSigningSecret: "test-signing-secret-5",
-    postgresAdminPassword: "test-admin-password-4",
-};
+/** Passwords the tests hand the program (the shared test passwords and an admin one); none may appear outside a secret. */
+export const TEST_SECRETS: Record<SecretKey, string> = { ...SHARED_TEST_SECRETS, postgresAdminPassword: "admin-test-password" };
 
 /** A stack file's config with `edit` applied to a copy of its project keys (namespace stripped, as in the stack file). */
 function editedConfig(all: Record<string, unknown>, edit: (raw: Record<string, any>) => void): Record<string, unknown> {

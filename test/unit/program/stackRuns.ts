@@ -2,6 +2,7 @@ import * as path from "path";
 import type { TestProject } from "vitest/node";
 import type { ProgramRun } from "../../../scripts/plan/mockEngine";
 import { runTypeScript } from "../../../scripts/typeScriptChild";
+import { PROJECT_DIR } from "../support/projectDir";
 
 /** The stacks whose unedited program run the whole unit suite shares. */
 export const SHARED_STACKS = ["canary", "prod", "local"] as const;
@@ -12,8 +13,6 @@ declare module "vitest" {
         stackRuns: Record<SharedStack, ProgramRun>;
     }
 }
-
-const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
 
 // The program registers its resources once per process, so each stack runs in a child of its own.
 async function runInChild(stack: SharedStack): Promise<ProgramRun> {

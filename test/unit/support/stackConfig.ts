@@ -1,14 +1,13 @@
 // Stack config fixtures: the real canary stack file, edited one key at a time.
-import * as path from "path";
 import { expect } from "vitest";
 import { LoadedConfig, parseTierConfig } from "../../../components/config/load";
 import { ConfigError, Problem } from "../../../components/config/problems";
 import { CONFIG_NAMESPACE, TierConfig } from "../../../components/config/schema";
 import { readStackFile } from "../../../components/config/stackFile";
 import { TEST_SECRETS } from "../../../local/testSecrets";
+import { PROJECT_DIR } from "./projectDir";
 
-/** The project root, where Pulumi.yaml and the Pulumi.<stack>.yaml files live. */
-export const PROJECT_DIR = path.resolve(__dirname, "../../..");
+export { PROJECT_DIR };
 
 /** The harness's test passwords (local/testSecrets.ts): md5 answers in the tests are computed from them. */
 export { TEST_SECRETS };
