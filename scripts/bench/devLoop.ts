@@ -86,7 +86,7 @@ export function measureDevLoop(projectDir: string, stack: string, runs: number):
     );
     const start = measure(runs, () => programStartSeconds(projectDir, stack, config));
     const tsc = wallSeconds("tsc --noEmit", node, [bin("typescript", "bin", "tsc"), "--noEmit"], projectDir);
-    const unit = wallSeconds("unit tests", node, [bin("vitest", "vitest.mjs"), "run", "--project", "unit*"], projectDir);
+    const unit = wallSeconds("npm run test:unit", "npm", ["run", "-s", "test:unit"], projectDir);
 
     const vs = (label: string, base: number, seconds: number, target: number) => ({ label, ratio: seconds / base, target });
     const options = runtimeOptions(projectDir);

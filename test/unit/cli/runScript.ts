@@ -1,10 +1,7 @@
 import { spawnSync, SpawnSyncOptionsWithStringEncoding, SpawnSyncReturns } from "child_process";
 import { Command, Io, Options, runCommand } from "../../../scripts/args";
-import { TS_REQUIRE_HOOK } from "../../../scripts/typeScriptChild";
+import { TS_NODE_ARGS } from "../../../scripts/typeScriptChild";
 import { PROJECT_DIR } from "../support/projectDir";
-
-/** How the npm scripts start a command: node with the project's TypeScript require hook. */
-export const NODE_ARGS = ["--require", TS_REQUIRE_HOOK];
 
 /** Runs one of the project's scripts as its npm script does, from the project root. */
 export function runScript(
@@ -12,7 +9,7 @@ export function runScript(
     args: readonly string[],
     options: Partial<SpawnSyncOptionsWithStringEncoding> = {},
 ): SpawnSyncReturns<string> {
-    const result = spawnSync(process.execPath, [...NODE_ARGS, script, ...args], {
+    const result = spawnSync(process.execPath, [...TS_NODE_ARGS, script, ...args], {
         cwd: PROJECT_DIR,
         timeout: 60_000,
         maxBuffer: 64 * 1024 * 1024,
