@@ -1,21 +1,78 @@
-// `node --require ./scripts/tsRequireHook.cjs scripts/<command>.ts`: how the npm scripts run TypeScript.
-// esbuild strips the types of each project file as Node requires it; nothing else of Node's loading
-// changes (tsx's resolver hooks and loader thread cost a third of `npm run plan`). Types are checked by
-// `tsc --noEmit` in `npm test`. Stack traces show the transpiled code; NODE_OPTIONS=--enable-source-maps
-// maps them back to the .ts lines (the inline maps are there), at a cost in every stack trace.
+// How TypeScript runs here, one way for all: the npm scripts (`node --require ./scripts/tsRequireHook.cjs
+// scripts/<command>.ts`) and `pulumi preview`/`up` (Pulumi.yaml nodeargs). esbuild strips the types of each
+// project file as Node requires it; Node's own loading is unchanged. Types are checked by `tsc --noEmit` in
+// `npm test` (tsconfig.json's isolatedModules keeps every file compilable on its own). Under Pulumi, stack
+// traces show the .ts lines (see shareSourceMaps); in the npm scripts they show the compiled lines unless
+// NODE_OPTIONS=--enable-source-maps, which costs every stack trace a lookup.
+//
+// Output is cached by content (the source, its file name, esbuild's version and these options), so only a
+// changed file is compiled again and a cache hit does not load esbuild at all. RECEIVER_TIER_TS_CACHE_DIR
+// moves the cache (default node_modules/.cache/receiver-tier-ts); a cache that cannot be written is skipped.
 "use strict";
+const crypto = require("crypto");
 const fs = require("fs");
-const esbuild = require("esbuild");
+const path = require("path");
 
-require.extensions[".ts"] = function compileTypeScript(module, filename) {
-    const { code } = esbuild.transformSync(fs.readFileSync(filename, "utf8"), {
+const projectDir = path.join(__dirname, "..");
+const cacheDir = process.env.RECEIVER_TIER_TS_CACHE_DIR || path.join(projectDir, "node_modules", ".cache", "receiver-tier-ts");
+const esbuildVersion = require("esbuild/package.json").version;
+
+function transformOptions(filename) {
+    return {
         loader: "ts",
         format: "cjs",
         target: "node20",
-        sourcefile: filename,
+        // Relative to the file itself, so the same source compiles alike in every checkout (plan --diff's too).
+        sourcefile: path.basename(filename),
         sourcemap: "inline",
         // The project compiles to CommonJS (tsconfig.json): import() becomes require, as tsc emits it.
         supported: { "dynamic-import": false },
-    });
+    };
+}
+
+function compile(source, filename) {
+    const options = transformOptions(filename);
+    const key = crypto
+        .createHash("sha256")
+        .update(JSON.stringify([esbuildVersion, options, source]))
+        .digest("hex");
+    const cached = path.join(cacheDir, `${key}.js`);
+    try {
+        return fs.readFileSync(cached, "utf8");
+    } catch {
+        const { code } = require("esbuild").transformSync(source, options);
+        try {
+            fs.mkdirSync(cacheDir, { recursive: true });
+            // Written whole, then renamed: processes compiling the same file at once never read half of it.
+            const partial = `${cached}.${process.pid}.tmp`;
+            fs.writeFileSync(partial, code);
+            fs.renameSync(partial, cached);
+        } catch {
+            // Read-only checkout or node_modules: compile every time.
+        }
+        return code;
+    }
+}
+
+const compiled = new Map();
+
+// Pulumi's cmd/run maps stack traces through source-map-support, which would read the .ts file from disk and
+// find no map there: hand it the compiled code, whose inline map points at the .ts lines.
+let sourceMapsShared = false;
+function shareSourceMaps() {
+    sourceMapsShared = true;
+    let sourceMapSupport;
+    try {
+        sourceMapSupport = require.resolve("source-map-support");
+    } catch {
+        return;
+    }
+    if (require.cache[sourceMapSupport]) require(sourceMapSupport).install({ retrieveFile: (file) => compiled.get(file) ?? null });
+}
+
+require.extensions[".ts"] = function compileTypeScript(module, filename) {
+    if (!sourceMapsShared) shareSourceMaps();
+    const code = compile(fs.readFileSync(filename, "utf8"), filename);
+    compiled.set(filename, code);
     module._compile(code, filename);
 };

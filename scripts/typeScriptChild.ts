@@ -1,7 +1,7 @@
 import { spawn } from "child_process";
 import * as path from "path";
 
-/** The node options the npm scripts run TypeScript with: the project's require hook. */
+/** The node options the npm scripts and `pulumi preview`/`up` run TypeScript with: the project's require hook. */
 export const TS_NODE_ARGS: readonly string[] = ["--require", path.join(__dirname, "tsRequireHook.cjs")];
 
 /** How a child ended and what it wrote. */

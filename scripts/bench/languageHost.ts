@@ -33,7 +33,8 @@ export interface ProgramLaunch {
  * The process Pulumi's Node.js language host spawns for `pulumi preview --stack <stack>`: node with the
  * project's nodeargs running @pulumi/pulumi's cmd/run on the project, PULUMI_NODEJS_TYPESCRIPT and
  * PULUMI_NODEJS_TSCONFIG_PATH from Pulumi.yaml, the stack's config in PULUMI_CONFIG. The SDK's mocks
- * are preloaded in place of the engine, and TMPDIR is fresh, so ts-node's cache starts cold as on a CI runner.
+ * are preloaded in place of the engine. TMPDIR is fresh (the caller removes it); with `cold`, so is the
+ * TypeScript cache (scripts/tsRequireHook.cjs, and ts-node's in TMPDIR), as on a fresh CI runner.
  */
 export function previewLaunch(
     projectDir: string,
@@ -41,8 +42,10 @@ export function previewLaunch(
     config: Record<string, string>,
     secretKeys: readonly string[],
     markerFile: string,
+    cold: boolean,
 ): ProgramLaunch {
     const options = runtimeOptions(projectDir);
+    const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "langhost-"));
     const nodeArgs = options.nodeargs ? options.nodeargs.split(/\s+/).filter(Boolean) : [];
     // Only Pulumi.yaml decides how the program starts: not a variable left in the caller's shell.
     const { PULUMI_NODEJS_TRANSPILE_ONLY: _transpileOnly, PULUMI_NODEJS_TSCONFIG_PATH: _tsconfig, ...inherited } = process.env;
@@ -57,7 +60,8 @@ export function previewLaunch(
         ],
         env: {
             ...inherited,
-            TMPDIR: fs.mkdtempSync(path.join(os.tmpdir(), "langhost-")),
+            TMPDIR: tmpDir,
+            ...(cold ? { RECEIVER_TIER_TS_CACHE_DIR: path.join(tmpDir, "ts-cache") } : {}),
             PULUMI_CONFIG: JSON.stringify(config),
             PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(secretKeys),
             PULUMI_NODEJS_PROJECT: "receiver-tier",

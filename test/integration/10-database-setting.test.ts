@@ -1,3 +1,6 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { createRequire } from "module";
+import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
     databaseSettingProvider,
@@ -7,7 +10,18 @@ import {
     resetDatabaseSetting,
     setDatabaseSetting,
 } from "../../components/postgres/databaseSetting";
-import { PostgresCluster, startPostgres } from "../../local";
+import { PostgresCluster, PROJECT_DIR, startPostgres } from "../../local";
+import { runTypeScript } from "../../scripts/typeScriptChild";
+
+/** The provider as Pulumi's dynamic-provider host loads a resource's `__provider` text (with the SDK's own loader). */
+function loadSerializedProvider(serialized: { text: string; exportName: string }): pulumi.dynamic.ResourceProvider {
+    const requireFromString = createRequire(require.resolve("@pulumi/pulumi/package.json"))("require-from-string") as (
+        code: string,
+    ) => Record<string, () => pulumi.dynamic.ResourceProvider>;
+    const handler = requireFromString(serialized.text)[serialized.exportName];
+    if (handler === undefined) throw new Error(`the serialized provider exports no ${serialized.exportName}`);
+    return handler();
+}
 
 // The dynamic provider behind `ALTER DATABASE ... SET statement_timeout`, against a real PostgreSQL.
 
@@ -63,6 +77,21 @@ describe("database-setting dynamic provider", () => {
         expect(diff).toMatchObject({ changes: true, replaces: [] });
         await resetDatabaseSetting(state("5s"));
         expect((await databaseSettingProvider.read!(`${DATABASE}/statement_timeout`, state("5s"))).props?.value).toBe("");
+    });
+
+    it("works as `pulumi up` ships it: compiled by the project's hook, serialized by the SDK, loaded by the provider host", async () => {
+        const child = await runTypeScript(path.join(__dirname, "serializedProvider.ts"), [], { cwd: PROJECT_DIR });
+        expect(child.status, child.stderr).toBe(0);
+        const serialized = JSON.parse(child.stdout) as { text: string; exportName: string; containsSecrets: boolean };
+        // Connections arrive as (secret) inputs: no password is baked into the code kept in the state.
+        expect(serialized.containsSecrets).toBe(false);
+        const provider = loadSerializedProvider(serialized);
+        const created = await provider.create(state("6s"));
+        expect(created.id).toBe("deltacrown/statement_timeout");
+        expect(await asNewSession()).toBe("6s");
+        expect((await provider.read!(created.id, state("6s"))).props?.value).toBe("6s");
+        await provider.delete!(created.id, state("6s"));
+        expect(await readDatabaseSetting(admin, DATABASE, "statement_timeout")).toBeUndefined();
     });
 
     it("replaces the resource when it targets another database or parameter", async () => {

@@ -1,30 +1,37 @@
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import * as ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { readStackFile } from "../../../components/config/stackFile";
 import { sdkLoadScript } from "../../../scripts/bench/devLoop";
-import { runtimeOptions } from "../../../scripts/bench/languageHost";
+import { previewLaunch, runtimeOptions } from "../../../scripts/bench/languageHost";
+import { engineConfig, planSecrets, SECRET_CONFIG_KEYS } from "../../../scripts/plan/stackConfig";
 import { PROJECT_DIR } from "../support/stackConfig";
-
-/** A tsconfig file's own compilerOptions, read the way Pulumi's language host reads them (no "extends"). */
-function ownCompilerOptions(file: string): Record<string, unknown> {
-    const parsed = ts.parseConfigFileTextToJson(file, fs.readFileSync(path.join(PROJECT_DIR, file), "utf8"));
-    if (parsed.error) throw new Error(ts.flattenDiagnosticMessageText(parsed.error.messageText, "\n"));
-    return (parsed.config as { compilerOptions: Record<string, unknown> }).compilerOptions;
-}
 
 describe("how pulumi preview/up start the program", () => {
     const options = runtimeOptions(PROJECT_DIR);
 
-    it("transpiles only, with a tsconfig whose module settings are tsconfig.json's", () => {
-        expect(options.typescript).toBe(true);
-        expect(options.tsconfig).toBe("tsconfig.pulumi.json");
-        const { noCheck, ...rest } = ownCompilerOptions(options.tsconfig as string);
-        expect(noCheck).toBe(true);
-        const checked = ownCompilerOptions("tsconfig.json");
-        // The host overrides target/module/moduleResolution with its own unless this file sets them.
-        expect(Object.keys(rest).sort()).toEqual(["module", "moduleResolution", "target"]);
-        for (const [key, value] of Object.entries(rest)) expect(value, key).toBe(checked[key]);
+    it("through the npm scripts' TypeScript hook, named relative to the project directory the host runs it in", () => {
+        expect(options.typescript).toBe(false);
+        expect(options.nodeargs).toBe("--require ./scripts/tsRequireHook.cjs");
+        expect(fs.existsSync(path.join(PROJECT_DIR, "scripts", "tsRequireHook.cjs"))).toBe(true);
+        // A `main` elsewhere would make that directory the program's, and the relative path wrong.
+        expect(parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"))).not.toHaveProperty("main");
+    });
+
+    it("registers the program's resources when started as the language host starts it, with a cold cache", () => {
+        const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "first-resource-")), "at");
+        const config = engineConfig(readStackFile(PROJECT_DIR, "canary").all, planSecrets(PROJECT_DIR, "canary", process.env));
+        const launch = previewLaunch(PROJECT_DIR, "canary", config, SECRET_CONFIG_KEYS, marker, true);
+        try {
+            const result = spawnSync(launch.command, launch.args, { cwd: PROJECT_DIR, env: launch.env, encoding: "utf8", timeout: 60_000 });
+            expect(fs.existsSync(marker), result.stderr).toBe(true);
+        } finally {
+            fs.rmSync(path.dirname(marker), { recursive: true, force: true });
+            fs.rmSync(launch.env.TMPDIR as string, { recursive: true, force: true });
+        }
     });
 });
 
