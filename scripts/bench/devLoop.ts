@@ -32,8 +32,16 @@ function median(values: readonly number[]): number {
     return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
-function measure(runs: number, once: () => number): number {
-    return median(Array.from({ length: runs }, once));
+/**
+ * Each figure's median over `runs` rounds. A round measures every figure once, so a slow spell of a shared
+ * machine falls on all of them alike, not on one figure's runs.
+ */
+function measureInRounds<K extends string>(runs: number, figures: Record<K, () => number>): Record<K, number> {
+    const samples = Object.fromEntries(Object.keys(figures).map((key) => [key, [] as number[]])) as Record<K, number[]>;
+    for (let round = 0; round < runs; round++) {
+        for (const key of Object.keys(figures) as K[]) samples[key].push(figures[key]());
+    }
+    return Object.fromEntries(Object.entries<number[]>(samples).map(([key, values]) => [key, median(values)])) as Record<K, number>;
 }
 
 function wallSeconds(label: string, command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): number {
@@ -90,12 +98,14 @@ export function measureDevLoop(projectDir: string, stack: string, runs: number):
     const types = (JSON.parse(planOutput) as { resources: { type: string }[] }).resources.map((r) => r.type);
     const sdkScript = sdkLoadScript(Object.keys(packageJson.dependencies), types);
 
-    const sdk = measure(runs, () => wallSeconds("SDK load", node, ["-e", sdkScript], projectDir));
     const planArgs = ["run", "-s", "plan", "--", "--stack", stack, "--format", "json"];
-    const plan = measure(runs, () => wallSeconds("npm run plan", "npm", planArgs, projectDir));
-    const planCold = measure(runs, () => withColdCache((env) => wallSeconds("npm run plan", "npm", planArgs, projectDir, env)));
-    const start = measure(runs, () => programStartSeconds(projectDir, stack, config, false));
-    const startCold = measure(runs, () => programStartSeconds(projectDir, stack, config, true));
+    const { sdk, plan, planCold, start, startCold } = measureInRounds(runs, {
+        sdk: () => wallSeconds("SDK load", node, ["-e", sdkScript], projectDir),
+        plan: () => wallSeconds("npm run plan", "npm", planArgs, projectDir),
+        planCold: () => withColdCache((env) => wallSeconds("npm run plan", "npm", planArgs, projectDir, env)),
+        start: () => programStartSeconds(projectDir, stack, config, false),
+        startCold: () => programStartSeconds(projectDir, stack, config, true),
+    });
     const tsc = wallSeconds("tsc --noEmit", node, [bin("typescript", "bin", "tsc"), "--noEmit"], projectDir);
     const unit = wallSeconds("npm run test:unit", "npm", ["run", "-s", "test:unit"], projectDir);
 
@@ -106,7 +116,11 @@ export function measureDevLoop(projectDir: string, stack: string, runs: number):
     });
     const options = runtimeOptions(projectDir);
     return {
-        runtime: `typescript: ${options.typescript}, tsconfig: ${options.tsconfig ?? "tsconfig.json"}${options.nodeargs ? `, nodeargs: ${options.nodeargs}` : ""}`,
+        runtime: [
+            `typescript: ${options.typescript}`,
+            ...(options.typescript ? [`tsconfig: ${options.tsconfig ?? "tsconfig.json"}`] : []),
+            ...(options.nodeargs ? [`nodeargs: ${options.nodeargs}`] : []),
+        ].join(", "),
         figures: [
             { label: "tsc --noEmit", seconds: tsc, runs: 1 },
             { label: "SDK load (node requiring the SDK modules the program uses)", seconds: sdk, runs },
