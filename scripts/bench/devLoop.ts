@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { readStackFile } from "../../components/config/stackFile";
 import { engineConfig, planSecrets, SECRET_CONFIG_KEYS } from "../plan/stackConfig";
-import { previewLaunch, runtimeOptions } from "./languageHost";
+import { previewLaunch, RuntimeOptions, runtimeOptions } from "./languageHost";
 
 /** One figure of the development loop: the median of its runs, in seconds. */
 export interface Figure {
@@ -60,11 +60,19 @@ function withColdCache<T>(use: (env: NodeJS.ProcessEnv) => T): T {
     }
 }
 
+/** How the language host starts a TypeScript program by default, told not to type-check: for comparison. */
+const TS_NODE_TRANSPILE_ONLY: RuntimeOptions = { typescript: true, transpileOnly: true };
+
 /** Seconds from spawning the program as the language host does to its first registered resource. */
-function programStartSeconds(projectDir: string, stack: string, config: Record<string, string>, cold: boolean): number {
+function programStartSeconds(
+    projectDir: string,
+    stack: string,
+    config: Record<string, string>,
+    start: { readonly cold: boolean; readonly runtime?: RuntimeOptions },
+): number {
     const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "first-resource-")), "at");
-    const launch = previewLaunch(projectDir, stack, config, SECRET_CONFIG_KEYS, marker, cold);
-    const start = now();
+    const launch = previewLaunch(projectDir, stack, config, SECRET_CONFIG_KEYS, marker, start);
+    const spawned = now();
     try {
         // The mocks end the process at the first resource, which the SDK reports as leaked promises: the
         // marker file, not the exit status, says whether the program got there.
@@ -72,10 +80,10 @@ function programStartSeconds(projectDir: string, stack: string, config: Record<s
         if (!fs.existsSync(marker)) {
             throw new Error(`the program, started as the language host starts it, registered no resource:\n${result.stderr.slice(-2000)}`);
         }
-        return (Number(fs.readFileSync(marker, "utf8")) - start) / 1000;
+        return (Number(fs.readFileSync(marker, "utf8")) - spawned) / 1000;
     } finally {
         fs.rmSync(path.dirname(marker), { recursive: true, force: true });
-        fs.rmSync(launch.env.TMPDIR as string, { recursive: true, force: true });
+        if (launch.scratchDir) fs.rmSync(launch.scratchDir, { recursive: true, force: true });
     }
 }
 
@@ -99,12 +107,14 @@ export function measureDevLoop(projectDir: string, stack: string, runs: number):
     const sdkScript = sdkLoadScript(Object.keys(packageJson.dependencies), types);
 
     const planArgs = ["run", "-s", "plan", "--", "--stack", stack, "--format", "json"];
-    const { sdk, plan, planCold, start, startCold } = measureInRounds(runs, {
+    const { sdk, plan, planCold, start, startCold, tsNode, tsNodeCold } = measureInRounds(runs, {
         sdk: () => wallSeconds("SDK load", node, ["-e", sdkScript], projectDir),
         plan: () => wallSeconds("npm run plan", "npm", planArgs, projectDir),
         planCold: () => withColdCache((env) => wallSeconds("npm run plan", "npm", planArgs, projectDir, env)),
-        start: () => programStartSeconds(projectDir, stack, config, false),
-        startCold: () => programStartSeconds(projectDir, stack, config, true),
+        start: () => programStartSeconds(projectDir, stack, config, { cold: false }),
+        startCold: () => programStartSeconds(projectDir, stack, config, { cold: true }),
+        tsNode: () => programStartSeconds(projectDir, stack, config, { cold: false, runtime: TS_NODE_TRANSPILE_ONLY }),
+        tsNodeCold: () => programStartSeconds(projectDir, stack, config, { cold: true, runtime: TS_NODE_TRANSPILE_ONLY }),
     });
     const tsc = wallSeconds("tsc --noEmit", node, [bin("typescript", "bin", "tsc"), "--noEmit"], projectDir);
     const unit = wallSeconds("npm run test:unit", "npm", ["run", "-s", "test:unit"], projectDir);
@@ -134,6 +144,13 @@ export function measureDevLoop(projectDir: string, stack: string, runs: number):
                 against: vs("SDK load", sdk, start, 2.5),
             },
             { label: "the same, TypeScript cache empty", seconds: startCold, runs, against: vs("SDK load", sdk, startCold) },
+            {
+                label: "the same through the language host's ts-node, transpiling only, for comparison",
+                seconds: tsNode,
+                runs,
+                against: vs("SDK load", sdk, tsNode),
+            },
+            { label: "the same, ts-node's cache empty", seconds: tsNodeCold, runs, against: vs("SDK load", sdk, tsNodeCold) },
         ],
     };
 }

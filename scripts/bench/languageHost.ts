@@ -8,6 +8,8 @@ export interface RuntimeOptions {
     readonly typescript: boolean;
     readonly tsconfig?: string;
     readonly nodeargs?: string;
+    /** PULUMI_NODEJS_TRANSPILE_ONLY, the language host's switch for a ts-node that does not type-check. */
+    readonly transpileOnly?: boolean;
 }
 
 export function runtimeOptions(projectDir: string): RuntimeOptions {
@@ -27,14 +29,16 @@ export interface ProgramLaunch {
     readonly command: string;
     readonly args: string[];
     readonly env: NodeJS.ProcessEnv;
+    /** The fresh TMPDIR of a cold start, which the caller removes. */
+    readonly scratchDir?: string;
 }
 
 /**
  * The process Pulumi's Node.js language host spawns for `pulumi preview --stack <stack>`: node with the
  * project's nodeargs running @pulumi/pulumi's cmd/run on the project, PULUMI_NODEJS_TYPESCRIPT and
- * PULUMI_NODEJS_TSCONFIG_PATH from Pulumi.yaml, the stack's config in PULUMI_CONFIG. The SDK's mocks
- * are preloaded in place of the engine. TMPDIR is fresh (the caller removes it); with `cold`, so is the
- * TypeScript cache (scripts/tsRequireHook.cjs, and ts-node's in TMPDIR), as on a fresh CI runner.
+ * PULUMI_NODEJS_TSCONFIG_PATH from the runtime options (Pulumi.yaml's unless given), the stack's config in
+ * PULUMI_CONFIG, the SDK's mocks preloaded in place of the engine. A `cold` start has a fresh TMPDIR and
+ * TypeScript cache (scripts/tsRequireHook.cjs's, and ts-node's, which lives in TMPDIR), as on a fresh CI runner.
  */
 export function previewLaunch(
     projectDir: string,
@@ -42,12 +46,12 @@ export function previewLaunch(
     config: Record<string, string>,
     secretKeys: readonly string[],
     markerFile: string,
-    cold: boolean,
+    start: { readonly cold: boolean; readonly runtime?: RuntimeOptions },
 ): ProgramLaunch {
-    const options = runtimeOptions(projectDir);
-    const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "langhost-"));
+    const options = start.runtime ?? runtimeOptions(projectDir);
+    const scratchDir = start.cold ? fs.mkdtempSync(path.join(os.tmpdir(), "langhost-")) : undefined;
     const nodeArgs = options.nodeargs ? options.nodeargs.split(/\s+/).filter(Boolean) : [];
-    // Only Pulumi.yaml decides how the program starts: not a variable left in the caller's shell.
+    // Only the runtime options decide how the program starts: not a variable left in the caller's shell.
     const { PULUMI_NODEJS_TRANSPILE_ONLY: _transpileOnly, PULUMI_NODEJS_TSCONFIG_PATH: _tsconfig, ...inherited } = process.env;
     return {
         command: process.execPath,
@@ -60,8 +64,7 @@ export function previewLaunch(
         ],
         env: {
             ...inherited,
-            TMPDIR: tmpDir,
-            ...(cold ? { RECEIVER_TIER_TS_CACHE_DIR: path.join(tmpDir, "ts-cache") } : {}),
+            ...(scratchDir ? { TMPDIR: scratchDir, RECEIVER_TIER_TS_CACHE_DIR: path.join(scratchDir, "ts-cache") } : {}),
             PULUMI_CONFIG: JSON.stringify(config),
             PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(secretKeys),
             PULUMI_NODEJS_PROJECT: "receiver-tier",
@@ -69,6 +72,8 @@ export function previewLaunch(
             RECEIVER_TIER_FIRST_RESOURCE_FILE: markerFile,
             ...(options.typescript ? { PULUMI_NODEJS_TYPESCRIPT: "true" } : {}),
             ...(options.tsconfig ? { PULUMI_NODEJS_TSCONFIG_PATH: options.tsconfig } : {}),
+            ...(options.transpileOnly ? { PULUMI_NODEJS_TRANSPILE_ONLY: "true" } : {}),
         },
+        ...(scratchDir ? { scratchDir } : {}),
     };
 }

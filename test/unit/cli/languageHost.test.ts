@@ -1,13 +1,9 @@
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { readStackFile } from "../../../components/config/stackFile";
 import { sdkLoadScript } from "../../../scripts/bench/devLoop";
-import { previewLaunch, runtimeOptions } from "../../../scripts/bench/languageHost";
-import { engineConfig, planSecrets, SECRET_CONFIG_KEYS } from "../../../scripts/plan/stackConfig";
+import { runtimeOptions } from "../../../scripts/bench/languageHost";
 import { PROJECT_DIR } from "../support/stackConfig";
 
 describe("how pulumi preview/up start the program", () => {
@@ -19,19 +15,6 @@ describe("how pulumi preview/up start the program", () => {
         expect(fs.existsSync(path.join(PROJECT_DIR, "scripts", "tsRequireHook.cjs"))).toBe(true);
         // A `main` elsewhere would make that directory the program's, and the relative path wrong.
         expect(parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"))).not.toHaveProperty("main");
-    });
-
-    it("registers the program's resources when started as the language host starts it, with a cold cache", () => {
-        const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "first-resource-")), "at");
-        const config = engineConfig(readStackFile(PROJECT_DIR, "canary").all, planSecrets(PROJECT_DIR, "canary", process.env));
-        const launch = previewLaunch(PROJECT_DIR, "canary", config, SECRET_CONFIG_KEYS, marker, true);
-        try {
-            const result = spawnSync(launch.command, launch.args, { cwd: PROJECT_DIR, env: launch.env, encoding: "utf8", timeout: 60_000 });
-            expect(fs.existsSync(marker), result.stderr).toBe(true);
-        } finally {
-            fs.rmSync(path.dirname(marker), { recursive: true, force: true });
-            fs.rmSync(launch.env.TMPDIR as string, { recursive: true, force: true });
-        }
     });
 });
 
