@@ -1,8 +1,9 @@
 // Inputs an update cannot change in place: the cloud provider deletes and recreates the resource
 // (`pulumi preview` shows `+-`). One entry per resource type the program registers, from the
-// providers' documentation (pulumi-aws "forces a new resource" / Terraform ForceNew, which pulumi-aws
-// bridges; pulumi-postgresql and pulumi-docker likewise; our dynamic provider's own diff). A type
-// with an empty list replaces on no input this stack sets; a test keeps the table complete.
+// providers' sources (Terraform ForceNew / RequiresReplace, which pulumi-aws and pulumi-tls bridge, checked
+// in hashicorp/terraform-provider-aws and terraform-provider-tls; pulumi-postgresql and pulumi-docker
+// likewise; our dynamic provider's own diff). A type with an empty list replaces on no input this stack
+// sets; a test keeps the table complete.
 
 /** An input (dotted path, `*` for every input) whose change forces replacement, optionally only under a condition. */
 export interface ReplaceOnlyInput {
@@ -45,12 +46,14 @@ export const REPLACE_ONLY_INPUTS: Readonly<Record<string, readonly ReplaceOnlyIn
     ],
     // Every other change makes a new template version; see "rolls" in diff.ts.
     "aws:ec2/launchTemplate:LaunchTemplate": always("name", "namePrefix"),
-    "aws:autoscaling/group:Group": always("name", "namePrefix"),
+    // A changed launch lifecycle hook (rollingGroup.ts sets one) makes a new group, not a new version.
+    "aws:autoscaling/group:Group": always("name", "namePrefix", "initialLifecycleHooks"),
     "aws:sns/topic:Topic": always("name", "namePrefix", "fifoTopic"),
     "aws:sns/topicSubscription:TopicSubscription": always("topic", "protocol", "endpoint"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": always("name"),
     "aws:cloudwatch/dashboard:Dashboard": always("dashboardName"),
-    // The TLS provider makes keys and certificates locally: any input change makes new ones.
+    // The TLS provider makes keys and certificates locally: any input change makes new ones. A certificate
+    // inside its early-renewal window is re-issued at the next up whatever changed (not shown here).
     "tls:index/privateKey:PrivateKey": [{ path: "*" }],
     "tls:index/certRequest:CertRequest": [{ path: "*" }],
     "tls:index/selfSignedCert:SelfSignedCert": [{ path: "*", except: ["earlyRenewalHours"] }],
@@ -78,9 +81,15 @@ export const REPLACE_ONLY_INPUTS: Readonly<Record<string, readonly ReplaceOnlyIn
     ),
     "aws:lb/targetGroupAttachment:TargetGroupAttachment": always("targetGroupArn", "targetId", "port", "availabilityZone"),
     "aws:lb/listener:Listener": always("loadBalancerArn"),
-    // `type` forces replacement in the pinned provider generation (Terraform AWS provider 6.x).
-    "aws:route53/record:Record": always("name", "zoneId", "type", "setIdentifier"),
-    "aws:ssm/parameter:Parameter": always("name", "dataType"),
+    // `type` forced replacement in Terraform AWS provider 6.x until hashicorp/terraform-provider-aws#47105;
+    // which upstream release the pinned pulumi-aws bridges is not established, so it stays. A changed
+    // `setIdentifier` is a delete and create in one change batch, which the provider counts as an update.
+    "aws:route53/record:Record": always("name", "zoneId", "type"),
+    "aws:ssm/parameter:Parameter": [
+        ...always("name", "dataType"),
+        // Advanced to Standard (pgbouncerFleet.ts picks the tier by size, never Intelligent-Tiering).
+        { path: "tier", when: (inputs) => inputs.tier === "Standard" },
+    ],
     // Renaming a role or schema is an ALTER ... RENAME in place; a grant has no update at all.
     "postgresql:index/role:Role": [],
     "postgresql:index/schema:Schema": always("database"),

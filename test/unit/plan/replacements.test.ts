@@ -28,6 +28,16 @@ describe("the replace-only table", () => {
         expect(replacingPaths("docker:index/container:Container", {}, [], ["envs[0]", "restart"])).toEqual(["envs[0]"]);
     });
 
+    it("replaces a group whose launch lifecycle hook changed, an SSM parameter moved down to Standard, and updates a record's set identifier in place", () => {
+        expect(replacingPaths(GROUP, {}, [], ["initialLifecycleHooks[0].heartbeatTimeout", "maxSize"])).toEqual([
+            "initialLifecycleHooks[0].heartbeatTimeout",
+        ]);
+        const parameter = "aws:ssm/parameter:Parameter";
+        expect(replacingPaths(parameter, { tier: "Standard" }, [], ["tier", "value"])).toEqual(["tier"]);
+        expect(replacingPaths(parameter, { tier: "Advanced" }, [], ["tier", "value"])).toEqual([]);
+        expect(replacingPaths("aws:route53/record:Record", {}, [], ["setIdentifier", "type"])).toEqual(["type"]);
+    });
+
     it("respects the replaceOnChanges resource option", () => {
         expect(replacingPaths(INSTANCE, host, ["tags.*"], ["tags.Name", "instanceType"])).toEqual(["tags.Name"]);
         expect(replacingPaths(LAUNCH_TEMPLATE, {}, ["*"], ["userData"])).toEqual(["userData"]);
