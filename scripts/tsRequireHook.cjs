@@ -2,7 +2,7 @@
 // scripts/<command>.ts`) and `pulumi preview`/`up` (Pulumi.yaml nodeargs). esbuild strips the types of each
 // project file as Node requires it; Node's own loading is unchanged. Types are checked by `tsc --noEmit` in
 // `npm test` (tsconfig.json's isolatedModules keeps every file compilable on its own). Under Pulumi, stack
-// traces show the .ts lines (see shareSourceMaps); in the npm scripts they show the compiled lines unless
+// traces show the .ts lines (see joinSourceMapSupport); in the npm scripts they show the compiled lines unless
 // NODE_OPTIONS=--enable-source-maps, which costs every stack trace a lookup.
 //
 // Output is cached by content (the source, its file name, esbuild's version and these options), so only a
@@ -58,20 +58,40 @@ const compiled = new Map();
 
 // Pulumi's cmd/run maps stack traces through source-map-support, which would read the .ts file from disk and
 // find no map there: hand it the compiled code, whose inline map points at the .ts lines.
-let sourceMapsShared = false;
-function shareSourceMaps() {
-    sourceMapsShared = true;
+let sourceMapSupportJoined = false;
+function joinSourceMapSupport() {
+    sourceMapSupportJoined = true;
     let sourceMapSupport;
     try {
         sourceMapSupport = require.resolve("source-map-support");
     } catch {
         return;
     }
-    if (require.cache[sourceMapSupport]) require(sourceMapSupport).install({ retrieveFile: (file) => compiled.get(file) ?? null });
+    if (!require.cache[sourceMapSupport]) return;
+    require(sourceMapSupport).install({ retrieveFile: (file) => compiled.get(file) ?? null });
+    if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) formatSdkPromiseTracesPlainly(Error.prepareStackTrace);
+}
+
+// The SDK captures a stack trace for every promise it makes (four per output property, ~7,800 for canary),
+// which only its leaked-promise report reads, and only with PULUMI_DEBUG_PROMISE_LEAKS set. source-map-support
+// copies every frame of every trace it formats: those traces were most of the program's start. Without that
+// variable they keep V8's own, unmapped format, which costs next to nothing; every other trace (the program's
+// errors, the SDK's resource source positions) is mapped as before.
+const SDK_PROMISE_TRACE = { functionName: "debuggablePromise", file: /[\\/]@pulumi[\\/]pulumi[\\/]runtime[\\/]debuggable\.js$/ };
+
+function formatSdkPromiseTracesPlainly(mapped) {
+    if (typeof mapped !== "function") return;
+    Error.prepareStackTrace = function prepareStackTrace(error, frames) {
+        const top = frames[0];
+        if (top?.getFunctionName() === SDK_PROMISE_TRACE.functionName && SDK_PROMISE_TRACE.file.test(top.getFileName() ?? "")) {
+            return `${error}\n${frames.map((frame) => `    at ${frame}`).join("\n")}`;
+        }
+        return mapped(error, frames);
+    };
 }
 
 require.extensions[".ts"] = function compileTypeScript(module, filename) {
-    if (!sourceMapsShared) shareSourceMaps();
+    if (!sourceMapSupportJoined) joinSourceMapSupport();
     const code = compile(fs.readFileSync(filename, "utf8"), filename);
     compiled.set(filename, code);
     module._compile(code, filename);

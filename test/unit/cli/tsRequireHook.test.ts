@@ -16,10 +16,11 @@ afterEach(() => {
 });
 
 /** Runs `code` in node with the hook, its cache in `cacheDir`; what the code printed. */
-function nodeWithHook(code: string, cacheDir: string): string {
+function nodeWithHook(code: string, cacheDir: string, env: NodeJS.ProcessEnv = {}): string {
+    const { PULUMI_DEBUG_PROMISE_LEAKS: _leakReport, ...inherited } = process.env;
     const result = spawnSync(process.execPath, [...TS_NODE_ARGS, "-e", code], {
         cwd: dir,
-        env: { ...process.env, RECEIVER_TIER_TS_CACHE_DIR: cacheDir },
+        env: { ...inherited, ...env, RECEIVER_TIER_TS_CACHE_DIR: cacheDir },
         encoding: "utf8",
     });
     if (result.status !== 0) throw new Error(result.stderr);
@@ -67,6 +68,25 @@ describe("the TypeScript require hook", () => {
             path.join(dir, "cache"),
         );
         expect(stack).toContain(`${file}:5:11`);
+    });
+
+    it("leaves the SDK's per-promise stack traces unmapped, unless PULUMI_DEBUG_PROMISE_LEAKS asks for its leak report", () => {
+        const file = path.join(dir, "value.ts");
+        fs.writeFileSync(file, "export const value: number = 4;\n");
+        const promiseTrace = (env: NodeJS.ProcessEnv) =>
+            nodeWithHook(
+                `require(${JSON.stringify(require.resolve("source-map-support/register"))});
+                 require(${JSON.stringify(file)});
+                 const { debuggablePromise } = require(${JSON.stringify(require.resolve("@pulumi/pulumi/runtime/debuggable"))});
+                 const promise = Promise.resolve();
+                 debuggablePromise(promise, "test");
+                 console.log(promise._debugStackTrace.split("\\n")[1]);`,
+                path.join(dir, "cache"),
+                env,
+            );
+        // The SDK ships runtime/debuggable.js with a source map to runtime/debuggable.ts.
+        expect(promiseTrace({})).toMatch(/at debuggablePromise \(.*runtime\/debuggable\.js:\d+:\d+\)$/);
+        expect(promiseTrace({ PULUMI_DEBUG_PROMISE_LEAKS: "1" })).toMatch(/at debuggablePromise \(.*runtime\/debuggable\.ts:\d+:\d+\)$/);
     });
 
     it("runs from a cache it cannot write", () => {
