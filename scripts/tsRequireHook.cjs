@@ -63,7 +63,9 @@ function joinSourceMapSupport() {
     sourceMapSupportJoined = true;
     let sourceMapSupport;
     try {
-        sourceMapSupport = require.resolve("source-map-support");
+        // The copy cmd/run loads: resolved from @pulumi/pulumi, as cmd/run resolves it.
+        const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+        sourceMapSupport = require.resolve("source-map-support", { paths: [sdkDir] });
     } catch {
         return;
     }
