@@ -2,7 +2,7 @@ import { TierConfig } from "../config/schema";
 
 /** What the local PostgreSQL container runs with. */
 export interface LocalPostgres {
-    /** PostgreSQL's port in the container, the one pgbouncer.ini connects to (postgres.port). */
+    /** The port PostgreSQL listens on in the container, the one pgbouncer.ini connects to (postgres.port). */
     readonly port: number;
     readonly envs: string[];
     readonly command: string[];
@@ -23,11 +23,13 @@ export function renderLocalPostgres(cfg: TierConfig): LocalPostgres {
         command: [
             "postgres",
             "-c",
+            `port=${pg.port}`,
+            "-c",
             `max_connections=${pg.maxConnections}`,
             "-c",
             `superuser_reserved_connections=${pg.superuserReservedConnections}`,
         ],
-        healthcheck: ["CMD", "pg_isready", "-U", pg.adminUser, "-d", pg.database],
+        healthcheck: ["CMD", "pg_isready", "-p", String(pg.port), "-U", pg.adminUser, "-d", pg.database],
     };
 }
 

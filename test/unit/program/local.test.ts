@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseTierConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stackFile";
+import { renderLocalPostgres } from "../../../components/render/localContainers";
 import { localStackOutputs } from "../../../scripts/local/outputs";
 import { byName, byType, plain, PROJECT_DIR, ProgramRun, renderedFiles, stackRun, TEST_SECRETS } from "./mockTier";
 
@@ -20,11 +21,28 @@ describe("local stack (platform docker)", () => {
 
     it("runs PostgreSQL with the configured connection budget, published on loopback only", () => {
         const postgres = inputs("local-local-postgres");
-        expect(postgres.command).toEqual(["postgres", "-c", "max_connections=100", "-c", "superuser_reserved_connections=3"]);
+        expect(postgres.command).toEqual([
+            "postgres",
+            "-c",
+            "port=5432",
+            "-c",
+            "max_connections=100",
+            "-c",
+            "superuser_reserved_connections=3",
+        ]);
         expect(postgres.envs).toEqual(expect.arrayContaining(["POSTGRES_DB=deltacrown", "POSTGRES_HOST_AUTH_METHOD=scram-sha-256"]));
         expect(postgres.ports).toEqual([{ internal: 5432, external: 15432, ip: "127.0.0.1" }]);
         expect(postgres.networksAdvanced[0].aliases).toEqual(["postgres"]);
         expect(postgres.wait).toBe(true);
+    });
+
+    it("runs PostgreSQL on postgres.port inside the container, where pgbouncer.ini connects and the health check looks", () => {
+        const raw = readStackFile(PROJECT_DIR, "local").raw as { postgres?: Record<string, unknown> };
+        const cfg = parseTierConfig({ ...raw, postgres: { ...raw.postgres, port: 6543 } }).config;
+        const postgres = renderLocalPostgres(cfg);
+        expect(postgres.port).toBe(6543);
+        expect(postgres.command.slice(0, 3)).toEqual(["postgres", "-c", "port=6543"]);
+        expect(postgres.healthcheck).toEqual(expect.arrayContaining(["pg_isready", "-p", "6543"]));
     });
 
     it("mounts the rendered pgbouncer.ini and userlist.txt byte for byte", () => {
