@@ -23,7 +23,7 @@ export interface PgbouncerFleetArgs {
     readonly metricsNamespace: string;
     /** SSM parameter names of this stack. */
     readonly parameters: ParameterNames;
-    /** Rendered user data of a host: packages, scripts and units, no secret and nothing from config. */
+    /** Rendered user data of a host: packages, scripts and units, which files it fetches from Parameter Store; no secret, no setting value. */
     readonly userData: string;
     /** Rendered pgbouncer.ini (not secret). */
     readonly pgbouncerIni: string;

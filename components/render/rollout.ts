@@ -10,7 +10,7 @@ export const READINESS_DEADLINE_SECONDS = 600;
 /**
  * How often the ALB asks a receiver's health path (seconds), how long an answer may take, and how many
  * results in a row change its state. A receiver's readiness check (user data) allows the same time;
- * files/receiver/health-metric.sh writes it down as well.
+ * files/receiver/health-metric.sh writes it down as well (a unit test keeps the two equal).
  */
 export const ALB_HEALTH_CHECK = { interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 } as const;
 /** The group tag the instance role's CompleteLifecycleAction permission is scoped to. */

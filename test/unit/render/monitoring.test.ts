@@ -10,6 +10,7 @@ import {
     renderDashboard,
     renderLogrotate,
 } from "../../../components/render/monitoring";
+import { ALB_HEALTH_CHECK } from "../../../components/render/rollout";
 import { loadCanary, loadCanaryWith, PROJECT_DIR } from "../support/stackConfig";
 
 const fixture = (name: string) => path.join(__dirname, "..", "fixtures", name);
@@ -123,6 +124,11 @@ describe("the dashboard", () => {
             .map((f) => fs.readFileSync(path.join(PROJECT_DIR, "files", f), "utf8"))
             .join("\n");
         for (const metric of HOST_METRICS) expect(scripts).toMatch(new RegExp(`receiver-tier-put-metric ${metric} `));
+    });
+
+    it("reports a receiver's health with the time the ALB and the launch check allow an answer", () => {
+        const script = fs.readFileSync(path.join(PROJECT_DIR, "files/receiver/health-metric.sh"), "utf8");
+        expect(script).toContain(`--max-time ${ALB_HEALTH_CHECK.timeout} `);
     });
 
     it("draws the PostgreSQL-side limits from config as lines", () => {
