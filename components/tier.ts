@@ -50,7 +50,7 @@ interface Rendered<Config extends TierConfig = TierConfig> {
 
 /** An aws stack's rendered config, where it runs, its SSM parameter names and what both fleets use. */
 interface AwsTier {
-    readonly r: Rendered<AwsTierConfig>;
+    readonly rendered: Rendered<AwsTierConfig>;
     readonly region: string;
     readonly parameters: ParameterNames;
     readonly groups: SecurityGroups;
@@ -58,24 +58,27 @@ interface AwsTier {
     readonly tls: PgbouncerTls | undefined;
 }
 
-function deployAws(r: Rendered<AwsTierConfig>, region: string) {
-    const cfg = r.cfg;
-    const at: AwsTier = {
-        r,
+function deployAws(rendered: Rendered<AwsTierConfig>, region: string) {
+    const cfg = rendered.cfg;
+    const tier: AwsTier = {
+        rendered,
         region,
-        parameters: parameterNames(r.stack),
-        groups: securityGroups(r),
+        parameters: parameterNames(rendered.stack),
+        groups: securityGroups(rendered),
         tls: pgbouncerServesTls(cfg)
-            ? new PgbouncerTls(`${r.stack}-pgbouncer-certs`, { dnsName: cfg.pgbouncer.dnsName, stack: r.stack })
+            ? new PgbouncerTls(`${rendered.stack}-pgbouncer-certs`, { dnsName: cfg.pgbouncer.dnsName, stack: rendered.stack })
             : undefined,
     };
-    const postgres = postgresSettings(r, adminConnection(r, cfg.postgres.host, cfg.postgres.port));
+    const postgres = postgresSettings(rendered, adminConnection(rendered, cfg.postgres.host, cfg.postgres.port));
     // New hosts prove themselves by logging in through PgBouncer: the roles come first, then the
     // pool, then the receivers.
-    const pgbouncer = new PgbouncerFleet(`${r.stack}-pgbouncer`, pgbouncerFleetArgs(at), { dependsOn: [postgres] });
-    const receivers = new ReceiverFleet(`${r.stack}-receivers`, receiverFleetArgs(at), { dependsOn: [pgbouncer] });
-    const sender = new SenderLimits(`${r.stack}-sender`, { settings: renderSenderSettings(cfg), parameterName: at.parameters.sender });
-    const monitoring = monitoringOf(at, {
+    const pgbouncer = new PgbouncerFleet(`${rendered.stack}-pgbouncer`, pgbouncerFleetArgs(tier), { dependsOn: [postgres] });
+    const receivers = new ReceiverFleet(`${rendered.stack}-receivers`, receiverFleetArgs(tier), { dependsOn: [pgbouncer] });
+    const sender = new SenderLimits(`${rendered.stack}-sender`, {
+        settings: renderSenderSettings(cfg),
+        parameterName: tier.parameters.sender,
+    });
+    const monitoring = monitoringOf(tier, {
         alb: receivers.metricTargets.loadBalancer,
         receiverTargetGroup: receivers.metricTargets.targetGroup,
         nlb: pgbouncer.metricTargets.loadBalancer,
@@ -86,13 +89,13 @@ function deployAws(r: Rendered<AwsTierConfig>, region: string) {
         senderLimits: sender.settings,
         statementTimeout: postgres.statementTimeout,
         dashboardUrl: monitoring.dashboardUrl,
-        pgbouncerCa: at.tls?.caCertPem,
+        pgbouncerCa: tier.tls?.caCertPem,
     };
 }
 
-function securityGroups(r: Rendered<AwsTierConfig>): SecurityGroups {
-    const cfg = r.cfg;
-    return new SecurityGroups(`${r.stack}-sg`, {
+function securityGroups(rendered: Rendered<AwsTierConfig>): SecurityGroups {
+    const cfg = rendered.cfg;
+    return new SecurityGroups(`${rendered.stack}-sg`, {
         vpcId: cfg.aws.vpcId,
         postgresSecurityGroupId: cfg.aws.postgresSecurityGroupId,
         receiverPort: cfg.receiver.port,
@@ -103,21 +106,21 @@ function securityGroups(r: Rendered<AwsTierConfig>): SecurityGroups {
 }
 
 /** PgBouncer's section, where the hosts run, their rendered files and secrets. */
-function pgbouncerFleetArgs({ r, region, parameters, groups, tls }: AwsTier): PgbouncerFleetArgs {
-    const cfg = r.cfg;
+function pgbouncerFleetArgs({ rendered, region, parameters, groups, tls }: AwsTier): PgbouncerFleetArgs {
+    const cfg = rendered.cfg;
     return {
         pgbouncer: cfg.pgbouncer,
         network: cfg.aws,
         recordAdoption: { importId: cfg.adopt.privateRecord, allowOverwrite: cfg.adopt.overwriteRecords.private },
-        metricsNamespace: metricsNamespace(cfg, r.stack),
+        metricsNamespace: metricsNamespace(cfg, rendered.stack),
         parameters,
         userData: renderPgbouncerUserData(cfg, region, parameters),
-        pgbouncerIni: r.files["pgbouncer.ini"],
-        hostFiles: renderPgbouncerHostFiles(cfg, r.stack, region, parameters),
+        pgbouncerIni: rendered.files["pgbouncer.ini"],
+        hostFiles: renderPgbouncerHostFiles(cfg, rendered.stack, region, parameters),
         postgresCa: cfg.postgres.caBundle,
-        userlist: r.userlist,
-        healthEnv: r.pgbouncerHealthEnv,
-        monitorPassword: pulumi.secret(r.secrets.apply((s) => s.monitorPassword)),
+        userlist: rendered.userlist,
+        healthEnv: rendered.pgbouncerHealthEnv,
+        monitorPassword: pulumi.secret(rendered.secrets.apply((s) => s.monitorPassword)),
         tls,
         hostSecurityGroup: groups.pgbouncer,
         nlbSecurityGroup: groups.pgbouncerNlb,
@@ -125,45 +128,49 @@ function pgbouncerFleetArgs({ r, region, parameters, groups, tls }: AwsTier): Pg
 }
 
 /** The receiver section, the public name, where the receivers run, their user data and secrets. */
-function receiverFleetArgs({ r, region, parameters, groups, tls }: AwsTier): ReceiverFleetArgs {
-    const cfg = r.cfg;
+function receiverFleetArgs({ rendered, region, parameters, groups, tls }: AwsTier): ReceiverFleetArgs {
+    const cfg = rendered.cfg;
     return {
         receiver: cfg.receiver,
         domain: publicDomain(cfg),
         network: cfg.aws,
         recordAdoption: { importId: cfg.adopt.publicRecord, allowOverwrite: cfg.adopt.overwriteRecords.public },
-        metricsNamespace: metricsNamespace(cfg, r.stack),
+        metricsNamespace: metricsNamespace(cfg, rendered.stack),
         secretsParameter: parameters.receiverSecrets,
-        secretsEnv: r.receiverSecretsEnv,
+        secretsEnv: rendered.receiverSecretsEnv,
         // A new secrets version (a login switch) or CA makes new user data: the fleet rolls onto it.
         userData: (secretsVersion, pgbouncerCa) =>
-            renderReceiverUserData(cfg, r.stack, region, parameters, r.files, secretsVersion, pgbouncerCa),
+            renderReceiverUserData(cfg, rendered.stack, region, parameters, rendered.files, secretsVersion, pgbouncerCa),
         pgbouncerCa: tls?.caCertPem,
         receiverSecurityGroup: groups.receivers,
         albSecurityGroup: groups.alb,
     };
 }
 
-function monitoringOf({ r, region }: AwsTier, targets: AlarmTargets<pulumi.Output<string>>): Monitoring {
-    const cfg = r.cfg;
-    return new Monitoring(`${r.stack}-monitoring`, {
-        alarms: renderAlarms(cfg, r.stack, targets),
+function monitoringOf({ rendered, region }: AwsTier, targets: AlarmTargets<pulumi.Output<string>>): Monitoring {
+    const cfg = rendered.cfg;
+    return new Monitoring(`${rendered.stack}-monitoring`, {
+        alarms: renderAlarms(cfg, rendered.stack, targets),
         alarmTopicArn: cfg.monitoring.alarmTopicArn,
         alarmEmail: cfg.monitoring.alarmEmail,
-        dashboardName: dashboardName(r.stack),
+        dashboardName: dashboardName(rendered.stack),
         dashboardBody: pulumi
             .all([targets.alb, targets.receiverTargetGroup, targets.nlb, targets.pgbouncerTargetGroup])
             .apply(([alb, receiverTargetGroup, nlb, pgbouncerTargetGroup]) =>
-                renderDashboard(cfg, r.stack, region, { alb, receiverTargetGroup, nlb, pgbouncerTargetGroup }),
+                renderDashboard(cfg, rendered.stack, region, { alb, receiverTargetGroup, nlb, pgbouncerTargetGroup }),
             ),
         region,
     });
 }
 
-function postgresSettings(r: Rendered, admin: pulumi.Output<PostgresConnection>, opts?: pulumi.ComponentResourceOptions): PostgresSettings {
-    const cfg = r.cfg;
+function postgresSettings(
+    rendered: Rendered,
+    admin: pulumi.Output<PostgresConnection>,
+    opts?: pulumi.ComponentResourceOptions,
+): PostgresSettings {
+    const cfg = rendered.cfg;
     return new PostgresSettings(
-        `${r.stack}-postgres`,
+        `${rendered.stack}-postgres`,
         {
             roles: tierRoles(cfg),
             connectRoles: rolesWithConnect(cfg),
@@ -171,40 +178,40 @@ function postgresSettings(r: Rendered, admin: pulumi.Output<PostgresConnection>,
             receiverRole: cfg.receiverRole.name,
             statementTimeout: cfg.receiverRole.statementTimeout,
             adopt: cfg.adopt,
-            secrets: r.secrets,
+            secrets: rendered.secrets,
             admin,
         },
         opts,
     );
 }
 
-function deployDocker(r: Rendered<DockerTierConfig>) {
-    const cfg = r.cfg;
-    const local = new LocalTier(`${r.stack}-local`, {
+function deployDocker(rendered: Rendered<DockerTierConfig>) {
+    const cfg = rendered.cfg;
+    const local = new LocalTier(`${rendered.stack}-local`, {
         postgres: {
             image: cfg.docker.postgresImage,
             host: cfg.postgres.host,
             publishedPort: cfg.docker.postgresHostPort,
             settings: renderLocalPostgres(cfg),
-            adminPassword: r.adminPassword,
+            adminPassword: rendered.adminPassword,
         },
         pgbouncer: {
             host: cfg.pgbouncer.dnsName,
             port: cfg.pgbouncer.port,
             publishedPort: cfg.docker.pgbouncerHostPort,
-            ini: r.files["pgbouncer.ini"],
-            userlist: r.userlist,
+            ini: rendered.files["pgbouncer.ini"],
+            userlist: rendered.userlist,
         },
         receiver: {
             port: cfg.receiver.port,
             publishedPort: cfg.docker.receiverHostPort,
-            gunicornConf: r.files["gunicorn.conf.py"],
-            env: r.files["receiver.env"],
-            secretsEnv: r.receiverSecretsEnv,
+            gunicornConf: rendered.files["gunicorn.conf.py"],
+            env: rendered.files["receiver.env"],
+            secretsEnv: rendered.receiverSecretsEnv,
         },
     });
     // From the machine running Pulumi the container is on its published loopback port, without TLS.
-    const postgres = postgresSettings(r, adminConnection(r, "127.0.0.1", cfg.docker.postgresHostPort, "disable"), {
+    const postgres = postgresSettings(rendered, adminConnection(rendered, "127.0.0.1", cfg.docker.postgresHostPort, "disable"), {
         dependsOn: [local.postgres],
     });
     return {
@@ -216,16 +223,21 @@ function deployDocker(r: Rendered<DockerTierConfig>) {
     };
 }
 
-function adminConnection(r: Rendered, host: string, port: number, sslmode = r.cfg.postgres.sslmode): pulumi.Output<PostgresConnection> {
+function adminConnection(
+    rendered: Rendered,
+    host: string,
+    port: number,
+    sslmode = rendered.cfg.postgres.sslmode,
+): pulumi.Output<PostgresConnection> {
     return pulumi.secret(
-        r.adminPassword.apply((password) => ({
+        rendered.adminPassword.apply((password) => ({
             host,
             port,
-            user: r.cfg.postgres.adminUser,
+            user: rendered.cfg.postgres.adminUser,
             password,
-            database: r.cfg.postgres.database,
+            database: rendered.cfg.postgres.database,
             sslmode,
-            sslrootcert: r.cfg.postgres.caBundle,
+            sslrootcert: rendered.cfg.postgres.caBundle,
         })),
     );
 }

@@ -11,8 +11,7 @@ import { TEST_SECRETS } from "./testSecrets";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
-/** Passwords for the throwaway tier, shared with the unit tests; the stack's own secrets are never used. */
-export { TEST_SECRETS };
+export { TEST_SECRETS } from "./testSecrets";
 
 /** Raw stack config (keys without namespace), as in Pulumi.<stack>.yaml. */
 export type RawConfig = { [key: string]: unknown };

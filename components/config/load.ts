@@ -175,9 +175,8 @@ export function parseTierConfig(raw: Record<string, unknown>, extra: readonly Pr
         }
     }
     const errors = problems.filter((p) => p.severity === "error");
-    // Without errors the rules passed, platformSectionPresent among them: the check only narrows the type.
-    if (errors.length > 0 || !parsed.success || !hasPlatformSection(parsed.data)) {
-        throw new ConfigError(errors, skipped);
-    }
+    if (errors.length > 0 || !parsed.success) throw new ConfigError(errors, skipped);
+    // Without errors the rules passed, platformSectionPresent among them: this only narrows the type.
+    if (!hasPlatformSection(parsed.data)) throw new Error("the platformSectionPresent rule passed a config without its platform's section");
     return { config: parsed.data, warnings: problems.filter((p) => p.severity === "warning") };
 }

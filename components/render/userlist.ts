@@ -1,9 +1,9 @@
 import { SchemaConfig, TierConfig, TierSecrets } from "../config/schema";
+import { authSecret } from "./authSecrets";
+import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
 
 /** What a role's secret depends on (the rules compute it too, before the config is a TierConfig). */
 type SecretSettings = Pick<SchemaConfig, "postgres" | "pgbouncer">;
-import { authSecret } from "./authSecrets";
-import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
 
 /** The server a role's password secret belongs to: its SCRAM salt scope. */
 export function secretScope(cfg: SecretSettings): string {
