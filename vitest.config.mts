@@ -1,6 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// Unit files that run the Pulumi program, or mock modules it loads, need a fresh module graph each.
+// Unit files that run the Pulumi program, mock modules it loads or read the shared stack runs (a global setup
+// of this project, test/unit/program/stackRuns.ts) need the isolated project, with a fresh module graph each.
 const ISOLATED = [
     "test/unit/program/**/*.test.ts",
     "test/unit/mockEngine/**/*.test.ts",

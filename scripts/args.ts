@@ -112,7 +112,6 @@ export const existingDirectory: Parser<string> = (value, name) => {
     return dir;
 };
 
-/** A directory to write into: it may not exist yet, but it must not be an empty path or a file. */
 /** --project-dir: where the Pulumi.<stack>.yaml files are (the repository root unless told). */
 export const projectDirOption = withDefault(
     "<dir>",
@@ -122,6 +121,7 @@ export const projectDirOption = withDefault(
     "the repository root",
 );
 
+/** A directory to write into: it may not exist yet, but it must not be an empty path or a file. */
 export const outputDirectory: Parser<string> = (value, name) => {
     if (value.trim() === "") throw new UsageError(`${name} must name a directory; an empty path would write into the current one`);
     const dir = path.resolve(value);

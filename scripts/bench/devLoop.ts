@@ -2,9 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { readStackFile } from "../../components/config/stackFile";
-import { engineConfig, planSecrets, SECRET_CONFIG_KEYS } from "../plan/stackConfig";
-import { previewLaunch, RuntimeOptions, runtimeOptions } from "./languageHost";
+import { RuntimeOptions, runtimeOptions, startToFirstResource, StartOptions } from "./languageHost";
 
 /** Seconds a figure took: the median of its runs and the fastest. */
 export interface Timing {
@@ -75,27 +73,12 @@ function withColdCache<T>(use: (env: NodeJS.ProcessEnv) => T): T {
 const TS_NODE_TRANSPILE_ONLY: RuntimeOptions = { typescript: true, transpileOnly: true };
 
 /** Seconds from spawning the program as the language host does to its first registered resource. */
-function programStartSeconds(
-    projectDir: string,
-    stack: string,
-    config: Record<string, string>,
-    start: { readonly cold: boolean; readonly runtime?: RuntimeOptions },
-): number {
-    const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "first-resource-")), "at");
-    const launch = previewLaunch(projectDir, stack, config, SECRET_CONFIG_KEYS, marker, start);
-    const spawned = now();
-    try {
-        // The mocks end the process at the first resource, which the SDK reports as leaked promises: the
-        // marker file, not the exit status, says whether the program got there.
-        const result = spawnSync(launch.command, launch.args, { cwd: projectDir, env: launch.env, encoding: "utf8" });
-        if (!fs.existsSync(marker)) {
-            throw new Error(`the program, started as the language host starts it, registered no resource:\n${result.stderr.slice(-2000)}`);
-        }
-        return (Number(fs.readFileSync(marker, "utf8")) - spawned) / 1000;
-    } finally {
-        fs.rmSync(path.dirname(marker), { recursive: true, force: true });
-        if (launch.scratchDir) fs.rmSync(launch.scratchDir, { recursive: true, force: true });
+function programStartSeconds(projectDir: string, stack: string, start: StartOptions): number {
+    const { seconds, stderr } = startToFirstResource(projectDir, stack, start);
+    if (seconds === undefined) {
+        throw new Error(`the program, started as the language host starts it, registered no resource:\n${stderr.slice(-2000)}`);
     }
+    return seconds;
 }
 
 export interface DevLoop {
@@ -109,27 +92,26 @@ export function measureDevLoop(projectDir: string, stack: string, runs: number):
     const packageJson = JSON.parse(fs.readFileSync(path.join(projectDir, "package.json"), "utf8")) as {
         dependencies: Record<string, string>;
     };
-    const config = engineConfig(readStackFile(projectDir, stack).all, planSecrets(projectDir, stack, process.env));
     const node = process.execPath;
     const bin = (...parts: string[]) => path.join(projectDir, "node_modules", ...parts);
 
-    const planOutput = run("npm run plan", "npm", ["run", "-s", "plan", "--", "--stack", stack, "--format", "json"], projectDir);
+    const planArgs = ["run", "-s", "plan", "--", "--stack", stack, "--format", "json"];
+    const planOutput = run("npm run plan", "npm", planArgs, projectDir);
     const types = (JSON.parse(planOutput) as { resources: { type: string }[] }).resources.map((r) => r.type);
     const sdkScript = sdkLoadScript(Object.keys(packageJson.dependencies), types);
 
-    const planArgs = ["run", "-s", "plan", "--", "--stack", stack, "--format", "json"];
     // What the stack trace the SDK formats for every promise costs the start (pulumi itself keeps them).
     const runtime = runtimeOptions(projectDir);
-    const withoutStackTraces: RuntimeOptions = { ...runtime, nodeargs: `${runtime.nodeargs ?? ""} --stack-trace-limit=0` };
+    const noStackTraceRuntime: RuntimeOptions = { ...runtime, nodeargs: `${runtime.nodeargs ?? ""} --stack-trace-limit=0` };
     const { sdk, plan, planCold, start, startCold, tsNode, tsNodeCold, noStacks } = measureInRounds(runs, {
         sdk: () => wallSeconds("SDK load", node, ["-e", sdkScript], projectDir),
         plan: () => wallSeconds("npm run plan", "npm", planArgs, projectDir),
         planCold: () => withColdCache((env) => wallSeconds("npm run plan", "npm", planArgs, projectDir, env)),
-        start: () => programStartSeconds(projectDir, stack, config, { cold: false }),
-        startCold: () => programStartSeconds(projectDir, stack, config, { cold: true }),
-        tsNode: () => programStartSeconds(projectDir, stack, config, { cold: false, runtime: TS_NODE_TRANSPILE_ONLY }),
-        tsNodeCold: () => programStartSeconds(projectDir, stack, config, { cold: true, runtime: TS_NODE_TRANSPILE_ONLY }),
-        noStacks: () => programStartSeconds(projectDir, stack, config, { cold: false, runtime: withoutStackTraces }),
+        start: () => programStartSeconds(projectDir, stack, { cold: false }),
+        startCold: () => programStartSeconds(projectDir, stack, { cold: true }),
+        tsNode: () => programStartSeconds(projectDir, stack, { cold: false, runtime: TS_NODE_TRANSPILE_ONLY }),
+        tsNodeCold: () => programStartSeconds(projectDir, stack, { cold: true, runtime: TS_NODE_TRANSPILE_ONLY }),
+        noStacks: () => programStartSeconds(projectDir, stack, { cold: false, runtime: noStackTraceRuntime }),
     });
     const tsc = once(wallSeconds("tsc --noEmit", node, [bin("typescript", "bin", "tsc"), "--noEmit"], projectDir));
     const unit = once(wallSeconds("npm run test:unit", "npm", ["run", "-s", "test:unit"], projectDir));

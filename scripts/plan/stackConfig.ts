@@ -25,3 +25,8 @@ export function planSecrets(projectDir: string, stack: string, env: NodeJS.Proce
     });
     return Object.fromEntries(entries) as Record<SecretKey, string>;
 }
+
+/** A stack's config for the mocked engine: the stack file's, with the secrets an offline plan has (planSecrets). */
+export function planConfig(projectDir: string, stack: string, env: NodeJS.ProcessEnv): Record<string, string> {
+    return engineConfig(readStackFile(projectDir, stack).all, planSecrets(projectDir, stack, env));
+}

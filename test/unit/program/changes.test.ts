@@ -5,10 +5,7 @@ type Edit = (raw: Record<string, any>) => void;
 
 /** Names of resources whose inputs differ between two runs, plus those added or removed. */
 function touched(before: ProgramRun, after: ProgramRun) {
-    // The dynamic provider's serialized code depends on the transpiler that loaded it (esbuild made the shared
-    // run, Vite this file's), not on the config: it is left out of the comparison.
-    const index = (run: ProgramRun) =>
-        new Map(run.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify({ ...r.inputs, __provider: undefined })]));
+    const index = (run: ProgramRun) => new Map(run.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify(r.inputs)]));
     const a = index(before);
     const b = index(after);
     const name = (key: string) => key.split("::")[1] as string;

@@ -25,7 +25,7 @@ export function nonSecretStrings(value: unknown, at = ""): [string, string][] {
     return [];
 }
 
-/** A stack's unedited program run, made once for the whole suite (stackRuns.ts); a copy per call. */
+/** A stack's unedited program run, made once per run of the `unit` project (stackRuns.ts); a copy per call. */
 export function stackRun(stack: SharedStack): ProgramRun {
     return structuredClone(inject("stackRuns")[stack]);
 }
