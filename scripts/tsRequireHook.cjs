@@ -54,7 +54,8 @@ function compile(source, filename) {
     }
 }
 
-const compiled = new Map();
+/** The compiled code of each file, kept only while source-map-support reads it (under Pulumi). */
+let compiled;
 
 // Pulumi's cmd/run maps stack traces through source-map-support, which would read the .ts file from disk and
 // find no map there: hand it the compiled code, whose inline map points at the .ts lines.
@@ -70,6 +71,7 @@ function joinSourceMapSupport() {
         return;
     }
     if (!require.cache[sourceMapSupport]) return;
+    compiled = new Map();
     require(sourceMapSupport).install({ retrieveFile: (file) => compiled.get(file) ?? null });
     if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) formatSdkPromiseTracesPlainly(Error.prepareStackTrace);
 }
@@ -95,6 +97,6 @@ function formatSdkPromiseTracesPlainly(mapped) {
 require.extensions[".ts"] = function compileTypeScript(module, filename) {
     if (!sourceMapSupportJoined) joinSourceMapSupport();
     const code = compile(fs.readFileSync(filename, "utf8"), filename);
-    compiled.set(filename, code);
+    compiled?.set(filename, code);
     module._compile(code, filename);
 };

@@ -2,7 +2,7 @@ import { spawn } from "child_process";
 import * as path from "path";
 
 /** The node options the npm scripts and `pulumi preview`/`up` run TypeScript with: the project's require hook. */
-export const TS_NODE_ARGS: readonly string[] = ["--require", path.join(__dirname, "tsRequireHook.cjs")];
+export const TS_HOOK_NODE_ARGS: readonly string[] = ["--require", path.join(__dirname, "tsRequireHook.cjs")];
 
 /** How a child ended and what it wrote. */
 export interface ChildResult {
@@ -22,7 +22,7 @@ export function runTypeScript(
     options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv; readonly signal?: AbortSignal },
 ): Promise<ChildResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [...TS_NODE_ARGS, file, ...args], {
+        const child = spawn(process.execPath, [...TS_HOOK_NODE_ARGS, file, ...args], {
             cwd: options.cwd,
             env: options.env ?? process.env,
             ...(options.signal ? { signal: options.signal } : {}),

@@ -20,6 +20,8 @@ pulumi.runtime.setMocks(
             return { id: `${args.name}-id`, state: args.inputs };
         },
         call(args) {
+            // The one data source the program reads, as the plan's engine answers it (KNOWN_INVOKES in
+            // scripts/plan/mockEngine.ts, which this plain-JavaScript preload cannot import).
             if (args.token === "aws:ssm/getParameter:getParameter") return { ...args.inputs, value: "mocked" };
             throw new Error(`no mock for invoke ${args.token}`);
         },

@@ -1,6 +1,6 @@
 import { spawnSync, SpawnSyncOptionsWithStringEncoding, SpawnSyncReturns } from "child_process";
 import { Command, Io, Options, runCommand } from "../../../scripts/args";
-import { TS_NODE_ARGS } from "../../../scripts/typeScriptChild";
+import { TS_HOOK_NODE_ARGS } from "../../../scripts/typeScriptChild";
 import { PROJECT_DIR } from "../support/projectDir";
 
 /** Runs one of the project's scripts as its npm script does, from the project root. */
@@ -9,7 +9,7 @@ export function runScript(
     args: readonly string[],
     options: Partial<SpawnSyncOptionsWithStringEncoding> = {},
 ): SpawnSyncReturns<string> {
-    const result = spawnSync(process.execPath, [...TS_NODE_ARGS, script, ...args], {
+    const result = spawnSync(process.execPath, [...TS_HOOK_NODE_ARGS, script, ...args], {
         cwd: PROJECT_DIR,
         timeout: 60_000,
         maxBuffer: 64 * 1024 * 1024,

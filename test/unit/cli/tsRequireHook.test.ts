@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TS_NODE_ARGS } from "../../../scripts/typeScriptChild";
+import { TS_HOOK_NODE_ARGS } from "../../../scripts/typeScriptChild";
 
 // scripts/tsRequireHook.cjs: how the npm scripts and `pulumi preview`/`up` (Pulumi.yaml nodeargs) run TypeScript.
 
@@ -18,7 +18,7 @@ afterEach(() => {
 /** Runs `code` in node with the hook, its cache in `cacheDir`; what the code printed. */
 function nodeWithHook(code: string, cacheDir: string, env: NodeJS.ProcessEnv = {}): string {
     const { PULUMI_DEBUG_PROMISE_LEAKS: _leakReport, ...inherited } = process.env;
-    const result = spawnSync(process.execPath, [...TS_NODE_ARGS, "-e", code], {
+    const result = spawnSync(process.execPath, [...TS_HOOK_NODE_ARGS, "-e", code], {
         cwd: dir,
         env: { ...inherited, ...env, RECEIVER_TIER_TS_CACHE_DIR: cacheDir },
         encoding: "utf8",

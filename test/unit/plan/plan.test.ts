@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { describePlan } from "../../../scripts/plan/describe";
 import { changedHunks, lineDiff } from "../../../scripts/plan/flatten";
 import { spawnSync } from "child_process";
-import { TS_NODE_ARGS } from "../../../scripts/typeScriptChild";
+import { TS_HOOK_NODE_ARGS } from "../../../scripts/typeScriptChild";
 import { runScript } from "../cli/runScript";
 import { PROJECT_DIR } from "../support/stackConfig";
 import { stackRun } from "../program/mockTier";
@@ -17,7 +17,7 @@ describe("npm run plan", { timeout: 120_000 }, () => {
                 "-o",
                 "pipefail",
                 "-c",
-                `"${process.execPath}" ${TS_NODE_ARGS.join(" ")} scripts/plan.ts --stack canary --format json | (sleep 1; cat)`,
+                `"${process.execPath}" ${TS_HOOK_NODE_ARGS.map((arg) => `"${arg}"`).join(" ")} scripts/plan.ts --stack canary --format json | (sleep 1; cat)`,
             ],
             { cwd: PROJECT_DIR, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
         );

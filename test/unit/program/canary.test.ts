@@ -14,7 +14,7 @@ import {
     ProgramRun,
     renderedFiles,
     stackRun,
-    TEST_SECRETS,
+    PROGRAM_SECRETS,
 } from "./mockTier";
 
 let run: ProgramRun;
@@ -30,8 +30,8 @@ describe("canary: PostgreSQL settings", () => {
 
     it("gives both receiver logins the runbook's 5 s statement timeout, the group role and the userlist secret as password", () => {
         for (const [login, password, canLogIn] of [
-            ["webhook_receiver_a", TEST_SECRETS.receiverPasswordA, true],
-            ["webhook_receiver_b", TEST_SECRETS.receiverPasswordB, false],
+            ["webhook_receiver_a", PROGRAM_SECRETS.receiverPasswordA, true],
+            ["webhook_receiver_b", PROGRAM_SECRETS.receiverPasswordB, false],
         ] as const) {
             const role = byName(run, `canary-postgres-role-${login}`);
             const values = plain(role.inputs) as Record<string, unknown>;
@@ -51,7 +51,7 @@ describe("canary: PostgreSQL settings", () => {
             expect(values.password).toBe(secret);
         }
         expect(files["userlist.txt"]).toContain(
-            `"webhook_receiver_a" "${roleSecret(config, "webhook_receiver_a", TEST_SECRETS.receiverPasswordA)}"`,
+            `"webhook_receiver_a" "${roleSecret(config, "webhook_receiver_a", PROGRAM_SECRETS.receiverPasswordA)}"`,
         );
         expect(files["userlist.txt"]).not.toContain("webhook_receiver_b");
         expect(inputs("canary-postgres-role-webhook_receiver")).toMatchObject({ name: "webhook_receiver", login: false });
@@ -212,13 +212,13 @@ describe("canary: PgBouncer hosts", () => {
         expect(userData).toMatch(/receiver-tier-complete-launch\n\s*- \/usr\/local\/sbin\/receiver-tier-pgbouncer-health\n\s*- check/);
         expect(userData).not.toContain("[pgbouncer]");
         expect(userData).not.toMatch(/SCRAM-SHA-256\$|md5[0-9a-f]{32}/);
-        for (const password of Object.values(TEST_SECRETS)) expect(userData).not.toContain(password);
+        for (const password of Object.values(PROGRAM_SECRETS)) expect(userData).not.toContain(password);
     });
 
     it("keeps the health check's login (the active receiver login) in a SecureString", () => {
         const health = byName(run, "canary-pgbouncer-health-env");
         expect(isSecretValue(health.inputs.value)).toBe(true);
-        expect(plain(health.inputs.value)).toContain(`PGUSER=webhook_receiver_a\nPGPASSWORD=${TEST_SECRETS.receiverPasswordA}`);
+        expect(plain(health.inputs.value)).toContain(`PGUSER=webhook_receiver_a\nPGPASSWORD=${PROGRAM_SECRETS.receiverPasswordA}`);
     });
 
     it("puts the hosts behind an internal NLB named pgbouncer.internal", () => {
@@ -273,7 +273,7 @@ describe("canary: receivers", () => {
         expect(written.get("/etc/webhook-receiver/gunicorn.conf.py")).toBe(files["gunicorn.conf.py"]);
         expect(written.get("/etc/webhook-receiver/receiver.env")).toBe(files["receiver.env"]);
         expect(written.get("/opt/webhook-receiver/app/webhook_receiver.py")).toContain("def application");
-        for (const password of Object.values(TEST_SECRETS)) expect(userData).not.toContain(password);
+        for (const password of Object.values(PROGRAM_SECRETS)) expect(userData).not.toContain(password);
     });
 
     it("runs receiver.instances in an ASG whose refresh admits only ready receivers and rolls back by itself", () => {
@@ -326,9 +326,9 @@ describe("canary: receivers", () => {
     it("keeps the receiver passwords in a SecureString only", () => {
         const secrets = byName(run, "canary-receivers-secrets");
         expect(isSecretValue(secrets.inputs.value)).toBe(true);
-        expect(plain(secrets.inputs.value)).toContain(`DB_PASSWORD=${TEST_SECRETS.receiverPasswordA}`);
-        expect(plain(secrets.inputs.value)).not.toContain(TEST_SECRETS.receiverPasswordB);
-        expect(plain(secrets.inputs.value)).toContain(`WEBHOOK_SIGNING_SECRET=${TEST_SECRETS.webhookSigningSecret}`);
+        expect(plain(secrets.inputs.value)).toContain(`DB_PASSWORD=${PROGRAM_SECRETS.receiverPasswordA}`);
+        expect(plain(secrets.inputs.value)).not.toContain(PROGRAM_SECRETS.receiverPasswordB);
+        expect(plain(secrets.inputs.value)).toContain(`WEBHOOK_SIGNING_SECRET=${PROGRAM_SECRETS.webhookSigningSecret}`);
     });
 });
 

@@ -3,10 +3,10 @@ import { CONFIG_NAMESPACE } from "../../../components/config/schema";
 import { readStackFile } from "../../../components/config/stackFile";
 import { runUnderMocks } from "../../../scripts/plan/mockEngine";
 import { engineConfig, SECRET_CONFIG_KEYS } from "../../../scripts/plan/stackConfig";
-import { PROJECT_DIR, TEST_SECRETS } from "./mockTier";
+import { PROJECT_DIR, PROGRAM_SECRETS } from "./mockTier";
 
 // `pulumi up` reads the same checks as the offline commands, before any resource exists.
-function runWith(stack: string, all: Record<string, unknown>, secrets = TEST_SECRETS) {
+function runWith(stack: string, all: Record<string, unknown>, secrets = PROGRAM_SECRETS) {
     vi.resetModules();
     return runUnderMocks("receiver-tier", stack, engineConfig(all, secrets), SECRET_CONFIG_KEYS, () => import("../../../index"));
 }
@@ -23,7 +23,7 @@ describe("the program refuses, before registering anything", () => {
 
     it("a canary password shorter than the minimum, naming the key", async () => {
         const all = readStackFile(PROJECT_DIR, "canary").all;
-        await expect(runWith("canary", all, { ...TEST_SECRETS, statsPasswordB: "pw" })).rejects.toThrow(
+        await expect(runWith("canary", all, { ...PROGRAM_SECRETS, statsPasswordB: "pw" })).rejects.toThrow(
             new RegExp(`${CONFIG_NAMESPACE}:statsPasswordB: is 2 characters`),
         );
     });

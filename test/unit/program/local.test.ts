@@ -3,7 +3,7 @@ import { parseTierConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stackFile";
 import { renderLocalPostgres } from "../../../components/render/localContainers";
 import { localStackOutputs } from "../../../scripts/local/outputs";
-import { byName, byType, plain, PROJECT_DIR, ProgramRun, renderedFiles, stackRun, TEST_SECRETS } from "./mockTier";
+import { byName, byType, plain, PROJECT_DIR, ProgramRun, renderedFiles, stackRun, PROGRAM_SECRETS } from "./mockTier";
 
 let run: ProgramRun;
 const files = renderedFiles("local");
@@ -56,7 +56,7 @@ describe("local stack (platform docker)", () => {
         const mounted = uploads("local-local-receiver");
         expect(mounted.get("/etc/webhook-receiver/gunicorn.conf.py")).toBe(files["gunicorn.conf.py"]);
         expect(mounted.get("/etc/webhook-receiver/receiver.env")).toBe(files["receiver.env"]);
-        expect(mounted.get("/etc/webhook-receiver/secrets.env")).toContain(`DB_PASSWORD=${TEST_SECRETS.receiverPasswordA}`);
+        expect(mounted.get("/etc/webhook-receiver/secrets.env")).toContain(`DB_PASSWORD=${PROGRAM_SECRETS.receiverPasswordA}`);
         const images = byType(run, "docker:index/image:Image").map((i) => plain(i.inputs) as Record<string, any>);
         expect(images.map((i) => i.build.context)).toEqual(expect.arrayContaining([expect.stringMatching(/files\/docker\/pgbouncer$/)]));
     });

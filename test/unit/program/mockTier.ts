@@ -5,13 +5,13 @@ import { renderStack } from "../../../scripts/renderStack";
 import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../../components/config/schema";
 import type { ProgramRun, RegisteredResource } from "../../../scripts/plan/mockEngine";
 import { isSecretValue } from "../../../scripts/plan/secretValues";
-import { TEST_SECRETS } from "./programRun";
+import { PROGRAM_SECRETS } from "./programRun";
 import { PROJECT_DIR } from "../support/stackConfig";
 import type { SharedStack } from "./stackRuns";
 
 export type { ProgramRun } from "../../../scripts/plan/mockEngine";
 export { isSecretValue, plain } from "../../../scripts/plan/secretValues";
-export { runProgram, TEST_SECRETS } from "./programRun";
+export { runProgram, PROGRAM_SECRETS } from "./programRun";
 export { PROJECT_DIR } from "../support/stackConfig";
 
 /** Every string in a value that is not inside a secret, with its key path. */
@@ -43,7 +43,7 @@ export function byName(run: ProgramRun, name: string): RegisteredResource {
 /** The five files `npm run render` writes for a stack, given the test secrets. */
 export function renderedFiles(stack: string) {
     const env = {
-        PULUMI_CONFIG: JSON.stringify(Object.fromEntries(SECRET_KEYS.map((key) => [`${CONFIG_NAMESPACE}:${key}`, TEST_SECRETS[key]]))),
+        PULUMI_CONFIG: JSON.stringify(Object.fromEntries(SECRET_KEYS.map((key) => [`${CONFIG_NAMESPACE}:${key}`, PROGRAM_SECRETS[key]]))),
     };
     return renderStack(PROJECT_DIR, stack, env).files;
 }

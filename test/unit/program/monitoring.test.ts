@@ -5,7 +5,7 @@ const alarmsOf = (run: ProgramRun) =>
     byType(run, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => plain(a.inputs) as Record<string, any>);
 
 describe.each(["canary", "prod"] as const)("monitoring of stack %s", (stack) => {
-    const load = async () => stackRun(stack);
+    const load = () => stackRun(stack);
 
     it("raises nine alarms, each notifying the stack's SNS topic on alarm and on recovery", async () => {
         const r = await load();

@@ -3,10 +3,10 @@ import { readStackFile } from "../../../components/config/stackFile";
 import type { ProgramRun } from "../../../scripts/plan/mockEngine";
 import { engineConfig, SECRET_CONFIG_KEYS } from "../../../scripts/plan/stackConfig";
 import { PROJECT_DIR } from "../support/projectDir";
-import { TEST_SECRETS as SHARED_TEST_SECRETS } from "../../../local/testSecrets";
+import { TEST_SECRETS } from "../../../local/testSecrets";
 
 /** Passwords the tests hand the program (the shared test passwords and an admin one); none may appear outside a secret. */
-export const TEST_SECRETS: Record<SecretKey, string> = { ...SHARED_TEST_SECRETS, postgresAdminPassword: "admin-test-password" };
+export const PROGRAM_SECRETS: Record<SecretKey, string> = { ...TEST_SECRETS, postgresAdminPassword: "admin-test-password" };
 
 /** A stack file's config with `edit` applied to a copy of its project keys (namespace stripped, as in the stack file). */
 function editedConfig(all: Record<string, unknown>, edit: (raw: Record<string, any>) => void): Record<string, unknown> {
@@ -27,7 +27,7 @@ function editedConfig(all: Record<string, unknown>, edit: (raw: Record<string, a
  */
 export async function runProgram(stack: string, edit?: (raw: Record<string, any>) => void): Promise<ProgramRun> {
     const all = readStackFile(PROJECT_DIR, stack).all;
-    const config = engineConfig(edit ? editedConfig(all, edit) : all, TEST_SECRETS);
+    const config = engineConfig(edit ? editedConfig(all, edit) : all, PROGRAM_SECRETS);
     // The SDK loads with the engine, so files that only read a shared run never load it.
     const { runUnderMocks } = await import("../../../scripts/plan/mockEngine");
     return runUnderMocks("receiver-tier", stack, config, SECRET_CONFIG_KEYS, () => import("../../../index"));

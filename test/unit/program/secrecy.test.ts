@@ -1,19 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { SECRET_KEYS } from "../../../components/config/schema";
 import { md5Secret } from "../../../components/render/authSecrets";
-import { isSecretValue, nonSecretStrings, plain, stackRun, TEST_SECRETS } from "./mockTier";
+import { isSecretValue, nonSecretStrings, plain, stackRun, PROGRAM_SECRETS } from "./mockTier";
 
 // Every form a password takes in this tier: plain, md5 for each role name that uses it, and any
 // SCRAM verifier (its salt depends on the stack's server).
 const USERS: Record<string, string> = {
-    webhook_receiver_a: TEST_SECRETS.receiverPasswordA,
-    webhook_receiver_b: TEST_SECRETS.receiverPasswordB,
-    pgbouncer_stats_a: TEST_SECRETS.statsPasswordA,
-    pgbouncer_stats_b: TEST_SECRETS.statsPasswordB,
-    receiver_monitor: TEST_SECRETS.monitorPassword,
+    webhook_receiver_a: PROGRAM_SECRETS.receiverPasswordA,
+    webhook_receiver_b: PROGRAM_SECRETS.receiverPasswordB,
+    pgbouncer_stats_a: PROGRAM_SECRETS.statsPasswordA,
+    pgbouncer_stats_b: PROGRAM_SECRETS.statsPasswordB,
+    receiver_monitor: PROGRAM_SECRETS.monitorPassword,
 };
 const forbidden = [
-    ...SECRET_KEYS.map((key) => TEST_SECRETS[key]),
+    ...SECRET_KEYS.map((key) => PROGRAM_SECRETS[key]),
     ...Object.entries(USERS).map(([user, password]) => md5Secret(user, password)),
 ];
 const isForbidden = (text: string) => text.includes("SCRAM-SHA-256$") || forbidden.some((secret) => text.includes(secret));

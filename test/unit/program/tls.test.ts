@@ -14,7 +14,7 @@ import {
     plain,
     PROJECT_DIR,
     stackRun,
-    TEST_SECRETS,
+    PROGRAM_SECRETS,
     launchTemplateText,
 } from "./mockTier";
 
@@ -72,7 +72,7 @@ describe.each(["canary", "prod"] as const)("TLS in stack %s", (stack) => {
 
 describe("npm run verify against a tier whose PgBouncer serves TLS", () => {
     it("asks for PgBouncer's CA instead of connecting unverified", async () => {
-        const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [`${CONFIG_NAMESPACE}:${key}`, TEST_SECRETS[key]]));
+        const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [`${CONFIG_NAMESPACE}:${key}`, PROGRAM_SECRETS[key]]));
         const result = await runInProcess(verifyCommand, ["--stack", "canary"], { ...process.env, PULUMI_CONFIG: JSON.stringify(secrets) });
         expect(result.status).toBe(2);
         expect(result.stderr).toContain("give its CA with --pgbouncer-ca FILE");
