@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { formatProblems } from "./components/config/problems";
+import { formatProblems } from "./components/schema/problems";
 import { loadPulumiConfig, loadPulumiSecrets } from "./components/config/pulumiConfig";
-import { deployTier } from "./components/tier";
+import { deployTier } from "./components/deployTier";
 
 // Config is validated completely before a single resource is registered.
 const { config, warnings } = loadPulumiConfig();

@@ -1,14 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Unit files that run the Pulumi program, mock modules it loads or read the shared stack runs (a global setup
-// of this project, test/unit/program/stackRuns.ts) need the isolated project, with a fresh module graph each.
-const ISOLATED = [
-    "test/unit/program/**/*.test.ts",
-    "test/unit/mockEngine/**/*.test.ts",
-    "test/unit/plan/**/*.test.ts",
-    "test/unit/render/renderChecks.test.ts",
-    "test/unit/policy/policies.test.ts",
-];
+// test/unit/program/ holds every unit file that runs the Pulumi program, mocks a module it loads or reads the
+// shared stack runs (a global setup of this project, test/unit/program/stackRuns.ts): each gets a fresh module
+// graph. Every other unit file is pure and shares one graph per worker.
+const ISOLATED = ["test/unit/program/**/*.test.ts"];
 
 // Vitest's default is one worker less than the CPUs: one on a 2-core runner, where the files' child
 // processes (plans, scripts) and imports leave room for a second.

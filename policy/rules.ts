@@ -4,9 +4,9 @@ import {
     RECEIVER_ROLE_NAME,
     RUNBOOK_STATEMENT_TIMEOUT,
     TIER_POOL_MODE,
-} from "../components/config/defaults";
-import { durationToMs, isDuration } from "../components/config/duration";
-import { LOGIN_SLOTS } from "../components/config/loginSlots";
+} from "../components/schema/defaults";
+import { durationToMs, isDuration } from "../components/schema/duration";
+import { LOGIN_SLOTS } from "../components/schema/loginSlots";
 import { includesOtherFiles, poolModeSettings } from "./pgbouncerIni";
 import { secretsInUserData } from "./userData";
 

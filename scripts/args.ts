@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { closest } from "../components/config/spelling";
+import { closest } from "../components/schema/spelling";
 
 // One argument layer for every command: Node's strict parseArgs, typed values, --help, exit codes.
 

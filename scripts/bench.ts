@@ -1,10 +1,10 @@
-import { loginPassword, receiverLogins } from "../components/config/logins";
+import { loginPassword, receiverLogins } from "../components/model/logins";
 import * as os from "os";
 import { ClientConfig } from "pg";
-import { loadTierConfig, startTier, Tier } from "../local";
+import { loadTierConfig, startTier, Tier } from "../harness";
 import { command, integer, Io, main, oneOf, optional, UsageError, withDefault } from "./args";
-import { runHttpBench } from "./bench/httpBench";
-import { BENCH_TABLE_DDL, dedicatedConnections, LoadResult, runLoad, sharedPool } from "./bench/load";
+import { runHttpBench } from "../bench/httpBench";
+import { BENCH_TABLE_DDL, dedicatedConnections, LoadResult, runLoad, sharedPool } from "../bench/load";
 
 // The benchmark reuses the integration harness: the same rendered files on the real Debian programs.
 

@@ -1,5 +1,5 @@
 import { command, integer, main, projectDirOption, text, withDefault } from "./args";
-import { devLoopMarkdown, measureDevLoop } from "./bench/devLoop";
+import { devLoopMarkdown, measureDevLoop } from "../devloop/devLoop";
 
 export const benchDevCommand = command({
     spec: {

@@ -1,5 +1,5 @@
 import * as fs from "fs";
-import { CONFIG_NAMESPACE } from "../components/config/schema";
+import { CONFIG_NAMESPACE } from "../components/schema/schema";
 import { loadStackConfig, readStackFile } from "../components/config/stackFile";
 import { renderImportPlan } from "../components/render/importPlan";
 import { command, main, optional, required, text, projectDirOption } from "./args";

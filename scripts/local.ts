@@ -1,9 +1,9 @@
 import * as path from "path";
 import { parseTierConfig } from "../components/config/load";
-import { formatProblems } from "../components/config/problems";
+import { formatProblems } from "../components/schema/problems";
 import { readStackFile, readTierSecrets } from "../components/config/stackFile";
-import { TierConfig } from "../components/config/schema";
-import { postgresEndpoint, renderEndpoints } from "../components/render/endpoints";
+import { TierConfig } from "../components/schema/schema";
+import { postgresEndpoint, renderEndpoints } from "../components/model/endpoints";
 import {
     aptInstallLine,
     debianPackages,
@@ -16,9 +16,9 @@ import {
     stateDirOwner,
     Tier,
     waitFor,
-} from "../local";
-import { formatStackOutputs, LocalStackOutputs, localStackOutputs, tryItCommands } from "./local/outputs";
-import { busyPorts, portBaseOverrides, publishedPorts } from "./local/ports";
+} from "../harness";
+import { formatStackOutputs, LocalStackOutputs, localStackOutputs, tryItCommands } from "../components/model/outputs";
+import { busyPorts, portBaseOverrides, publishedPorts } from "../harness/publishedPorts";
 import { command, flag, integer, main, optional, text, withDefault } from "./args";
 
 // package.json starts this with `exec node`: npm passes a SIGTERM on to its shell, which would

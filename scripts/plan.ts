@@ -1,9 +1,9 @@
 import { command, Io, main, oneOf, optional, required, text, withDefault } from "./args";
-import { formatViolations, mandatoryViolations } from "./policyCheck";
-import { planAtRef, POLICY_VIOLATION_EXIT } from "./plan/atRef";
-import { diffPlans } from "./plan/diff";
-import { diffMarkdown, diffSummary, planMarkdown } from "./plan/markdown";
-import type { Plan } from "./plan/describe";
+import { formatViolations, mandatoryViolations } from "../policy/offline";
+import { planAtRef, POLICY_VIOLATION_EXIT } from "../offline/atRef";
+import { diffPlans } from "../offline/diff";
+import { diffMarkdown, diffSummary, planMarkdown } from "../offline/markdown";
+import type { Plan } from "../offline/describe";
 
 export const planCommand = command({
     spec: {
@@ -47,7 +47,7 @@ export const planCommand = command({
 async function planTreeAndBase(stack: string, base: string | undefined, io: Io): Promise<{ plan: Plan; before?: Plan }> {
     if (base !== undefined) io.progress(`planning stack ${stack} at ${base} (child process)`);
     // The SDK loads only here, so --help and the other commands' tests stay light.
-    const { PROJECT_DIR, planStack } = await import("./plan/planStack");
+    const { PROJECT_DIR, planStack } = await import("../offline/planStack");
     const child = new AbortController();
     const planBefore = base === undefined ? undefined : planAtRef(PROJECT_DIR, base, stack, process.env, child.signal);
     // Handled below, whichever plan ends first.

@@ -1,5 +1,5 @@
 import { loadStackConfig, lookupSecret, readStackFile } from "../components/config/stackFile";
-import { Check, fail, formatChecks } from "./preflight/result";
+import { Check, fail, formatChecks } from "../checks/result";
 import { command, Io, main, required, text, projectDirOption } from "./args";
 
 export const preflightCommand = command({
@@ -22,7 +22,10 @@ async function preflight(stack: string, projectDir: string, io: Io): Promise<num
     const stackFile = readStackFile(projectDir, stack);
     const { config } = loadStackConfig(stackFile);
     // The AWS SDK and the database client load only for a real run, not for --help.
-    const [{ awsChecks, awsClients }, { databaseChecks }] = await Promise.all([import("./preflight/aws"), import("./preflight/database")]);
+    const [{ awsChecks, awsClients }, { databaseChecks }] = await Promise.all([
+        import("../checks/preflightAws"),
+        import("../checks/preflightDatabase"),
+    ]);
     const checks: Check[] = [];
     if (config.platform === "aws") {
         const region = typeof stackFile.all["aws:region"] === "string" ? (stackFile.all["aws:region"] as string) : undefined;

@@ -1,9 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
-import { formatProblems } from "../components/config/problems";
+import { formatProblems } from "../components/schema/problems";
 import { command, main, outputDirectory, required, text, projectDirOption } from "./args";
-import { formatViolations, mandatoryViolations } from "./policyCheck";
-import { PRIVATE_FILES, RenderedFiles, renderStack } from "./renderStack";
+import { formatViolations, mandatoryViolations } from "../policy/offline";
+import { PRIVATE_FILES, RenderedFiles, renderStack } from "../offline/renderStack";
 
 export const renderCommand = command({
     spec: {

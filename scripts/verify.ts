@@ -1,10 +1,10 @@
 import * as fs from "fs";
 import { loadStackConfig, readStackFile, readTierSecrets } from "../components/config/stackFile";
-import { TierConfig } from "../components/config/schema";
-import { pgbouncerServesTls } from "../components/render/tls";
-import { postgresEndpoint, renderEndpoints } from "../components/render/endpoints";
+import { TierConfig } from "../components/schema/schema";
+import { pgbouncerServesTls } from "../components/model/tlsModes";
+import { postgresEndpoint, renderEndpoints } from "../components/model/endpoints";
 import { command, hostPort, httpUrl, main, oneOf, optional, required, text, UsageError, withDefault, projectDirOption } from "./args";
-import { checklistJson, Endpoints, formatChecklist, runChecklist } from "./verify/checklist";
+import { checklistJson, Endpoints, formatChecklist, runChecklist } from "../checks/verifyChecklist";
 
 export const verifyCommand = command({
     spec: {

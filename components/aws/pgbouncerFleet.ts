@@ -1,12 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MetricTargets } from "./metricTargets";
-import { AwsSettings, PgbouncerSection } from "../config/schema";
+import { AwsSettings, PgbouncerSection } from "../schema/schema";
 import { PgbouncerHostFiles } from "../render/cloudInit";
-import { hostPort } from "../render/endpoints";
-import { ParameterNames } from "../render/parameterNames";
+import { hostPort } from "../model/endpoints";
+import { ParameterNames } from "../model/parameterNames";
 import { NLB_HEALTH_CHECK, PGBOUNCER_HEALTH_PORT } from "../render/pgbouncerHealth";
-import { oneExtraInstancePercentage } from "../render/rollout";
+import { oneExtraInstancePercentage } from "../model/rollout";
 import { aliasRecord, RecordAdoption } from "./aliasRecord";
 import { InstanceRole } from "./instanceRole";
 import { PgbouncerTls } from "./pgbouncerTls";

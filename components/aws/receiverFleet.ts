@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MetricTargets } from "./metricTargets";
-import { AwsSettings, ReceiverSection } from "../config/schema";
-import { ALB_HEALTH_CHECK } from "../render/rollout";
+import { AwsSettings, ReceiverSection } from "../schema/schema";
+import { ALB_HEALTH_CHECK } from "../model/rollout";
 import { aliasRecord, RecordAdoption } from "./aliasRecord";
 import { InstanceRole } from "./instanceRole";
 import { RollingGroup } from "./rollingGroup";

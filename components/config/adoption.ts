@@ -1,6 +1,6 @@
-import { tierRoles } from "../render/roles";
-import { configKey, Problem } from "./problems";
-import { SchemaConfig } from "./schema";
+import { tierRoles } from "../model/roles";
+import { configKey, Problem } from "../schema/problems";
+import { SchemaConfig } from "../schema/schema";
 
 /** Route 53's import id of an A record. */
 export const recordImportId = (zoneId: string, name: string) => `${zoneId}_${name}_A`;

@@ -1,4 +1,4 @@
-import { TierConfig } from "./schema";
+import { TierConfig } from "../schema/schema";
 
 /** Two stacks that would create the same DNS name. */
 export interface EndpointClash {

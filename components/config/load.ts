@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { ConfigError, configKey, Problem } from "./problems";
+import { ConfigError, configKey, Problem } from "../schema/problems";
 import { checkRules, RULES } from "./rules";
-import { CONFIG_NAMESPACE, hasPlatformSection, SchemaConfig, SECRET_KEYS, TierConfig, tierSchema } from "./schema";
-import { closest } from "./spelling";
+import { CONFIG_NAMESPACE, hasPlatformSection, SchemaConfig, SECRET_KEYS, TierConfig, tierSchema } from "../schema/schema";
+import { closest } from "../schema/spelling";
 
 /** A validated config and the doubtful-but-legal settings found in it. */
 export interface LoadedConfig {

@@ -1,6 +1,6 @@
-import { Problem } from "./problems";
-import { CONFIG_NAMESPACE } from "./schema";
-import { closest } from "./spelling";
+import { Problem } from "../schema/problems";
+import { CONFIG_NAMESPACE } from "../schema/schema";
+import { closest } from "../schema/spelling";
 
 /**
  * Config namespaces the program reads: its own; `aws` (the region, and the default AWS provider's

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LoadedConfig, parseTierConfig, projectConfig } from "./load";
 import { namespaceProblems } from "./namespaces";
-import { ConfigError } from "./problems";
-import { CONFIG_NAMESPACE, SECRET_KEYS, SecretKey } from "./schema";
+import { ConfigError } from "../schema/problems";
+import { CONFIG_NAMESPACE, SECRET_KEYS, SecretKey } from "../schema/schema";
 import { weakSecretProblems } from "./secretStrength";
 
 /**

@@ -1,7 +1,7 @@
-import { durationToMs } from "./duration";
+import { durationToMs } from "../schema/duration";
 import { adoptionIdsMatch } from "./adoption";
-import { configKey, Problem } from "./problems";
-import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "./schema";
+import { configKey, Problem } from "../schema/problems";
+import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "../schema/schema";
 
 // Cross-field rules: the runbook's known mistakes (settings that do not add up or do not work as
 // written, README "Deviations from the runbook") refused or warned about with the key and the why;

@@ -1,5 +1,5 @@
-import { Problem } from "./problems";
-import { CONFIG_NAMESPACE, TierConfig } from "./schema";
+import { Problem } from "../schema/problems";
+import { CONFIG_NAMESPACE, TierConfig } from "../schema/schema";
 
 /** Shortest password a shared (aws) stack accepts; the local docker stack's throwaway passwords are exempt. */
 export const MIN_PASSWORD_LENGTH = 16;

@@ -3,10 +3,10 @@ import * as path from "path";
 import { parse } from "yaml";
 import { LoadedConfig, parseTierConfig, projectConfig } from "./load";
 import { namespaceProblems } from "./namespaces";
-import { ConfigError, Problem } from "./problems";
-import { CONFIG_NAMESPACE, SECRET_KEYS, SecretKey, TIER_SECRET_KEYS, TierConfig, TierSecrets } from "./schema";
+import { ConfigError, Problem } from "../schema/problems";
+import { CONFIG_NAMESPACE, SECRET_KEYS, SecretKey, TIER_SECRET_KEYS, TierConfig, TierSecrets } from "../schema/schema";
 import { weakSecretProblems } from "./secretStrength";
-import { closest } from "./spelling";
+import { closest } from "../schema/spelling";
 
 /** The config of one stack as `pulumi` would see it, read without the CLI. */
 export interface StackFileConfig {

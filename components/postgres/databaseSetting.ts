@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClientConfig } from "pg";
-import { clientTls } from "./tls";
+import { clientTls } from "./clientTls";
 
 /** How the dynamic provider reaches PostgreSQL (an admin that may ALTER DATABASE). */
 export interface PostgresConnection {

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import { Adoption, TierSecrets } from "../config/schema";
-import { RoleSpec, timeoutMs } from "../render/roles";
+import { Adoption, TierSecrets } from "../schema/schema";
+import { RoleSpec, timeoutMs } from "../model/roles";
 import { DatabaseSetting, PostgresConnection } from "./databaseSetting";
-import { caBundleFile } from "./tls";
+import { caBundleFile } from "./clientTls";
 
 export interface PostgresSettingsArgs {
     /** The tier's roles in creation order (groups before their members), as tierRoles renders them. */

@@ -1,16 +1,16 @@
 import { gzipSync } from "zlib";
 import { stringify } from "yaml";
-import { TierConfig } from "../config/schema";
+import { TierConfig } from "../schema/schema";
 import { asset } from "./assets";
 import { renderEnvFile } from "./envFile";
-import { HOST_PATHS } from "./hostPaths";
-import { ParameterNames } from "./parameterNames";
+import { HOST_PATHS } from "../model/hostPaths";
+import { ParameterNames } from "../model/parameterNames";
 import { PublicFiles } from "./index";
 import { PGBOUNCER_HEALTH_PORT } from "./pgbouncerHealth";
-import { ALB_HEALTH_CHECK, LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "./rollout";
+import { ALB_HEALTH_CHECK, LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "../model/rollout";
 import { PGBOUNCER_LOGS, receiverLogs, renderLogrotate, renderMetricsEnv } from "./monitoring";
-import { renderMonitorSql, renderMonitorTimer } from "./monitor";
-import { pgbouncerServesTls } from "./tls";
+import { renderMonitorSql, renderMonitorTimer } from "./longQueryMonitor";
+import { pgbouncerServesTls } from "../model/tlsModes";
 
 interface WriteFile {
     path: string;

@@ -1,5 +1,5 @@
-import { TierConfig, TierSecrets } from "../config/schema";
-import { RoleSpec, rolesWithConnect, tierRoles } from "./roles";
+import { TierConfig, TierSecrets } from "../schema/schema";
+import { RoleSpec, rolesWithConnect, tierRoles } from "../model/roles";
 import { sqlIdent, sqlLiteral } from "./sql";
 
 function roleStatements(role: RoleSpec, secrets: TierSecrets): string[] {

@@ -1,5 +1,5 @@
-import { TierConfig } from "../config/schema";
-import { HOST_PATHS } from "./hostPaths";
+import { TierConfig } from "../schema/schema";
+import { HOST_PATHS } from "../model/hostPaths";
 
 // JSON strings, integers and true/false map onto Python literals once booleans are renamed.
 function pythonLiteral(value: string | number | boolean): string {

@@ -1,4 +1,4 @@
-import { FLEET_TAG } from "./rollout";
+import { FLEET_TAG } from "../model/rollout";
 
 /** Trust policy letting EC2 instances assume a role. */
 export function renderEc2AssumeRolePolicy(): string {

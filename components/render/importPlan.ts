@@ -1,4 +1,4 @@
-import { TierConfig } from "../config/schema";
+import { TierConfig } from "../schema/schema";
 
 /** One resource of a `pulumi import --file` document. */
 export interface ImportEntry {
@@ -19,7 +19,7 @@ export interface ImportPlan {
     readonly resources: ImportEntry[];
 }
 
-/** Resource types and names as the program declares them (components/tier.ts and its components). */
+/** Resource types and names as the program declares them (components/deployTier.ts and its components). */
 export const ADOPTABLE = {
     settings: { type: "receiver-tier:postgres:Settings", name: (stack: string) => `${stack}-postgres` },
     provider: { type: "pulumi:providers:postgresql", name: (stack: string) => `${stack}-postgres-provider` },

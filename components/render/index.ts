@@ -1,4 +1,4 @@
-import { TierConfig, TierSecrets } from "../config/schema";
+import { TierConfig, TierSecrets } from "../schema/schema";
 import { renderDatabaseSql } from "./databaseSql";
 import { renderGunicornConf } from "./gunicornConf";
 import { renderPgbouncerIni } from "./pgbouncerIni";

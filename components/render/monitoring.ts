@@ -1,8 +1,8 @@
-import { durationToMs } from "../config/duration";
+import { durationToMs } from "../schema/duration";
 import { postgresBudget, pgbouncerHostsDuringRoll, serverConnectionsPerHost } from "../config/rules";
-import { TierConfig } from "../config/schema";
+import { TierConfig } from "../schema/schema";
 import { renderEnvFile } from "./envFile";
-import { HOST_PATHS } from "./hostPaths";
+import { HOST_PATHS } from "../model/hostPaths";
 
 /** The CloudWatch namespace the hosts publish to (and the only one their role may write). */
 export function metricsNamespace(cfg: TierConfig, stack: string): string {

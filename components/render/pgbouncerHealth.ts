@@ -1,8 +1,8 @@
-import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
-import { TierConfig, TierSecrets } from "../config/schema";
+import { loginPassword, receiverLogins, statsLogins } from "../model/logins";
+import { TierConfig, TierSecrets } from "../schema/schema";
 import { renderEnvFile } from "./envFile";
-import { HOST_PATHS } from "./hostPaths";
-import { pgbouncerServesTls } from "./tls";
+import { HOST_PATHS } from "../model/hostPaths";
+import { pgbouncerServesTls } from "../model/tlsModes";
 
 /** The port each PgBouncer host answers the NLB's HTTP health check on. */
 export const PGBOUNCER_HEALTH_PORT = 8008;

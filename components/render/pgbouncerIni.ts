@@ -1,8 +1,8 @@
-import { PgbouncerSettings, TierConfig } from "../config/schema";
+import { PgbouncerSettings, TierConfig } from "../schema/schema";
 import { serverConnectionsPerHost } from "../config/rules";
-import { HOST_PATHS } from "./hostPaths";
-import { statsLogins } from "../config/logins";
-import { pgbouncerServesTls } from "./tls";
+import { HOST_PATHS } from "../model/hostPaths";
+import { statsLogins } from "../model/logins";
+import { pgbouncerServesTls } from "../model/tlsModes";
 
 type IniValue = string | number | readonly string[];
 

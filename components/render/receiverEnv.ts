@@ -1,8 +1,8 @@
-import { TierConfig, TierSecrets } from "../config/schema";
+import { TierConfig, TierSecrets } from "../schema/schema";
 import { renderEnvFile } from "./envFile";
-import { HOST_PATHS } from "./hostPaths";
-import { pgbouncerClientSslmode, pgbouncerServesTls } from "./tls";
-import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
+import { HOST_PATHS } from "../model/hostPaths";
+import { pgbouncerClientSslmode, pgbouncerServesTls } from "../model/tlsModes";
+import { loginPassword, receiverLogins, statsLogins } from "../model/logins";
 
 /**
  * receiver.env: what the receiver app reads. Secrets are not here: they arrive separately

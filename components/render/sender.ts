@@ -1,4 +1,4 @@
-import { TierConfig } from "../config/schema";
+import { TierConfig } from "../schema/schema";
 
 /** The sender's rate limits and circuit breaker under the runbook's variable names. */
 export function renderSenderSettings(cfg: TierConfig): Record<string, string> {

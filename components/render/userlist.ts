@@ -1,6 +1,6 @@
-import { SchemaConfig, TierConfig, TierSecrets } from "../config/schema";
-import { authSecret } from "./authSecrets";
-import { loginPassword, receiverLogins, statsLogins } from "../config/logins";
+import { SchemaConfig, TierConfig, TierSecrets } from "../schema/schema";
+import { authSecret } from "../model/authSecrets";
+import { loginPassword, receiverLogins, statsLogins } from "../model/logins";
 
 /** What a role's secret depends on (the rules compute it too, before the config is a TierConfig). */
 type SecretSettings = Pick<SchemaConfig, "postgres" | "pgbouncer">;

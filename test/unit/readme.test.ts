@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { tierSchema } from "../../components/config/schema";
+import { tierSchema } from "../../components/schema/schema";
 import { benchCommand } from "../../scripts/bench";
 import { benchDevCommand } from "../../scripts/benchDev";
 import { localCommand } from "../../scripts/local";

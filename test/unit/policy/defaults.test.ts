@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { durationToMs } from "../../../components/config/duration";
-import { hasPlatformSection, tierSchema } from "../../../components/config/schema";
+import { durationToMs } from "../../../components/schema/duration";
+import { hasPlatformSection, tierSchema } from "../../../components/schema/schema";
 import { renderPgbouncerIni } from "../../../components/render/pgbouncerIni";
 import { POLICY_RULES } from "../../../policy/policies";
 import { DATABASE_INGRESS_DEFAULTS, pgbouncerTransactionPooling, STATEMENT_TIMEOUT_DEFAULTS, TYPES } from "../../../policy/rules";

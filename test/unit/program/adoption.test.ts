@@ -1,15 +1,15 @@
 import { importPlanCommand } from "../../../scripts/importPlan";
-import { runInProcess } from "../cli/runScript";
+import { runInProcess } from "../scripts/runScript";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { parseTierConfig } from "../../../components/config/load";
-import { CONFIG_NAMESPACE } from "../../../components/config/schema";
+import { CONFIG_NAMESPACE } from "../../../components/schema/schema";
 import { readStackFile } from "../../../components/config/stackFile";
 import { adoptionOptions } from "../../../components/postgres/postgresSettings";
 import { renderImportPlan } from "../../../components/render/importPlan";
-import { tierRoles } from "../../../components/render/roles";
+import { tierRoles } from "../../../components/model/roles";
 import { byName, plain, PROJECT_DIR, ProgramRun, runProgram, stackRun } from "./mockTier";
 
 // Adoption of what was made by hand: adopt ids become Pulumi's `import` option on exactly those

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
-import { CONFIG_NAMESPACE } from "../../../components/config/schema";
+import { CONFIG_NAMESPACE } from "../../../components/schema/schema";
 import { readStackFile } from "../../../components/config/stackFile";
-import { runUnderMocks } from "../../../scripts/plan/mockEngine";
-import { engineConfig, SECRET_CONFIG_KEYS } from "../../../scripts/plan/stackConfig";
+import { runUnderMocks } from "../../../offline/mockEngine";
+import { engineConfig, SECRET_CONFIG_KEYS } from "../../../offline/stackConfig";
 import { PROJECT_DIR, PROGRAM_SECRETS } from "./mockTier";
 
 // `pulumi up` reads the same checks as the offline commands, before any resource exists.

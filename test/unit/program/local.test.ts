@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseTierConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stackFile";
-import { renderLocalPostgres } from "../../../components/render/localContainers";
-import { localStackOutputs } from "../../../scripts/local/outputs";
+import { renderLocalPostgres } from "../../../components/render/dockerContainers";
+import { localStackOutputs } from "../../../components/model/outputs";
 import { byName, byType, plain, PROJECT_DIR, ProgramRun, renderedFiles, stackRun, PROGRAM_SECRETS } from "./mockTier";
 
 let run: ProgramRun;

@@ -1,16 +1,16 @@
 import { gunzipSync } from "zlib";
 import { parse } from "yaml";
 import { expect, inject } from "vitest";
-import { renderStack } from "../../../scripts/renderStack";
-import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../../components/config/schema";
-import type { ProgramRun, RegisteredResource } from "../../../scripts/plan/mockEngine";
-import { isSecretValue } from "../../../scripts/plan/secretValues";
+import { renderStack } from "../../../offline/renderStack";
+import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../../components/schema/schema";
+import type { ProgramRun, RegisteredResource } from "../../../offline/mockEngine";
+import { isSecretValue } from "../../../offline/secretValues";
 import { PROGRAM_SECRETS } from "./programRun";
 import { PROJECT_DIR } from "../support/stackConfig";
 import type { SharedStack } from "./stackRuns";
 
-export type { ProgramRun } from "../../../scripts/plan/mockEngine";
-export { isSecretValue, plain } from "../../../scripts/plan/secretValues";
+export type { ProgramRun } from "../../../offline/mockEngine";
+export { isSecretValue, plain } from "../../../offline/secretValues";
 export { runProgram, PROGRAM_SECRETS } from "./programRun";
 export { PROJECT_DIR } from "../support/stackConfig";
 

@@ -1,9 +1,9 @@
-import { CONFIG_NAMESPACE, SecretKey } from "../../../components/config/schema";
+import { CONFIG_NAMESPACE, SecretKey } from "../../../components/schema/schema";
 import { readStackFile } from "../../../components/config/stackFile";
-import type { ProgramRun } from "../../../scripts/plan/mockEngine";
-import { engineConfig, SECRET_CONFIG_KEYS } from "../../../scripts/plan/stackConfig";
+import type { ProgramRun } from "../../../offline/mockEngine";
+import { engineConfig, SECRET_CONFIG_KEYS } from "../../../offline/stackConfig";
 import { PROJECT_DIR } from "../support/projectDir";
-import { TEST_SECRETS } from "../../../local/testSecrets";
+import { TEST_SECRETS } from "../../../harness/testSecrets";
 
 /** Passwords the tests hand the program (the shared test passwords and an admin one); none may appear outside a secret. */
 export const PROGRAM_SECRETS: Record<SecretKey, string> = { ...TEST_SECRETS, postgresAdminPassword: "admin-test-password" };
@@ -29,6 +29,6 @@ export async function runProgram(stack: string, edit?: (raw: Record<string, any>
     const all = readStackFile(PROJECT_DIR, stack).all;
     const config = engineConfig(edit ? editedConfig(all, edit) : all, PROGRAM_SECRETS);
     // The SDK loads with the engine, so files that only read a shared run never load it.
-    const { runUnderMocks } = await import("../../../scripts/plan/mockEngine");
+    const { runUnderMocks } = await import("../../../offline/mockEngine");
     return runUnderMocks("receiver-tier", stack, config, SECRET_CONFIG_KEYS, () => import("../../../index"));
 }

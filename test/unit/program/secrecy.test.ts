@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SECRET_KEYS } from "../../../components/config/schema";
-import { md5Secret } from "../../../components/render/authSecrets";
+import { SECRET_KEYS } from "../../../components/schema/schema";
+import { md5Secret } from "../../../components/model/authSecrets";
 import { isSecretValue, nonSecretStrings, plain, stackRun, PROGRAM_SECRETS } from "./mockTier";
 
 // Every form a password takes in this tier: plain, md5 for each role name that uses it, and any

@@ -1,11 +1,11 @@
 import { verifyCommand } from "../../../scripts/verify";
-import { runInProcess } from "../cli/runScript";
+import { runInProcess } from "../scripts/runScript";
 import * as fs from "fs";
 import { describe, expect, it } from "vitest";
 import { parseTierConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stackFile";
-import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../../components/config/schema";
-import { HOST_PATHS } from "../../../components/render/hostPaths";
+import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../../components/schema/schema";
+import { HOST_PATHS } from "../../../components/model/hostPaths";
 import {
     byName,
     cloudInitFiles,

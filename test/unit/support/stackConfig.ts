@@ -1,15 +1,15 @@
 // Stack config fixtures: the real canary stack file, edited one key at a time.
 import { expect } from "vitest";
 import { LoadedConfig, parseTierConfig } from "../../../components/config/load";
-import { ConfigError, Problem } from "../../../components/config/problems";
-import { CONFIG_NAMESPACE, TierConfig } from "../../../components/config/schema";
+import { ConfigError, Problem } from "../../../components/schema/problems";
+import { CONFIG_NAMESPACE, TierConfig } from "../../../components/schema/schema";
 import { readStackFile } from "../../../components/config/stackFile";
-import { TEST_SECRETS } from "../../../local/testSecrets";
+import { TEST_SECRETS } from "../../../harness/testSecrets";
 import { PROJECT_DIR } from "./projectDir";
 
 export { PROJECT_DIR };
 
-/** The harness's test passwords (local/testSecrets.ts): md5 answers in the tests are computed from them. */
+/** The harness's test passwords (harness/testSecrets.ts): md5 answers in the tests are computed from them. */
 export { TEST_SECRETS };
 
 /** PULUMI_CONFIG's JSON text for secrets given by their keys without namespace. */

@@ -1,0 +1,222 @@
+import { receiverLogins } from "../components/model/logins";
+import * as os from "os";
+import { receiverRequestCapacity, serverConnectionsPerHost, workerConcurrency } from "../components/config/rules";
+import { hasPlatformSection, TierConfig, tierSchema } from "../components/schema/schema";
+import { readStackFile } from "../components/config/stackFile";
+import { renderPublicFiles } from "../components/render";
+import {
+    GunicornProcess,
+    loadTierConfig,
+    mergeConfig,
+    PROJECT_DIR,
+    RawConfig,
+    receiverSecretEnv,
+    Sandbox,
+    startGunicorn,
+    startTier,
+    Tier,
+} from "../harness";
+import { contractLoad, HttpPhaseResult, HttpTarget, inflightLoad, openLoad, SENDER_TIMEOUT_MS } from "./httpLoad";
+
+/** One receiver setup under test: a config variant, and whether the app goes through PgBouncer. */
+interface Variant {
+    readonly label: string;
+    readonly cfg: TierConfig;
+    readonly direct: boolean;
+}
+
+interface VariantResult {
+    readonly variant: Variant;
+    /** Requests kept in flight in the second phase: senders x maxInflight. */
+    readonly inFlight: number;
+    readonly phases: (HttpPhaseResult & { rows: number })[];
+}
+
+/**
+ * Canary's receiver section and sender contract on the local stack's PostgreSQL and PgBouncer (the
+ * harness runs those from the local stack's files). Schema-parsed only: the sync variant is the
+ * configuration the sender-capacity rule now refuses, measured to show why.
+ */
+function canaryVariant(overrides: RawConfig): TierConfig {
+    const canary = readStackFile(PROJECT_DIR, "canary").raw as { receiver: RawConfig; sender: RawConfig };
+    const local = readStackFile(PROJECT_DIR, "local").raw;
+    const cfg = tierSchema.parse(mergeConfig(mergeConfig(local, { receiver: canary.receiver, sender: canary.sender }), overrides));
+    if (!hasPlatformSection(cfg)) throw new Error("the local stack's config lacks its platform section");
+    return cfg;
+}
+
+function describeReceivers(cfg: TierConfig): string {
+    const g = cfg.receiver.gunicorn;
+    return `${cfg.receiver.instances} x Gunicorn ${g.workers} ${g.worker_class} workers x ${workerConcurrency(cfg)} thread(s), dbPool ${cfg.receiver.dbPool.max} = ${receiverRequestCapacity(cfg)} requests at once`;
+}
+
+async function startReceivers(
+    tier: Tier,
+    variant: Variant,
+    stack: string,
+): Promise<{ gunicorns: GunicornProcess[]; sandboxes: Sandbox[] }> {
+    const files = renderPublicFiles(variant.cfg, stack);
+    const gunicorns: GunicornProcess[] = [];
+    const sandboxes: Sandbox[] = [];
+    try {
+        for (let i = 0; i < variant.cfg.receiver.instances; i++) {
+            const sandbox = Sandbox.temp("receiver-tier-bench-");
+            sandboxes.push(sandbox);
+            gunicorns.push(
+                await startGunicorn({
+                    conf: files["gunicorn.conf.py"],
+                    receiverEnv: files["receiver.env"],
+                    secretEnv: receiverSecretEnv(variant.cfg, tier.secrets),
+                    dbHost: "127.0.0.1",
+                    dbPort: variant.direct ? tier.postgres.port : tier.pgbouncer.port,
+                    sandbox,
+                }),
+            );
+        }
+    } catch (err) {
+        await stopReceivers(gunicorns, sandboxes);
+        throw err;
+    }
+    return { gunicorns, sandboxes };
+}
+
+async function stopReceivers(gunicorns: readonly GunicornProcess[], sandboxes: readonly Sandbox[]): Promise<void> {
+    for (const g of gunicorns) await g.stop();
+    for (const s of sandboxes) s.remove();
+}
+
+async function rowsOf(tier: Tier, cfg: TierConfig, source: string): Promise<number> {
+    const [row] = await tier.postgres.query(
+        `SELECT count(*)::int AS rows FROM ${cfg.receiverRole.name}.webhook_events WHERE source = $1`,
+        cfg.postgres.database,
+        [source],
+    );
+    return (row as { rows: number }).rows;
+}
+
+async function measure(tier: Tier, variant: Variant, index: number, seconds: number, senders: number): Promise<VariantResult> {
+    const { gunicorns, sandboxes } = await startReceivers(tier, variant, "bench");
+    try {
+        const target: HttpTarget = { ports: gunicorns.map((g) => g.port), signing: tier.signing };
+        const sender = variant.cfg.sender;
+        const source = (phase: string) => `bench-${index}-${phase}`;
+        const contract = await contractLoad(target, source("contract"), senders, sender, seconds);
+        const inFlight = senders * sender.maxInflight;
+        const inflight = await inflightLoad(target, source("inflight"), inFlight, seconds);
+        // Twice what the receivers just sustained at the contract's full inflight.
+        const overload = await openLoad(target, source("overload"), Math.max(1, 2 * inflight.acceptedPerSecond), seconds);
+        const phases = [];
+        for (const result of [contract, inflight, overload])
+            phases.push({ ...result, rows: await rowsOf(tier, variant.cfg, result.source) });
+        return { variant, inFlight, phases };
+    } finally {
+        await stopReceivers(gunicorns, sandboxes);
+    }
+}
+
+const ms = (value: number) => (Number.isNaN(value) ? "-" : value.toFixed(1));
+
+function statusList(statuses: Readonly<Record<string, number>>): string {
+    return Object.entries(statuses)
+        .filter(([status]) => status !== "timeout")
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([status, count]) => `${status}: ${count}`)
+        .join(", ");
+}
+
+function table(results: readonly VariantResult[]): string {
+    const rows = results.flatMap(({ variant, phases }) =>
+        phases.map(
+            (p) =>
+                `| ${variant.label} | ${p.phase} | ${p.sent}${p.notSent ? ` (+${p.notSent} not sent)` : ""} | ${p.acceptedPerSecond.toFixed(0)} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${statusList(p.statuses)} | ${p.statuses.timeout ?? 0} | ${p.accepted} | ${p.rows} | ${(p.generatorCores * 100).toFixed(0)}% |`,
+        ),
+    );
+    return [
+        "| receivers | load | sent | 202/s | p50 ms | p99 ms | statuses | timeouts | 202s | rows | generator CPU (of one core) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        ...rows,
+    ].join("\n");
+}
+
+/** Findings a reader needs next to the table: acknowledged-but-missing or duplicated rows, and the ratios. */
+function summary(results: readonly VariantResult[]): string[] {
+    const lines: string[] = [];
+    for (const { variant, phases } of results) {
+        for (const p of phases) {
+            // A request that timed out at the sender may still have committed: rows may exceed 202s by the timeouts, never more.
+            const unseen = p.rows - p.accepted;
+            if (unseen < 0 || unseen > (p.statuses.timeout ?? 0) + (p.statuses.error ?? 0)) {
+                lines.push(`MISMATCH ${variant.label}, ${p.phase}: ${p.accepted} acknowledged, ${p.rows} rows`);
+            }
+        }
+    }
+    for (const { variant, inFlight, phases } of results) {
+        const full = phases[1];
+        if (!full) continue;
+        // Little's law: requests in service = throughput x time in service. Beyond the threads, requests wait unserved.
+        const inService = Math.min(inFlight, receiverRequestCapacity(variant.cfg));
+        const queued = inFlight - inService;
+        lines.push(
+            `${variant.label}: at ${inFlight} in flight, ${inService} in service / ${full.acceptedPerSecond.toFixed(0)} per s = ${((inService / full.acceptedPerSecond) * 1000).toFixed(0)} ms in service each${queued > 0 ? `; the other ${queued} wait in the listen backlog` : ""}`,
+        );
+    }
+    const inflight = (i: number) => results[i]?.phases[1];
+    const [sync, threaded, direct] = [inflight(0), inflight(1), inflight(2)];
+    if (sync && threaded) {
+        lines.push(
+            `gthread vs sync at the contract's inflight: ${(threaded.acceptedPerSecond / sync.acceptedPerSecond).toFixed(2)}x accepted/s, p99 ${(threaded.p99Ms / sync.p99Ms).toFixed(2)}x`,
+        );
+    }
+    if (threaded && direct) {
+        lines.push(
+            `through PgBouncer vs straight to PostgreSQL (gthread): ${(threaded.acceptedPerSecond / direct.acceptedPerSecond).toFixed(2)}x accepted/s, p99 ${(threaded.p99Ms / direct.p99Ms).toFixed(2)}x`,
+        );
+    }
+    if (lines.every((line) => !line.startsWith("MISMATCH")))
+        lines.unshift("every run: rows == 202s (rows may exceed them only by requests that timed out)");
+    return lines;
+}
+
+/** `npm run bench -- --mode http`: HTTP POSTs through real Gunicorn, the reference receiver, PgBouncer and PostgreSQL. */
+export async function runHttpBench(seconds: number, senders: number): Promise<string> {
+    const canary = canaryVariant({});
+    const variants: Variant[] = [
+        {
+            label: "sync (canary before)",
+            cfg: canaryVariant({ receiver: { gunicorn: { worker_class: "sync", threads: undefined }, dbPool: { max: 1 } } }),
+            direct: false,
+        },
+        { label: "gthread (canary now)", cfg: canary, direct: false },
+        // The same app and workers; DB_NAME is PostgreSQL's database name when nothing sits in between.
+        {
+            label: "gthread, straight to PostgreSQL",
+            cfg: canaryVariant({ pgbouncer: { databaseAlias: canary.postgres.database } }),
+            direct: true,
+        },
+    ];
+    const directBackends = receiverRequestCapacity(canary) + canary.receiver.instances * canary.receiver.gunicorn.workers;
+    // PostgreSQL must admit the direct run's connections next to PgBouncer's server connections.
+    const cfg = loadTierConfig("local", { postgres: { maxConnections: directBackends + serverConnectionsPerHost(canary) + 20 } });
+    let tier: Tier | undefined;
+    try {
+        tier = await startTier({ cfg });
+        // The login's connection limit (hosts x max_db_connections) protects the real tier; the direct run needs it lifted.
+        await tier.postgres.query(`ALTER ROLE ${receiverLogins(cfg).active.name} CONNECTION LIMIT -1`);
+        const results: VariantResult[] = [];
+        for (const [index, variant] of variants.entries()) results.push(await measure(tier, variant, index, seconds, senders));
+        return [
+            `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
+            `load: ${seconds} s per phase, ${senders} sender(s), signed ~230-byte webhooks, a new connection per request, sender timeout ${SENDER_TIMEOUT_MS / 1000} s, 127.0.0.1`,
+            ...variants.map(
+                (v) => `${v.label}: ${describeReceivers(v.cfg)}${v.direct ? ", straight to PostgreSQL" : ", through PgBouncer"}`,
+            ),
+            "",
+            table(results),
+            "",
+            ...summary(results),
+            "",
+        ].join("\n");
+    } finally {
+        await tier?.stop();
+    }
+}

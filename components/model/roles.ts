@@ -1,0 +1,88 @@
+import { durationToMs } from "../schema/duration";
+import { loginPassword, receiverLogins, statsLogins } from "./logins";
+import { pgbouncerHostsDuringRoll, serverConnectionsPerHost } from "../config/rules";
+import { SchemaConfig, TierSecrets } from "../schema/schema";
+import { roleSecret } from "../render/userlist";
+
+/** Statement timeout of the monitor role: the monitor query must never hang itself. */
+export const MONITOR_STATEMENT_TIMEOUT = "30s";
+
+/** One PostgreSQL role of the tier, as both database.sql and the Pulumi program create it. */
+export interface RoleSpec {
+    readonly name: string;
+    readonly login: boolean;
+    /** Its pre-hashed password secret (the one userlist.txt holds), if it has one. */
+    readonly password?: (secrets: TierSecrets) => string;
+    readonly connectionLimit?: number;
+    readonly statementTimeout?: string;
+    readonly idleInTransactionSessionTimeout?: string;
+    /** Roles it is a member of. */
+    readonly memberOf: readonly string[];
+    /** `ALTER ROLE ... SET role`: the role a session switches to at login, so objects belong to the group. */
+    readonly assumeRole?: string;
+    /** Why it exists, for reviewers of database.sql. */
+    readonly purpose: string;
+}
+
+/**
+ * Connections each receiver login may hold: every PgBouncer host at its max_db_connections, with one
+ * extra host while a roll overlaps old and new hosts. PgBouncer's cap is per database, shared by both logins.
+ */
+export function receiverConnectionLimit(cfg: SchemaConfig): number {
+    return pgbouncerHostsDuringRoll(cfg) * serverConnectionsPerHost(cfg);
+}
+
+/** Connections the monitor role may hold: one check per PgBouncer host (one extra during a roll), plus `verify` and an operator. */
+export function monitorConnectionLimit(cfg: SchemaConfig): number {
+    return pgbouncerHostsDuringRoll(cfg) + 2;
+}
+
+/** Every role the tier needs, in creation order (groups before their members). */
+export function tierRoles(cfg: SchemaConfig): RoleSpec[] {
+    const receivers = receiverLogins(cfg);
+    const accepted = new Set(receivers.accepted.map((login) => login.name));
+    return [
+        {
+            name: receivers.base,
+            login: false,
+            memberOf: [],
+            purpose: "owns the receiver schema and its tables; the two logins act as it",
+        },
+        ...receivers.both.map((login): RoleSpec => ({
+            name: login.name,
+            login: accepted.has(login.name),
+            password: (secrets) => roleSecret(cfg, login.name, loginPassword(secrets, login)),
+            connectionLimit: receiverConnectionLimit(cfg),
+            statementTimeout: cfg.receiverRole.statementTimeout,
+            idleInTransactionSessionTimeout: cfg.receiverRole.idleInTransactionSessionTimeout,
+            memberOf: [receivers.base],
+            assumeRole: receivers.base,
+            purpose: `receiver login ${login.slot} (${login.name === receivers.active.name ? "active" : "standby"})`,
+        })),
+        ...statsLogins(cfg).both.map((login): RoleSpec => ({
+            name: login.name,
+            login: false,
+            memberOf: [],
+            purpose: "signs in to PgBouncer's console only; the role reserves the name in PostgreSQL",
+        })),
+        {
+            name: cfg.monitor.role,
+            login: true,
+            password: (secrets) => roleSecret(cfg, cfg.monitor.role, secrets.monitorPassword),
+            connectionLimit: monitorConnectionLimit(cfg),
+            statementTimeout: MONITOR_STATEMENT_TIMEOUT,
+            memberOf: ["pg_monitor"],
+            purpose: "the long-running-query check: sees every session through pg_monitor",
+        },
+    ];
+}
+
+/** The roles that need CONNECT on the database (members of a group inherit it). */
+export function rolesWithConnect(cfg: SchemaConfig): string[] {
+    return [cfg.receiverRole.name, cfg.monitor.role];
+}
+
+/** Milliseconds as @pulumi/postgresql takes timeouts. */
+export function timeoutMs(duration: string | undefined): number | undefined {
+    return duration === undefined ? undefined : durationToMs(duration);
+}

@@ -1,0 +1,36 @@
+import { TierConfig } from "../schema/schema";
+import { sqlLiteral } from "./sql";
+
+/** The runbook's long-running-query check, with the stack's age threshold and database. */
+export function renderMonitorSql(cfg: TierConfig): string {
+    return (
+        [
+            "SELECT pid, usename, application_name, state, query,",
+            "       now() - query_start AS query_age, now() - state_change AS state_age",
+            "FROM pg_stat_activity",
+            "WHERE state <> 'idle'",
+            `  AND (now() - query_start) > interval ${sqlLiteral(`${cfg.monitor.minQueryAgeSeconds} seconds`)}`,
+            `  AND datname = ${sqlLiteral(cfg.postgres.database)}`,
+            "  AND pid <> pg_backend_pid()",
+            "ORDER BY query_start ASC;",
+        ].join("\n") + "\n"
+    );
+}
+
+/** systemd timer running the check every monitor.intervalMinutes. */
+export function renderMonitorTimer(cfg: TierConfig): string {
+    return (
+        [
+            "[Unit]",
+            `Description=receiver-tier long-running-query check every ${cfg.monitor.intervalMinutes} min`,
+            "",
+            "[Timer]",
+            "OnBootSec=2min",
+            `OnUnitActiveSec=${cfg.monitor.intervalMinutes}min`,
+            "AccuracySec=10s",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+        ].join("\n") + "\n"
+    );
+}

@@ -1,0 +1,18 @@
+import * as path from "path";
+import { describePlan, Plan } from "./describe";
+import { runUnderMocks } from "./mockEngine";
+import { planConfig, SECRET_CONFIG_KEYS } from "./stackConfig";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+/** Runs this checkout's index.ts under the mocked engine with a stack's config. Once per process. */
+export async function planStack(stack: string, env: NodeJS.ProcessEnv): Promise<Plan> {
+    const run = await runUnderMocks(
+        "receiver-tier",
+        stack,
+        planConfig(PROJECT_DIR, stack, env),
+        SECRET_CONFIG_KEYS,
+        () => import("../index"),
+    );
+    return describePlan(stack, run);
+}

@@ -1,0 +1,118 @@
+import { Client } from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PostgresConnection } from "../../components/postgres/databaseSetting";
+import { databaseChecks } from "../../checks/preflightDatabase";
+import { Check } from "../../checks/result";
+import { freePort, loadTierConfig, PostgresCluster, startPostgres } from "../../harness";
+
+// Preflight's database half against the real PostgreSQL 15: an admin user lacking each privilege
+// the stack uses fails exactly that line, and PostgreSQL itself refuses the same statement.
+
+const PASSWORD = "preflight-Pw-1";
+const cfg = loadTierConfig("canary", { postgres: { sslmode: "require" } });
+const DB = cfg.postgres.database;
+
+describe("preflight database checks", () => {
+    let pg: PostgresCluster;
+    const as = (user: string): PostgresConnection => ({
+        host: pg.host,
+        port: pg.port,
+        user,
+        password: PASSWORD,
+        database: DB,
+        sslmode: "disable",
+    });
+    const failures = (checks: Check[]) => checks.filter((c) => !c.ok).map((c) => c.line);
+    /** Runs one statement as `user`, returning PostgreSQL's error message or "ok". */
+    const attempt = async (user: string, sql: string) => {
+        const client = new Client({ ...as(user), ssl: false });
+        await client.connect();
+        try {
+            await client.query(sql);
+            return "ok";
+        } catch (err) {
+            return (err as Error).message;
+        } finally {
+            await client.end();
+        }
+    };
+
+    beforeAll(async () => {
+        pg = await startPostgres();
+        for (const sql of [
+            `CREATE ROLE pf_owner LOGIN CREATEROLE PASSWORD '${PASSWORD}'`,
+            `CREATE DATABASE ${DB} OWNER pf_owner`,
+            // Owns the database through membership, but CREATEROLE is never inherited.
+            `CREATE ROLE pf_no_createrole LOGIN PASSWORD '${PASSWORD}' IN ROLE pf_owner`,
+            `CREATE ROLE pf_not_owner LOGIN CREATEROLE PASSWORD '${PASSWORD}'`,
+            `GRANT CREATE ON DATABASE ${DB} TO pf_not_owner`,
+            `CREATE ROLE pf_no_create LOGIN CREATEROLE PASSWORD '${PASSWORD}'`,
+        ]) {
+            await pg.query(sql);
+        }
+    });
+    afterAll(async () => {
+        await pg?.stop();
+    });
+
+    it("passes an owner of the database with CREATEROLE, and PostgreSQL lets it do what the stack does", async () => {
+        const checks = await databaseChecks(cfg, as("pf_owner"));
+        expect(failures(checks)).toEqual([]);
+        expect(checks[0]?.line).toMatch(/^database 127\.0\.0\.1:\d+\/deltacrown reachable as pf_owner/);
+        expect(await attempt("pf_owner", "CREATE ROLE pf_probe_1; GRANT pg_monitor TO pf_probe_1")).toBe("ok");
+        expect(await attempt("pf_owner", `ALTER DATABASE ${DB} SET statement_timeout = '5s'`)).toBe("ok");
+        await pg.query(`ALTER DATABASE ${DB} RESET statement_timeout`);
+        await pg.query("DROP ROLE pf_probe_1");
+    });
+
+    it("fails the CREATEROLE line for a user without it, as CREATE ROLE fails", async () => {
+        expect(failures(await databaseChecks(cfg, as("pf_no_createrole")))).toEqual([
+            "admin user pf_no_createrole (receiver-tier:postgres.adminUser) lacks CREATEROLE: it cannot create the tier's roles",
+        ]);
+        expect(await attempt("pf_no_createrole", "CREATE ROLE pf_probe_2")).toMatch(/permission denied to create role/);
+    });
+
+    it("fails the ALTER DATABASE line for a user that neither owns the database nor is superuser", async () => {
+        expect(failures(await databaseChecks(cfg, as("pf_not_owner")))).toEqual([
+            "admin user pf_not_owner (receiver-tier:postgres.adminUser) neither owns database deltacrown nor is superuser: ALTER DATABASE ... SET statement_timeout fails",
+        ]);
+        expect(await attempt("pf_not_owner", `ALTER DATABASE ${DB} SET statement_timeout = '5s'`)).toMatch(/must be owner of database/);
+    });
+
+    it("fails the schema line for a user without CREATE on the database", async () => {
+        const failed = failures(await databaseChecks(cfg, as("pf_no_create")));
+        expect(failed).toContain(
+            "admin user pf_no_create (receiver-tier:postgres.adminUser) lacks CREATE on database deltacrown: the receiver schema cannot be created",
+        );
+        expect(await attempt("pf_no_create", "CREATE SCHEMA pf_probe")).toMatch(/permission denied for database/);
+    });
+
+    it("asks to adopt a role made by hand, and accepts it once adopted", async () => {
+        await pg.query("CREATE ROLE webhook_receiver LOGIN");
+        try {
+            expect(failures(await databaseChecks(cfg, as("pf_owner")))).toEqual([
+                "role webhook_receiver already exists: adopt it (receiver-tier:adopt.roles.webhook_receiver: webhook_receiver), or CREATE ROLE fails",
+            ]);
+            const adopting = loadTierConfig("canary", {
+                postgres: { sslmode: "require" },
+                adopt: { roles: { webhook_receiver: "webhook_receiver" } },
+            });
+            expect(failures(await databaseChecks(adopting, as("pf_owner")))).toEqual([]);
+        } finally {
+            await pg.query("DROP ROLE webhook_receiver");
+        }
+    });
+
+    it("fails one clear line when the database cannot be reached from here", async () => {
+        const nobody = await freePort();
+        const failed = failures(await databaseChecks(cfg, { ...as("pf_owner"), port: nobody }));
+        expect(failed).toHaveLength(1);
+        expect(failed[0]).toMatch(new RegExp(`^database 127\\.0\\.0\\.1:${nobody}/deltacrown as pf_owner .*ECONNREFUSED.*inside the VPC`));
+    });
+
+    it("fails one clear line for a wrong admin password", async () => {
+        const failed = failures(await databaseChecks(cfg, { ...as("pf_owner"), password: "wrong" }));
+        expect(failed).toHaveLength(1);
+        expect(failed[0]).toMatch(/password authentication failed for user "pf_owner"/);
+    });
+});
