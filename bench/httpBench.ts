@@ -1,6 +1,6 @@
 import { receiverLogins } from "../components/model/logins";
 import * as os from "os";
-import { receiverRequestCapacity, serverConnectionsPerHost, workerConcurrency } from "../components/config/rules";
+import { receiverRequestCapacity, serverConnectionsPerHost, workerConcurrency } from "../components/model/capacity";
 import { hasPlatformSection, TierConfig, tierSchema } from "../components/schema/schema";
 import { readStackFile } from "../components/config/stackFile";
 import { renderPublicFiles } from "../components/render";

@@ -2,7 +2,7 @@ import { ACMClient, DescribeCertificateCommand } from "@aws-sdk/client-acm";
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { GetHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { recordImportId } from "../components/config/adoption";
+import { recordImportId } from "../components/model/names";
 import { AwsSettings, TierConfig } from "../components/schema/schema";
 import { Check, fail, pass, reason } from "./result";
 

@@ -2,7 +2,7 @@ import { Client, ClientConfig } from "pg";
 import { durationToMs } from "../components/schema/duration";
 import { loginPassword, receiverLogins, statsLogins } from "../components/model/logins";
 import { TierConfig, TierSecrets } from "../components/schema/schema";
-import { serverConnectionsPerHost } from "../components/config/rules";
+import { serverConnectionsPerHost } from "../components/model/capacity";
 import { renderMonitorSql } from "../components/render/longQueryMonitor";
 import { clientTls } from "../components/postgres/clientTls";
 import { pgbouncerClientSslmode } from "../components/model/tlsModes";

@@ -11,14 +11,17 @@ import { PostgresConnection } from "./postgres/databaseSetting";
 import { PostgresSettings } from "./postgres/postgresSettings";
 import { PublicFiles, renderPublicFiles } from "./render";
 import { renderPgbouncerHostFiles, renderPgbouncerUserData, renderReceiverUserData } from "./render/cloudInit";
-import { localPoolEndpoints, publicDomain, renderEndpoints } from "./model/endpoints";
+import { publicDomain } from "./model/endpoints";
 import { renderLocalPostgres } from "./render/dockerContainers";
-import { AlarmTargets, dashboardName, metricsNamespace, renderAlarms, renderDashboard } from "./render/monitoring";
+import { renderDashboard } from "./render/dashboard";
+import { AlarmTargets, renderAlarms } from "./render/alarms";
+import { dashboardName, metricsNamespace } from "./model/names";
+import { configOutputs, localStackOutputs } from "./model/outputs";
 import { ParameterNames, parameterNames } from "./model/parameterNames";
 import { renderPgbouncerHealthEnv } from "./render/pgbouncerHealth";
 import { renderReceiverSecretsEnv } from "./render/receiverEnv";
 import { rolesWithConnect, tierRoles } from "./model/roles";
-import { renderSenderSettings } from "./render/sender";
+import { senderSettings } from "./model/senderSettings";
 import { pgbouncerServesTls } from "./model/tlsModes";
 import { renderUserlist } from "./render/userlist";
 
@@ -75,7 +78,7 @@ function deployAws(rendered: Rendered<AwsTierConfig>, region: string) {
     const pgbouncer = new PgbouncerFleet(`${rendered.stack}-pgbouncer`, pgbouncerFleetArgs(tier), { dependsOn: [postgres] });
     const receivers = new ReceiverFleet(`${rendered.stack}-receivers`, receiverFleetArgs(tier), { dependsOn: [pgbouncer] });
     const sender = new SenderLimits(`${rendered.stack}-sender`, {
-        settings: renderSenderSettings(cfg),
+        settings: senderSettings(cfg),
         parameterName: tier.parameters.sender,
     });
     const monitoring = monitoringOf(tier, {
@@ -214,13 +217,7 @@ function deployDocker(rendered: Rendered<DockerTierConfig>) {
     const postgres = postgresSettings(rendered, adminConnection(rendered, "127.0.0.1", cfg.docker.postgresHostPort, "disable"), {
         dependsOn: [local.postgres],
     });
-    return {
-        poolEndpoints: localPoolEndpoints(cfg),
-        senderLimits: renderSenderSettings(cfg),
-        statementTimeout: postgres.statementTimeout,
-        pgbouncerCa: undefined,
-        dashboardUrl: undefined,
-    };
+    return { ...localStackOutputs(cfg, postgres.statementTimeout), pgbouncerCa: undefined, dashboardUrl: undefined };
 }
 
 function adminConnection(
@@ -274,6 +271,5 @@ export function deployTier(
         cfg.platform === "aws"
             ? deployAws(renderTier(cfg, stack, allSecrets), awsRegion())
             : deployDocker(renderTier(cfg, stack, allSecrets));
-    const { healthUrl, pgbouncerEndpoint, showPoolsCommand } = renderEndpoints(cfg);
-    return { healthUrl, pgbouncerEndpoint, showPoolsCommand, ...deployed };
+    return { ...configOutputs(cfg), ...deployed };
 }

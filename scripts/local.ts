@@ -17,7 +17,8 @@ import {
     Tier,
     waitFor,
 } from "../harness";
-import { formatStackOutputs, LocalStackOutputs, localStackOutputs, tryItCommands } from "../components/model/outputs";
+import { LocalStackOutputs, localStackOutputs } from "../components/model/outputs";
+import { formatStackOutputs, tryItCommands } from "../harness/tryIt";
 import { busyPorts, portBaseOverrides, publishedPorts } from "../harness/publishedPorts";
 import { command, flag, integer, main, optional, text, withDefault } from "./args";
 

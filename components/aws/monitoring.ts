@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AlarmSpec, dashboardUrl } from "../render/monitoring";
+import { AlarmSpec } from "../render/alarms";
+import { dashboardUrl } from "../model/names";
 
 export interface MonitoringArgs {
     /** The alarms as renderAlarms renders them, on the load balancers' CloudWatch names. */

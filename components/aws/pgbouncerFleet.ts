@@ -5,7 +5,7 @@ import { AwsSettings, PgbouncerSection } from "../schema/schema";
 import { PgbouncerHostFiles } from "../render/cloudInit";
 import { hostPort } from "../model/endpoints";
 import { ParameterNames } from "../model/parameterNames";
-import { NLB_HEALTH_CHECK, PGBOUNCER_HEALTH_PORT } from "../render/pgbouncerHealth";
+import { NLB_HEALTH_CHECK, PGBOUNCER_HEALTH_PORT } from "../model/rollout";
 import { oneExtraInstancePercentage } from "../model/rollout";
 import { aliasRecord, RecordAdoption } from "./aliasRecord";
 import { InstanceRole } from "./instanceRole";

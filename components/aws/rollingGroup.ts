@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { launchTemplateUserData } from "../render/cloudInit";
-import { HOST_VOLUME_GB } from "../render/monitoring";
+import { HOST_VOLUME_GB } from "../model/rollout";
 import { FLEET_TAG, LAUNCH_HOOK_NAME, LAUNCH_HOOK_TIMEOUT_SECONDS } from "../model/rollout";
 import { IMDS_V2_ONLY } from "./ec2";
 

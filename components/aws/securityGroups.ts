@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PGBOUNCER_HEALTH_PORT } from "../render/pgbouncerHealth";
+import { PGBOUNCER_HEALTH_PORT } from "../model/rollout";
 
 export interface SecurityGroupsArgs {
     /** The VPC the groups belong to (aws.vpcId). */

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface SenderLimitsArgs {
-    /** The sender's settings by the runbook's variable names, as renderSenderSettings renders them. */
+    /** The sender's settings by the runbook's variable names, as senderSettings renders them. */
     readonly settings: Readonly<Record<string, string>>;
     /** SSM name of each setting, under the one path the sender reads. */
     readonly parameterName: (setting: string) => string;

@@ -1,11 +1,7 @@
 import { tierRoles } from "../model/roles";
+import { databaseSettingImportId, recordImportId } from "../model/names";
 import { configKey, Problem } from "../schema/problems";
 import { SchemaConfig } from "../schema/schema";
-
-/** Route 53's import id of an A record. */
-export const recordImportId = (zoneId: string, name: string) => `${zoneId}_${name}_A`;
-/** The DatabaseSetting provider's id (and import id) of the database statement_timeout. */
-export const databaseSettingImportId = (cfg: SchemaConfig) => `${cfg.postgres.database}/statement_timeout`;
 
 const error = (path: (string | number)[], message: string): Problem => ({
     path: configKey(["adopt", ...path]),

@@ -1,5 +1,14 @@
 import { durationToMs } from "../schema/duration";
 import { adoptionIdsMatch } from "./adoption";
+import {
+    HEALTH_CONSOLE_CONNECTIONS,
+    pgbouncerHostsDuringRoll,
+    postgresBudget,
+    receiverClientConnections,
+    receiverRequestCapacity,
+    serverConnectionsPerHost,
+    workerConcurrency,
+} from "../model/capacity";
 import { configKey, Problem } from "../schema/problems";
 import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "../schema/schema";
 
@@ -13,49 +22,8 @@ export const QUERY_TIMEOUT_MARGIN_SECONDS = 5;
 const error = (path: string[], message: string): Problem => ({ path: configKey(path), message, severity: "error" });
 const warning = (path: string[], message: string): Problem => ({ path: configKey(path), message, severity: "warning" });
 
-/** Server connections one PgBouncer host may open to the database: the rendered max_db_connections. */
-export function serverConnectionsPerHost(cfg: SchemaConfig): number {
-    const s = cfg.pgbouncer.settings;
-    return s.default_pool_size + s.reserve_pool_size;
-}
-
-/**
- * PgBouncer hosts that may be connected to PostgreSQL at once: a roll on AWS launches each
- * replacement before it retires the old host, so one more than configured.
- */
-export function pgbouncerHostsDuringRoll(cfg: SchemaConfig): number {
-    return cfg.platform === "aws" ? cfg.pgbouncer.hosts + 1 : cfg.pgbouncer.hosts;
-}
-
-/** The PgBouncer console connection each worker keeps for its health check (SHOW POOLS). */
-export const HEALTH_CONSOLE_CONNECTIONS = 1;
-
-/** Connections all receivers may hold at once towards PgBouncer: each worker's pool and its health console connection. */
-export function receiverClientConnections(cfg: SchemaConfig): number {
-    const { instances, gunicorn, dbPool } = cfg.receiver;
-    return instances * gunicorn.workers * (dbPool.max + dbPool.maxOverflow + HEALTH_CONSOLE_CONNECTIONS);
-}
-
-/** What PostgreSQL leaves to the whole PgBouncer fleet. */
-export function postgresBudget(cfg: SchemaConfig): number {
-    const pg = cfg.postgres;
-    return pg.maxConnections - pg.superuserReservedConnections - pg.reservedForOtherClients;
-}
-
-/** Requests one Gunicorn worker serves at once, hence DB connections it can use at once. */
-export function workerConcurrency(cfg: SchemaConfig): number {
-    // sync serves one request; gthread (which sync becomes with threads > 1) one per thread.
-    return cfg.receiver.gunicorn.threads ?? 1;
-}
-
 /** Below this ratio of capacity to what the senders may demand, the headroom is called thin (a warning). */
 export const SENDER_HEADROOM_RATIO = 1.25;
-
-/** Requests all receivers serve at once: a thread serves one, and only while it holds a pooled DB connection. */
-export function receiverRequestCapacity(cfg: SchemaConfig): number {
-    const { instances, gunicorn, dbPool } = cfg.receiver;
-    return instances * gunicorn.workers * Math.min(workerConcurrency(cfg), dbPool.max + dbPool.maxOverflow);
-}
 
 const round = (value: number) => Number(value.toFixed(2));
 

@@ -1,4 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync } from "crypto";
+import { SchemaConfig } from "../schema/schema";
 
 /** PostgreSQL's default SCRAM iteration count (scram_iterations). */
 export const SCRAM_ITERATIONS = 4096;
@@ -51,4 +52,17 @@ export function authSecret(authType: "md5" | "scram-sha-256", username: string, 
         return md5Secret(username, password);
     }
     return scramSecret(username, password, scramSalt(username, scope));
+}
+
+/** What a role's secret depends on (the rules compute it too, before the config is a TierConfig). */
+type SecretSettings = Pick<SchemaConfig, "postgres" | "pgbouncer">;
+
+/** The server a role's password secret belongs to: its SCRAM salt scope. */
+export function secretScope(cfg: SecretSettings): string {
+    return `${cfg.postgres.host}:${cfg.postgres.port}/${cfg.postgres.database}`;
+}
+
+/** The pre-hashed secret of one tier role for the stack's auth_type. */
+export function roleSecret(cfg: SecretSettings, role: string, password: string): string {
+    return authSecret(cfg.pgbouncer.settings.auth_type, role, password, secretScope(cfg));
 }

@@ -1,81 +1,32 @@
-import { receiverLogins, statsLogins } from "./logins";
-import { CONFIG_NAMESPACE, TierConfig, TierSecrets } from "../schema/schema";
+import { TierConfig } from "../schema/schema";
 import { localPoolEndpoints, renderEndpoints } from "./endpoints";
-import { renderSenderSettings } from "../render/sender";
+import { senderSettings } from "./senderSettings";
 
-/** The local stack's outputs, the ones index.ts exports. */
-export interface LocalStackOutputs {
+/** The stack outputs every platform derives from config alone. */
+export function configOutputs(cfg: TierConfig) {
+    const { healthUrl, pgbouncerEndpoint, showPoolsCommand } = renderEndpoints(cfg);
+    return { healthUrl, pgbouncerEndpoint, showPoolsCommand };
+}
+
+/** The local stack's outputs, the ones index.ts exports; statementTimeout is the database setting as read back. */
+export interface LocalStackOutputs<Timeout = string> {
     readonly healthUrl: string;
     readonly pgbouncerEndpoint: string;
     readonly poolEndpoints: string[];
     readonly showPoolsCommand: string;
-    readonly statementTimeout: string;
+    readonly statementTimeout: Timeout;
     readonly senderLimits: Record<string, string>;
 }
 
 /**
- * What `pulumi stack output` shows for the local stack, from the same functions the program
- * uses; statementTimeout is the database setting as read back from the running PostgreSQL.
+ * What `pulumi stack output` shows for the local stack: the program exports these with the setting
+ * it applied, `npm run local` with the setting it read back from the running PostgreSQL.
  */
-export function localStackOutputs(cfg: TierConfig, statementTimeout: string): LocalStackOutputs {
-    const { healthUrl, pgbouncerEndpoint, showPoolsCommand } = renderEndpoints(cfg);
+export function localStackOutputs<Timeout>(cfg: TierConfig, statementTimeout: Timeout): LocalStackOutputs<Timeout> {
     return {
-        healthUrl,
-        pgbouncerEndpoint,
+        ...configOutputs(cfg),
         poolEndpoints: localPoolEndpoints(cfg),
-        showPoolsCommand,
         statementTimeout,
-        senderLimits: renderSenderSettings(cfg),
+        senderLimits: senderSettings(cfg),
     };
-}
-
-/** Laid out as `pulumi stack output` prints them: sorted by name, structured values as JSON. */
-export function formatStackOutputs(outputs: LocalStackOutputs): string {
-    const entries = Object.entries(outputs).sort(([a], [b]) => a.localeCompare(b));
-    const width = Math.max("OUTPUT".length, ...entries.map(([name]) => name.length)) + 2;
-    return [
-        `Current stack outputs (${entries.length}):`,
-        `    ${"OUTPUT".padEnd(width)}VALUE`,
-        ...entries.map(([name, value]) => `    ${name.padEnd(width)}${typeof value === "string" ? value : JSON.stringify(value)}`),
-    ].join("\n");
-}
-
-/** The reference receiver's webhook route is POST /webhooks/<source> (files/receiver/webhook_receiver.py). */
-const SAMPLE_SOURCE = "local-demo";
-const SAMPLE_PAYLOAD = JSON.stringify({ event: "order.created", order_id: 42 });
-
-/** Where a psql user finds a password: its key in the local stack file (development-only values). */
-const secretHint = (key: keyof TierSecrets) => `${CONFIG_NAMESPACE}:${key} in Pulumi.local.yaml`;
-
-/**
- * A signed sample delivery, as a sender makes it: HMAC-SHA256 of "<timestamp>.<delivery id>.<body>"
- * with the stack's signing secret, read from the stack file when it runs (never printed).
- */
-function signedPost(cfg: TierConfig, url: string): string {
-    const { deliveryIdHeader, timestampHeader, signatureHeader } = cfg.receiver.webhooks;
-    const secret = `$(sed -n 's/^  ${CONFIG_NAMESPACE}:webhookSigningSecret: *//p' Pulumi.local.yaml)`;
-    const signature = `$(printf '%s.%s.%s' "$TS" "$ID" '${SAMPLE_PAYLOAD}' | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)`;
-    return [
-        `TS=$(date +%s) ID=demo-$(date +%s%N) SECRET=${secret};`,
-        `curl -sS -X POST -H 'Content-Type: application/json' -H "${deliveryIdHeader}: $ID" -H "${timestampHeader}: $TS"`,
-        `-H "${signatureHeader}: sha256=${signature}" -d '${SAMPLE_PAYLOAD}' ${url}`,
-    ].join(" ");
-}
-
-/** Commands to try the running tier, each runnable as printed (from the project directory). */
-export function tryItCommands(cfg: TierConfig, outputs: LocalStackOutputs, verifyCommand: string): string[] {
-    const origin = new URL(outputs.healthUrl).origin;
-    const [host, port] = outputs.pgbouncerEndpoint.split(":") as [string, string];
-    const login = receiverLogins(cfg).active;
-    const stats = statsLogins(cfg).active;
-    // The reference app creates webhook_events in the receivers' group role's schema.
-    const readBack = `SELECT id, source, payload, received_at FROM ${cfg.receiverRole.name}.webhook_events ORDER BY id DESC LIMIT 5;`;
-    return [
-        `curl -sS ${outputs.healthUrl}`,
-        signedPost(cfg, `${origin}/webhooks/${SAMPLE_SOURCE}`),
-        `psql -h ${host} -p ${port} -U ${login.name} -d ${cfg.pgbouncer.databaseAlias} -c "${readBack}"`,
-        outputs.showPoolsCommand,
-        verifyCommand,
-        `(psql asks for the password: ${login.name} has ${secretHint(login.passwordKey)}, ${stats.name} has ${secretHint(stats.passwordKey)}; or export PGPASSWORD)`,
-    ];
 }

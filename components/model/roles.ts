@@ -1,8 +1,8 @@
 import { durationToMs } from "../schema/duration";
 import { loginPassword, receiverLogins, statsLogins } from "./logins";
-import { pgbouncerHostsDuringRoll, serverConnectionsPerHost } from "../config/rules";
+import { pgbouncerHostsDuringRoll, serverConnectionsPerHost } from "./capacity";
 import { SchemaConfig, TierSecrets } from "../schema/schema";
-import { roleSecret } from "../render/userlist";
+import { roleSecret } from "./authSecrets";
 
 /** Statement timeout of the monitor role: the monitor query must never hang itself. */
 export const MONITOR_STATEMENT_TIMEOUT = "30s";

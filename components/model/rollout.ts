@@ -24,3 +24,11 @@ export const FLEET_TAG = "receiver-tier-fleet";
 export function oneExtraInstancePercentage(desired: number): number {
     return 100 + Math.ceil(100 / desired);
 }
+
+/** GiB of every host's root volume: room for the OS, the packages and the logs logrotate keeps. */
+export const HOST_VOLUME_GB = 16;
+
+/** The port each PgBouncer host answers the NLB's HTTP health check on. */
+export const PGBOUNCER_HEALTH_PORT = 8008;
+/** How often the NLB asks (seconds), how long an answer may take, and how many results in a row change a host's state. */
+export const NLB_HEALTH_CHECK = { interval: 10, timeout: 6, healthyThreshold: 2, unhealthyThreshold: 2 } as const;

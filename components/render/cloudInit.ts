@@ -6,9 +6,9 @@ import { renderEnvFile } from "./envFile";
 import { HOST_PATHS } from "../model/hostPaths";
 import { ParameterNames } from "../model/parameterNames";
 import { PublicFiles } from "./index";
-import { PGBOUNCER_HEALTH_PORT } from "./pgbouncerHealth";
+import { PGBOUNCER_HEALTH_PORT } from "../model/rollout";
 import { ALB_HEALTH_CHECK, LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "../model/rollout";
-import { PGBOUNCER_LOGS, receiverLogs, renderLogrotate, renderMetricsEnv } from "./monitoring";
+import { PGBOUNCER_LOGS, receiverLogs, renderLogrotate, renderMetricsEnv } from "./hostMonitoring";
 import { renderMonitorSql, renderMonitorTimer } from "./longQueryMonitor";
 import { pgbouncerServesTls } from "../model/tlsModes";
 

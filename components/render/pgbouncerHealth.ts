@@ -4,10 +4,6 @@ import { renderEnvFile } from "./envFile";
 import { HOST_PATHS } from "../model/hostPaths";
 import { pgbouncerServesTls } from "../model/tlsModes";
 
-/** The port each PgBouncer host answers the NLB's HTTP health check on. */
-export const PGBOUNCER_HEALTH_PORT = 8008;
-/** How often the NLB asks (seconds), how long an answer may take, and how many results in a row change a host's state. */
-export const NLB_HEALTH_CHECK = { interval: 10, timeout: 6, healthyThreshold: 2, unhealthyThreshold: 2 } as const;
 /** Seconds the health check's login may take: well inside NLB_HEALTH_CHECK.timeout. */
 const HEALTH_CONNECT_TIMEOUT_SECONDS = 3;
 

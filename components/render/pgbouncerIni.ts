@@ -1,5 +1,5 @@
 import { PgbouncerSettings, TierConfig } from "../schema/schema";
-import { serverConnectionsPerHost } from "../config/rules";
+import { serverConnectionsPerHost } from "../model/capacity";
 import { HOST_PATHS } from "../model/hostPaths";
 import { statsLogins } from "../model/logins";
 import { pgbouncerServesTls } from "../model/tlsModes";

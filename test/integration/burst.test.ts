@@ -1,7 +1,7 @@
 import { receiverLogins } from "../../components/model/logins";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serverConnectionsPerHost } from "../../components/config/rules";
+import { serverConnectionsPerHost } from "../../components/model/capacity";
 import { endQuietly, loadTierConfig, rowsOf, sleep, startTier, Tier, timed } from "../../harness";
 
 // Property 4: max_client_conn clients at once through PgBouncer against a PostgreSQL whose

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { roleSecret } from "../../../components/render/userlist";
+import { roleSecret } from "../../../components/model/authSecrets";
 import { parseTierConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stackFile";
 import {

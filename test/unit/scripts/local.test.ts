@@ -7,7 +7,8 @@ import { readStackFile } from "../../../components/config/stackFile";
 import { postgresEndpoint, renderEndpoints } from "../../../components/model/endpoints";
 import { debianPackages, PACKAGE_LIST } from "../../../harness/packages";
 import { mergeConfig, PROJECT_DIR } from "../../../harness/stack";
-import { formatStackOutputs, localStackOutputs, tryItCommands } from "../../../components/model/outputs";
+import { localStackOutputs } from "../../../components/model/outputs";
+import { formatStackOutputs, tryItCommands } from "../../../harness/tryIt";
 import { portBaseOverrides, publishedPorts } from "../../../harness/publishedPorts";
 
 const raw = readStackFile(PROJECT_DIR, "local").raw;

@@ -3,6 +3,7 @@ import { parseTierConfig } from "../../../../components/config/load";
 import { Problem } from "../../../../components/schema/problems";
 import { adoptionIdsMatch } from "../../../../components/config/adoption";
 import * as rules from "../../../../components/config/rules";
+import { receiverRequestCapacity } from "../../../../components/model/capacity";
 import { SchemaConfig, tierSchema } from "../../../../components/schema/schema";
 import { canaryRaw, Edit, edited, problemKeys, refusedProblems } from "../../support/stackConfig";
 
@@ -413,7 +414,7 @@ describe("sender capacity: receivers x workers x threads against the sender cont
 
     it("passes canary's 2 x 2 x 32 = 128 requests at once for 100 in flight and 10/s x 130 ms = 1.3 in service", () => {
         const cfg = schemaOnly([]);
-        expect(rules.receiverRequestCapacity(cfg)).toBe(128);
+        expect(receiverRequestCapacity(cfg)).toBe(128);
         expect(rules.senderCapacity(cfg)).toEqual([]);
         expect(parseTierConfig(canaryRaw()).warnings).toEqual([]);
     });

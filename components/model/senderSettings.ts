@@ -1,7 +1,7 @@
 import { TierConfig } from "../schema/schema";
 
 /** The sender's rate limits and circuit breaker under the runbook's variable names. */
-export function renderSenderSettings(cfg: TierConfig): Record<string, string> {
+export function senderSettings(cfg: TierConfig): Record<string, string> {
     const s = cfg.sender;
     return {
         WEBHOOK_MAX_QPS: String(s.maxQps),

@@ -1,0 +1,54 @@
+import { receiverLogins, statsLogins } from "../components/model/logins";
+import { LocalStackOutputs } from "../components/model/outputs";
+import { CONFIG_NAMESPACE, TierConfig, TierSecrets } from "../components/schema/schema";
+
+/** Laid out as `pulumi stack output` prints them: sorted by name, structured values as JSON. */
+export function formatStackOutputs(outputs: LocalStackOutputs): string {
+    const entries = Object.entries(outputs).sort(([a], [b]) => a.localeCompare(b));
+    const width = Math.max("OUTPUT".length, ...entries.map(([name]) => name.length)) + 2;
+    return [
+        `Current stack outputs (${entries.length}):`,
+        `    ${"OUTPUT".padEnd(width)}VALUE`,
+        ...entries.map(([name, value]) => `    ${name.padEnd(width)}${typeof value === "string" ? value : JSON.stringify(value)}`),
+    ].join("\n");
+}
+
+/** The reference receiver's webhook route is POST /webhooks/<source> (files/receiver/webhook_receiver.py). */
+const SAMPLE_SOURCE = "local-demo";
+const SAMPLE_PAYLOAD = JSON.stringify({ event: "order.created", order_id: 42 });
+
+/** Where a psql user finds a password: its key in the local stack file (development-only values). */
+const secretHint = (key: keyof TierSecrets) => `${CONFIG_NAMESPACE}:${key} in Pulumi.local.yaml`;
+
+/**
+ * A signed sample delivery, as a sender makes it: HMAC-SHA256 of "<timestamp>.<delivery id>.<body>"
+ * with the stack's signing secret, read from the stack file when it runs (never printed).
+ */
+function signedPost(cfg: TierConfig, url: string): string {
+    const { deliveryIdHeader, timestampHeader, signatureHeader } = cfg.receiver.webhooks;
+    const secret = `$(sed -n 's/^  ${CONFIG_NAMESPACE}:webhookSigningSecret: *//p' Pulumi.local.yaml)`;
+    const signature = `$(printf '%s.%s.%s' "$TS" "$ID" '${SAMPLE_PAYLOAD}' | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)`;
+    return [
+        `TS=$(date +%s) ID=demo-$(date +%s%N) SECRET=${secret};`,
+        `curl -sS -X POST -H 'Content-Type: application/json' -H "${deliveryIdHeader}: $ID" -H "${timestampHeader}: $TS"`,
+        `-H "${signatureHeader}: sha256=${signature}" -d '${SAMPLE_PAYLOAD}' ${url}`,
+    ].join(" ");
+}
+
+/** Commands to try the running tier, each runnable as printed (from the project directory). */
+export function tryItCommands(cfg: TierConfig, outputs: LocalStackOutputs, verifyCommand: string): string[] {
+    const origin = new URL(outputs.healthUrl).origin;
+    const [host, port] = outputs.pgbouncerEndpoint.split(":") as [string, string];
+    const login = receiverLogins(cfg).active;
+    const stats = statsLogins(cfg).active;
+    // The reference app creates webhook_events in the receivers' group role's schema.
+    const readBack = `SELECT id, source, payload, received_at FROM ${cfg.receiverRole.name}.webhook_events ORDER BY id DESC LIMIT 5;`;
+    return [
+        `curl -sS ${outputs.healthUrl}`,
+        signedPost(cfg, `${origin}/webhooks/${SAMPLE_SOURCE}`),
+        `psql -h ${host} -p ${port} -U ${login.name} -d ${cfg.pgbouncer.databaseAlias} -c "${readBack}"`,
+        outputs.showPoolsCommand,
+        verifyCommand,
+        `(psql asks for the password: ${login.name} has ${secretHint(login.passwordKey)}, ${stats.name} has ${secretHint(stats.passwordKey)}; or export PGPASSWORD)`,
+    ];
+}
