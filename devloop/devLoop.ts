@@ -59,7 +59,7 @@ function wallSeconds(label: string, command: string, args: readonly string[], cw
     return (now() - start) / 1000;
 }
 
-/** A fresh, empty TypeScript cache (devloop/tsRequireHook.cjs) for `use`, removed afterwards. */
+/** A fresh, empty TypeScript cache (runtime/tsRequireHook.cjs) for `use`, removed afterwards. */
 function withColdCache<T>(use: (env: NodeJS.ProcessEnv) => T): T {
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "ts-cache-"));
     try {

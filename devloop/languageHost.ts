@@ -38,7 +38,7 @@ export interface StartOptions {
  * the project's nodeargs running @pulumi/pulumi's cmd/run on the project, PULUMI_NODEJS_TYPESCRIPT and
  * PULUMI_NODEJS_TSCONFIG_PATH from the runtime options (Pulumi.yaml's unless given), the stack's config in
  * PULUMI_CONFIG as the plan has it, the SDK's mocks (languageHostMocks.cjs) preloaded in place of the engine.
- * A `cold` start has a fresh TMPDIR and TypeScript cache (devloop/tsRequireHook.cjs's, and ts-node's, which
+ * A `cold` start has a fresh TMPDIR and TypeScript cache (runtime/tsRequireHook.cjs's, and ts-node's, which
  * lives in TMPDIR), as on a fresh CI runner. Returns the seconds from the spawn to the first resource the
  * program registers (none if it registered none) and what the program wrote to stderr.
  */

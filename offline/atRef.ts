@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runTypeScript } from "../devloop/typeScriptChild";
+import { runTypeScript } from "../runtime/typeScriptChild";
 import { Plan } from "./describe";
 
 /** Exit status of a plan whose resources violate a mandatory policy: its JSON is still complete. */

@@ -11,7 +11,7 @@ import {
     setDatabaseSetting,
 } from "../../components/postgres/databaseSetting";
 import { PostgresCluster, PROJECT_DIR, startPostgres } from "../../harness";
-import { runTypeScript } from "../../devloop/typeScriptChild";
+import { runTypeScript } from "../../runtime/typeScriptChild";
 
 /** The provider as Pulumi's dynamic-provider host loads a resource's `__provider` text (with the SDK's own loader). */
 function loadSerializedProvider(serialized: { text: string; exportName: string }): pulumi.dynamic.ResourceProvider {

@@ -11,8 +11,8 @@ describe("how pulumi preview/up start the program", () => {
 
     it("through the npm scripts' TypeScript hook, named relative to the project directory the host runs it in", () => {
         expect(options.typescript).toBe(false);
-        expect(options.nodeargs).toBe("--require ./devloop/tsRequireHook.cjs");
-        expect(fs.existsSync(path.join(PROJECT_DIR, "devloop", "tsRequireHook.cjs"))).toBe(true);
+        expect(options.nodeargs).toBe("--require ./runtime/tsRequireHook.cjs");
+        expect(fs.existsSync(path.join(PROJECT_DIR, "runtime", "tsRequireHook.cjs"))).toBe(true);
         // A `main` elsewhere would make that directory the program's, and the relative path wrong.
         expect(parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"))).not.toHaveProperty("main");
     });

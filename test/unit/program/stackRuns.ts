@@ -1,7 +1,7 @@
 import * as path from "path";
 import type { TestProject } from "vitest/node";
 import type { ProgramRun } from "../../../offline/mockEngine";
-import { runTypeScript } from "../../../devloop/typeScriptChild";
+import { runTypeScript } from "../../../runtime/typeScriptChild";
 import { PROJECT_DIR } from "../support/projectDir";
 
 /** The stacks whose unedited program run the whole unit suite shares. */

@@ -1,6 +1,6 @@
 import { spawnSync, SpawnSyncOptionsWithStringEncoding, SpawnSyncReturns } from "child_process";
 import { Command, Io, Options, runCommand } from "../../../scripts/args";
-import { TS_HOOK_NODE_ARGS } from "../../../devloop/typeScriptChild";
+import { TS_HOOK_NODE_ARGS } from "../../../runtime/typeScriptChild";
 import { PROJECT_DIR } from "../support/projectDir";
 
 /** Runs one of the project's scripts as its npm script does, from the project root. */

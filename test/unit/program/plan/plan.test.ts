@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { describePlan } from "../../../../offline/describe";
 import { changedHunks, lineDiff } from "../../../../offline/flatten";
 import { spawnSync } from "child_process";
-import { TS_HOOK_NODE_ARGS } from "../../../../devloop/typeScriptChild";
+import { TS_HOOK_NODE_ARGS } from "../../../../runtime/typeScriptChild";
 import { runScript } from "../../scripts/runScript";
 import { PROJECT_DIR } from "../../support/stackConfig";
 import { stackRun } from "../mockTier";

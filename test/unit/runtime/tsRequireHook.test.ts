@@ -3,9 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TS_HOOK_NODE_ARGS } from "../../../devloop/typeScriptChild";
+import { TS_HOOK_NODE_ARGS } from "../../../runtime/typeScriptChild";
 
-// devloop/tsRequireHook.cjs: how the npm scripts and `pulumi preview`/`up` (Pulumi.yaml nodeargs) run TypeScript.
+// runtime/tsRequireHook.cjs: how the npm scripts and `pulumi preview`/`up` (Pulumi.yaml nodeargs) run TypeScript.
 
 let dir: string;
 beforeEach(() => {

@@ -1,4 +1,4 @@
-// How TypeScript runs here, one way for all: the npm scripts (`node --require ./devloop/tsRequireHook.cjs
+// How TypeScript runs here, one way for all: the npm scripts (`node --require ./runtime/tsRequireHook.cjs
 // scripts/<command>.ts`) and `pulumi preview`/`up` (Pulumi.yaml nodeargs). esbuild strips the types of each
 // project file as Node requires it; Node's own loading is unchanged. Types are checked by `tsc --noEmit` in
 // `npm test` (tsconfig.json's isolatedModules keeps every file compilable on its own). Under Pulumi, stack
