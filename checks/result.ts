@@ -1,11 +1,16 @@
-/** One preflight finding: what was checked and what it found; `ok: false` means `pulumi up` would fail there. */
+/**
+ * One finding of preflight or verify: what was checked, whether it passed, and what was found (verify
+ * names each runbook check and says what it saw; a preflight finding is one sentence, its name).
+ * A failed preflight check means `pulumi up` would fail there.
+ */
 export interface Check {
-    readonly ok: boolean;
-    readonly line: string;
+    readonly name: string;
+    readonly passed: boolean;
+    readonly detail?: string;
 }
 
-export const pass = (line: string): Check => ({ ok: true, line });
-export const fail = (line: string): Check => ({ ok: false, line });
+export const pass = (name: string): Check => ({ name, passed: true });
+export const fail = (name: string): Check => ({ name, passed: false });
 
 /** The message of whatever a client threw. */
 export function reason(err: unknown): string {
@@ -14,5 +19,5 @@ export function reason(err: unknown): string {
 }
 
 export function formatChecks(checks: readonly Check[]): string {
-    return checks.map((c) => `${c.ok ? "ok  " : "FAIL"} ${c.line}`).join("\n") + "\n";
+    return checks.map((c) => `${c.passed ? "ok  " : "FAIL"} ${c.name}`).join("\n") + "\n";
 }

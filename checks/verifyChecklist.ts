@@ -5,7 +5,9 @@ import { TierConfig, TierSecrets } from "../components/schema/schema";
 import { serverConnectionsPerHost } from "../components/model/capacity";
 import { renderMonitorSql } from "../components/render/longQueryMonitor";
 import { clientTls } from "../components/postgres/clientTls";
+import { withClient } from "../components/postgres/databaseSetting";
 import { pgbouncerClientSslmode } from "../components/model/tlsModes";
+import { Check } from "./result";
 
 /** Where a live tier answers. */
 export interface Endpoints {
@@ -16,23 +18,11 @@ export interface Endpoints {
     readonly healthUrl: string;
 }
 
-export interface CheckResult {
-    readonly name: string;
-    readonly passed: boolean;
-    readonly detail: string;
-}
-
 const TIMEOUT_MS = 10_000;
 
-async function withClient<T>(config: ClientConfig, work: (client: Client) => Promise<T>): Promise<T> {
-    const client = new Client({ connectionTimeoutMillis: TIMEOUT_MS, query_timeout: TIMEOUT_MS, ...config });
-    await client.connect();
-    try {
-        return await work(client);
-    } finally {
-        await client.end().catch(() => undefined);
-    }
-}
+/** A connection that gives up within TIMEOUT_MS, connecting and per query. */
+const timedClient = <T>(config: ClientConfig, work: (client: Client) => Promise<T>) =>
+    withClient({ connectionTimeoutMillis: TIMEOUT_MS, query_timeout: TIMEOUT_MS, ...config }, work);
 
 /**
  * An error with what lies under it: `fetch failed` says nothing without its cause, a refused
@@ -51,7 +41,7 @@ export function describeError(err: unknown): string {
 }
 
 /** Runs one check; an exception is a failure with its cause, never a crash of the checklist. */
-async function check(name: string, run: () => Promise<[boolean, string]>): Promise<CheckResult> {
+async function check(name: string, run: () => Promise<[boolean, string]>): Promise<Check> {
     try {
         const [passed, detail] = await run();
         return { name, passed, detail };
@@ -82,7 +72,7 @@ function expectedConfig(cfg: TierConfig): Record<string, string | number> {
  * Connections: PgBouncer's console as the stats user, PgBouncer as the receiver role,
  * PostgreSQL as the monitor role, and the public health endpoint.
  */
-export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: Endpoints): Promise<CheckResult[]> {
+export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: Endpoints): Promise<Check[]> {
     const pb = cfg.pgbouncer;
     const stats = statsLogins(cfg).active;
     const login = receiverLogins(cfg).active;
@@ -104,9 +94,9 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
         database: cfg.postgres.database,
         ssl: clientTls({ host: cfg.postgres.host, sslmode: cfg.postgres.sslmode, sslrootcert: cfg.postgres.caBundle }),
     };
-    const results: CheckResult[] = [];
+    const results: Check[] = [];
 
-    const shown = await withClient(console_, async (c) => (await c.query<{ key: string; value: string }>("SHOW CONFIG")).rows).catch(
+    const shown = await timedClient(console_, async (c) => (await c.query<{ key: string; value: string }>("SHOW CONFIG")).rows).catch(
         (err: Error) => err,
     );
     for (const [key, want] of Object.entries(expectedConfig(cfg))) {
@@ -122,7 +112,7 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
 
     results.push(
         await check(`statement timeout ${cfg.receiverRole.statementTimeout} as ${login.name} through PgBouncer`, async () => {
-            const value = await withClient(
+            const value = await timedClient(
                 receiver,
                 async (c) => (await c.query<{ statement_timeout: string }>("SHOW statement_timeout")).rows[0]?.statement_timeout ?? "",
             );
@@ -132,7 +122,7 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
 
     results.push(
         await check("no waiting clients, maxwait under 1 s (SHOW POOLS)", async () => {
-            const pools = await withClient(console_, async (c) => (await c.query<Record<string, string>>("SHOW POOLS")).rows);
+            const pools = await timedClient(console_, async (c) => (await c.query<Record<string, string>>("SHOW POOLS")).rows);
             // Both receiver logins while a rotation moves receivers from one to the other.
             const receiverPools = pools.filter((row) => row.database === pb.databaseAlias);
             if (receiverPools.length === 0) return [true, `no pool for ${pb.databaseAlias} yet (no client connected)`];
@@ -147,7 +137,7 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
 
     results.push(
         await check(`no query running longer than ${cfg.monitor.minQueryAgeSeconds} s (long-running-query check)`, async () => {
-            const rows = await withClient(
+            const rows = await timedClient(
                 monitor,
                 async (c) => (await c.query<{ pid: number; usename: string; state: string }>(renderMonitorSql(cfg))).rows,
             );
@@ -175,15 +165,18 @@ export interface FailureGroup {
     readonly checks: string[];
 }
 
-export function groupFailures(results: readonly CheckResult[]): FailureGroup[] {
+export function groupFailures(results: readonly Check[]): FailureGroup[] {
     const groups = new Map<string, string[]>();
-    for (const r of results.filter((r) => !r.passed)) groups.set(r.detail, [...(groups.get(r.detail) ?? []), r.name]);
+    for (const r of results.filter((r) => !r.passed)) {
+        const detail = r.detail ?? "";
+        groups.set(detail, [...(groups.get(detail) ?? []), r.name]);
+    }
     return [...groups].map(([detail, checks]) => ({ detail, checks }));
 }
 
 /** One line per passed check and per distinct failure: a refused connection is one line with its count. */
-export function formatChecklist(stack: string, results: readonly CheckResult[]): string {
-    const passedLines = results.filter((r) => r.passed).map((r) => `PASS  ${r.name}\n      ${r.detail}`);
+export function formatChecklist(stack: string, results: readonly Check[]): string {
+    const passedLines = results.filter((r) => r.passed).map((r) => `PASS  ${r.name}\n      ${r.detail ?? ""}`);
     const failedLines = groupFailures(results).map((group) =>
         group.checks.length === 1
             ? `FAIL  ${group.checks[0]}\n      ${group.detail}`
@@ -200,7 +193,7 @@ export function formatChecklist(stack: string, results: readonly CheckResult[]):
     );
 }
 
-export function checklistJson(stack: string, results: readonly CheckResult[]): string {
+export function checklistJson(stack: string, results: readonly Check[]): string {
     const passed = results.filter((r) => r.passed).length;
     const report = {
         stack,

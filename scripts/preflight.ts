@@ -49,7 +49,7 @@ async function preflight(stack: string, projectDir: string, io: Io): Promise<num
         );
     }
     io.stdout(formatChecks(checks));
-    const failed = checks.filter((c) => !c.ok).length;
+    const failed = checks.filter((c) => !c.passed).length;
     io.stdout(failed === 0 ? `preflight ${stack}: nothing found that would fail\n` : `preflight ${stack}: ${failed} problem(s)\n`);
     return failed === 0 ? 0 : 1;
 }

@@ -38,19 +38,20 @@ export function clientConfig(conn: PostgresConnection): ClientConfig {
     };
 }
 
-async function withClient<T>(conn: PostgresConnection, work: (client: import("pg").Client) => Promise<T>): Promise<T> {
+/** One connection for `work`, closed afterwards whatever happened (a failed close adds nothing to report). */
+export async function withClient<T>(config: import("pg").ClientConfig, work: (client: import("pg").Client) => Promise<T>): Promise<T> {
     const { Client } = require("pg") as typeof import("pg");
-    const client = new Client(clientConfig(conn));
+    const client = new Client(config);
     await client.connect();
     try {
         return await work(client);
     } finally {
-        await client.end();
+        await client.end().catch(() => undefined);
     }
 }
 
 export async function setDatabaseSetting(s: DatabaseSettingState): Promise<void> {
-    await withClient(s.connection, async (client) => {
+    await withClient(clientConfig(s.connection), async (client) => {
         // ALTER DATABASE takes no bind parameters: quote with the driver's own escaping.
         await client.query(
             `ALTER DATABASE ${client.escapeIdentifier(s.database)} SET ${client.escapeIdentifier(s.name)} = ${client.escapeLiteral(s.value)}`,
@@ -60,7 +61,7 @@ export async function setDatabaseSetting(s: DatabaseSettingState): Promise<void>
 
 /** The value stored in pg_db_role_setting for the whole database (any role), or undefined. */
 export async function readDatabaseSetting(conn: PostgresConnection, database: string, name: string): Promise<string | undefined> {
-    return withClient(conn, async (client) => {
+    return withClient(clientConfig(conn), async (client) => {
         const result = await client.query<{ value: string }>(
             `SELECT split_part(setting, '=', 2) AS value
                FROM pg_db_role_setting s
@@ -74,7 +75,7 @@ export async function readDatabaseSetting(conn: PostgresConnection, database: st
 }
 
 export async function resetDatabaseSetting(s: Omit<DatabaseSettingState, "value">): Promise<void> {
-    await withClient(s.connection, async (client) => {
+    await withClient(clientConfig(s.connection), async (client) => {
         await client.query(`ALTER DATABASE ${client.escapeIdentifier(s.database)} RESET ${client.escapeIdentifier(s.name)}`);
     });
 }

@@ -22,7 +22,7 @@ describe("preflight database checks", () => {
         database: DB,
         sslmode: "disable",
     });
-    const failures = (checks: Check[]) => checks.filter((c) => !c.ok).map((c) => c.line);
+    const failures = (checks: Check[]) => checks.filter((c) => !c.passed).map((c) => c.name);
     /** Runs one statement as `user`, returning PostgreSQL's error message or "ok". */
     const attempt = async (user: string, sql: string) => {
         const client = new Client({ ...as(user), ssl: false });
@@ -58,7 +58,7 @@ describe("preflight database checks", () => {
     it("passes an owner of the database with CREATEROLE, and PostgreSQL lets it do what the stack does", async () => {
         const checks = await databaseChecks(cfg, as("pf_owner"));
         expect(failures(checks)).toEqual([]);
-        expect(checks[0]?.line).toMatch(/^database 127\.0\.0\.1:\d+\/deltacrown reachable as pf_owner/);
+        expect(checks[0]?.name).toMatch(/^database 127\.0\.0\.1:\d+\/deltacrown reachable as pf_owner/);
         expect(await attempt("pf_owner", "CREATE ROLE pf_probe_1; GRANT pg_monitor TO pf_probe_1")).toBe("ok");
         expect(await attempt("pf_owner", `ALTER DATABASE ${DB} SET statement_timeout = '5s'`)).toBe("ok");
         await pg.query(`ALTER DATABASE ${DB} RESET statement_timeout`);

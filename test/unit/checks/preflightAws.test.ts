@@ -42,7 +42,7 @@ function healthyAccount(): void {
     route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [{ Name: "zz.deltacrown.gg.", Type: "A" }] });
 }
 
-const failures = (checks: Check[]) => checks.filter((c) => !c.ok).map((c) => c.line);
+const failures = (checks: Check[]) => checks.filter((c) => !c.passed).map((c) => c.name);
 
 describe("preflight AWS checks", () => {
     beforeEach(healthyAccount);
@@ -50,7 +50,7 @@ describe("preflight AWS checks", () => {
     it("passes every line for an account that matches the stack file", async () => {
         const checks = await awsChecks(cfg, "us-east-1", clients);
         expect(failures(checks)).toEqual([]);
-        expect(checks.map((c) => c.line)).toEqual([
+        expect(checks.map((c) => c.name)).toEqual([
             "AWS credentials: arn:aws:sts::111111111111:assumed-role/deploy/x (account 111111111111), region us-east-1",
             `receiver-tier:aws.vpcId ${aws.vpcId} exists`,
             `receiver-tier:aws.privateSubnetIds: 2 subnets in ${aws.vpcId}, 2 availability zone(s)`,

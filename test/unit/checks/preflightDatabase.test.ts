@@ -18,8 +18,8 @@ const facts = (over: Partial<AdminFacts>): AdminFacts => ({
 });
 const failed = (f: AdminFacts) =>
     privilegeChecks(cfg, "deployer", f)
-        .filter((c) => !c.ok)
-        .map((c) => c.line);
+        .filter((c) => !c.passed)
+        .map((c) => c.name);
 
 describe("ADMIN OPTION on pg_monitor", () => {
     it("is not asked of PostgreSQL 15, where CREATEROLE grants it", () => {
