@@ -8,7 +8,6 @@ import {
     GunicornProcess,
     loadTierConfig,
     mergeConfig,
-    PROJECT_DIR,
     RawConfig,
     receiverSecretEnv,
     Sandbox,
@@ -16,6 +15,7 @@ import {
     startTier,
     Tier,
 } from "../harness";
+import { PROJECT_DIR } from "../runtime/projectDir";
 import { contractLoad, HttpPhaseResult, HttpTarget, inflightLoad, openLoad, SENDER_TIMEOUT_MS } from "./httpLoad";
 
 /** One receiver setup under test: a config variant, and whether the app goes through PgBouncer. */

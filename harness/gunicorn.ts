@@ -1,20 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { httpRequest } from "./clients";
-import {
-    baseEnv,
-    childPids,
-    freePort,
-    isAlive,
-    portAccepts,
-    run,
-    RunResult,
-    Sandbox,
-    sleep,
-    startService,
-    stopPid,
-    tail,
-} from "./processes";
+import { childPids, isAlive, stopPid } from "./pids";
+import { freePort, portAccepts } from "./ports";
+import { baseEnv, run, RunResult, startService, tail } from "./run";
+import { Sandbox } from "./sandbox";
+import { sleep } from "./wait";
 
 export const GUNICORN_BIN = "/usr/bin/gunicorn";
 /** Debian's python3: the one with python3-psycopg2 (a pyenv python on PATH may lack it). */

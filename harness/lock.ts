@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { isAlive, processStartTime } from "./processes";
+import { isAlive, processStartTime } from "./pids";
 
 /** The lock file inside a state dir: "<pid> <start time>" of the process that owns the dir. */
 export const LOCK_FILE = "lock";

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { run } from "./processes";
-import { PROJECT_DIR } from "./stack";
+import { run } from "./run";
+import { PROJECT_DIR } from "../runtime/projectDir";
 
 /** The one list of Debian packages; scripts/setup.sh installs from it too. */
 export const PACKAGE_LIST = path.join(PROJECT_DIR, "scripts", "debian-packages.txt");

@@ -1,6 +1,10 @@
 import * as fs from "fs";
 import { iniLines, iniSections } from "../components/render/iniParser";
-import { freePort, isAlive, portAccepts, Sandbox, Service, sleep, startService, stopPid, tail } from "./processes";
+import { isAlive, stopPid } from "./pids";
+import { freePort, portAccepts } from "./ports";
+import { Service, startService, tail } from "./run";
+import { Sandbox } from "./sandbox";
+import { sleep } from "./wait";
 
 export const PGBOUNCER_BIN = "/usr/sbin/pgbouncer";
 

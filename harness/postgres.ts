@@ -1,7 +1,10 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import { Client } from "pg";
-import { baseEnv, freePort, isAlive, run, runChecked, Sandbox, stopPid, tail, track, UnixAccount, untrack } from "./processes";
+import { isAlive, stopPid, track, untrack } from "./pids";
+import { freePort } from "./ports";
+import { baseEnv, run, runChecked, tail } from "./run";
+import { Sandbox, UnixAccount } from "./sandbox";
 
 export const PG_BIN = "/usr/lib/postgresql/15/bin";
 

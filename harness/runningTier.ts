@@ -8,7 +8,8 @@ import { GunicornProcess, startGunicorn } from "./gunicorn";
 import { PgbouncerProcess, startPgbouncer } from "./pgbouncer";
 import { PostgresCluster, startPostgres } from "./postgres";
 import { LOCK_FILE, lockStateDir } from "./lock";
-import { isAlive, Sandbox } from "./processes";
+import { isAlive } from "./pids";
+import { Sandbox } from "./sandbox";
 import { receiverSecretEnv, renderTierFiles, TEST_SECRETS, TierFiles, webhookSigning } from "./stack";
 
 export interface TierOptions {

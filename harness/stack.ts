@@ -1,4 +1,3 @@
-import * as path from "path";
 import { parseTierConfig } from "../components/config/load";
 import { LoginPair, loginPassword } from "../components/model/logins";
 import { TierConfig, TierSecrets } from "../components/schema/schema";
@@ -9,7 +8,7 @@ import { WebhookSigning } from "./clients";
 import { parseEnvFile } from "./gunicorn";
 import { TEST_SECRETS } from "./testSecrets";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..");
+import { PROJECT_DIR } from "../runtime/projectDir";
 
 export { TEST_SECRETS } from "./testSecrets";
 

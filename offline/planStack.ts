@@ -1,9 +1,8 @@
-import * as path from "path";
 import { describePlan, Plan } from "./describe";
 import { runUnderMocks } from "./mockEngine";
 import { planConfig, SECRET_CONFIG_KEYS } from "./stackConfig";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..");
+import { PROJECT_DIR } from "../runtime/projectDir";
 
 /** Runs this checkout's index.ts under the mocked engine with a stack's config. Once per process. */
 export async function planStack(stack: string, env: NodeJS.ProcessEnv): Promise<Plan> {

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
+import { PROJECT_DIR } from "../runtime/projectDir";
 import { closest } from "../components/schema/spelling";
 
 // One argument layer for every command: Node's strict parseArgs, typed values, --help, exit codes.
@@ -117,7 +118,7 @@ export const projectDirOption = withDefault(
     "<dir>",
     "directory holding Pulumi.<name>.yaml",
     existingDirectory,
-    path.resolve(__dirname, ".."),
+    PROJECT_DIR,
     "the repository root",
 );
 

@@ -10,13 +10,13 @@ import {
     isAlive,
     mergeConfig,
     missingPackages,
-    PROJECT_DIR,
     startTier,
     StateDirInUse,
     stateDirOwner,
     Tier,
     waitFor,
 } from "../harness";
+import { PROJECT_DIR } from "../runtime/projectDir";
 import { LocalStackOutputs, localStackOutputs } from "../components/model/outputs";
 import { formatStackOutputs, tryItCommands } from "../harness/tryIt";
 import { busyPorts, portBaseOverrides, publishedPorts } from "../harness/publishedPorts";

@@ -4,6 +4,7 @@ import { planAtRef, POLICY_VIOLATION_EXIT } from "../offline/atRef";
 import { diffPlans } from "../offline/diff";
 import { diffMarkdown, diffSummary, planMarkdown } from "../offline/markdown";
 import type { Plan } from "../offline/describe";
+import { PROJECT_DIR } from "../runtime/projectDir";
 
 export const planCommand = command({
     spec: {
@@ -47,7 +48,7 @@ export const planCommand = command({
 async function planTreeAndBase(stack: string, base: string | undefined, io: Io): Promise<{ plan: Plan; before?: Plan }> {
     if (base !== undefined) io.progress(`planning stack ${stack} at ${base} (child process)`);
     // The SDK loads only here, so --help and the other commands' tests stay light.
-    const { PROJECT_DIR, planStack } = await import("../offline/planStack");
+    const { planStack } = await import("../offline/planStack");
     const child = new AbortController();
     const planBefore = base === undefined ? undefined : planAtRef(PROJECT_DIR, base, stack, process.env, child.signal);
     // Handled below, whichever plan ends first.

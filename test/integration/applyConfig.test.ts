@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestCa, loadTierConfig, PROJECT_DIR, renderTierFiles } from "../../harness";
+import { createTestCa, loadTierConfig, renderTierFiles } from "../../harness";
+import { PROJECT_DIR } from "../../runtime/projectDir";
 
 // files/pgbouncer/apply-config.sh, the poller that brings PgBouncer hosts in line with Parameter
 // Store, run for real with `aws` and `systemctl` replaced by stubs that serve fixtures and log calls,

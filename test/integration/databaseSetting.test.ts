@@ -10,7 +10,8 @@ import {
     resetDatabaseSetting,
     setDatabaseSetting,
 } from "../../components/postgres/databaseSetting";
-import { PostgresCluster, PROJECT_DIR, startPostgres } from "../../harness";
+import { PostgresCluster, startPostgres } from "../../harness";
+import { PROJECT_DIR } from "../../runtime/projectDir";
 import { runTypeScript } from "../../runtime/typeScriptChild";
 
 /** The provider as Pulumi's dynamic-provider host loads a resource's `__provider` text (with the SDK's own loader). */

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { launchTemplateUserData, renderPgbouncerUserData, renderReceiverUserData } from "../../components/render/cloudInit";
 import { renderPublicFiles } from "../../components/render";
 import { parameterNames } from "../../components/model/parameterNames";
-import { createTestCa, loadTierConfig, PROJECT_DIR } from "../../harness";
+import { createTestCa, loadTierConfig } from "../../harness";
+import { PROJECT_DIR } from "../../runtime/projectDir";
 
 // What hosts run at boot, checked by the real tools: Debian's cloud-init schema and shellcheck.
 

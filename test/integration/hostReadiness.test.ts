@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { renderPgbouncerHealthEnv } from "../../components/render/pgbouncerHealth";
-import { loadTierConfig, PROJECT_DIR, startTier, Tier, TEST_SECRETS } from "../../harness";
+import { loadTierConfig, startTier, Tier, TEST_SECRETS } from "../../harness";
+import { PROJECT_DIR } from "../../runtime/projectDir";
 
 // The readiness checks that gate a new host's entry into service, run for real: the PgBouncer host's
 // health check against the real PgBouncer and PostgreSQL, the launch-hook completion and the

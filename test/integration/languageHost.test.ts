@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PROJECT_DIR } from "../../harness";
+import { PROJECT_DIR } from "../../runtime/projectDir";
 import { startToFirstResource } from "../../devloop/languageHost";
 
 // The program as `pulumi preview` starts it: node with Pulumi.yaml's nodeargs running @pulumi/pulumi's cmd/run,

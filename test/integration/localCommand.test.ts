@@ -18,12 +18,12 @@ import {
     loadTierConfig,
     missingPackages,
     portFree,
-    PROJECT_DIR,
     rowsOf,
     sleep,
     stopPid,
     waitFor,
 } from "../../harness";
+import { PROJECT_DIR } from "../../runtime/projectDir";
 
 // `npm run local` as a user runs it: a child process on its own ports and state dir, stopped by SIGTERM.
 

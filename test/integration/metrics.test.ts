@@ -5,7 +5,8 @@ import * as path from "path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderPgbouncerHealthEnv } from "../../components/render/pgbouncerHealth";
-import { endQuietly, loadTierConfig, PROJECT_DIR, sleep, startTier, Tier, TEST_SECRETS } from "../../harness";
+import { endQuietly, loadTierConfig, sleep, startTier, Tier, TEST_SECRETS } from "../../harness";
+import { PROJECT_DIR } from "../../runtime/projectDir";
 
 // The PgBouncer host's metrics collector (files/pgbouncer/collect-metrics.sh with the Python parser),
 // run for real against the real PgBouncer while clients queue for its few server connections;

@@ -7,18 +7,8 @@ import { TierConfig } from "../../components/schema/schema";
 import { databaseSettingProvider, DatabaseSettingState, PostgresConnection } from "../../components/postgres/databaseSetting";
 import { HOST_PATHS } from "../../components/model/hostPaths";
 import { renderPgbouncerHealthEnv } from "../../components/render/pgbouncerHealth";
-import {
-    createTestCa,
-    httpRequest,
-    loadTierConfig,
-    PG_BIN,
-    postWebhook,
-    PROJECT_DIR,
-    Sandbox,
-    startTier,
-    TEST_SECRETS,
-    Tier,
-} from "../../harness";
+import { createTestCa, httpRequest, loadTierConfig, PG_BIN, postWebhook, Sandbox, startTier, TEST_SECRETS, Tier } from "../../harness";
+import { PROJECT_DIR } from "../../runtime/projectDir";
 
 // Verified TLS on both hops with the real programs and certificates made here: PgBouncer 1.18 ->
 // PostgreSQL 15 (server_tls_sslmode verify-full against postgres.caBundle), receivers (libpq, as

@@ -1,4 +1,1 @@
-import * as path from "path";
-
-/** The project root, where Pulumi.yaml and the Pulumi.<stack>.yaml files live. No vitest here: child processes load it too. */
-export const PROJECT_DIR = path.resolve(__dirname, "../../..");
+export { PROJECT_DIR } from "../../../runtime/projectDir";
