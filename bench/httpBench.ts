@@ -3,7 +3,7 @@ import * as os from "os";
 import { receiverRequestCapacity, serverConnectionsPerHost, workerConcurrency } from "../components/model/capacity";
 import { hasPlatformSection, TierConfig, tierSchema } from "../components/schema/schema";
 import { readStackFile } from "../components/config/stackFile";
-import { renderPublicFiles } from "../components/render";
+import { renderPublicFiles } from "../components/render/tierFiles";
 import {
     GunicornProcess,
     loadTierConfig,

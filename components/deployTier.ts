@@ -9,13 +9,14 @@ import { AwsTierConfig, DockerTierConfig, SecretKey, TIER_SECRET_KEYS, TierConfi
 import { LocalTier } from "./docker/localTier";
 import { PostgresConnection } from "./postgres/databaseSetting";
 import { PostgresSettings } from "./postgres/postgresSettings";
-import { PublicFiles, renderPublicFiles } from "./render";
+import { PublicFiles, renderPublicFiles } from "./render/tierFiles";
 import { renderPgbouncerHostFiles, renderPgbouncerUserData, renderReceiverUserData } from "./render/cloudInit";
 import { publicDomain } from "./model/endpoints";
 import { renderLocalPostgres } from "./render/dockerContainers";
 import { renderDashboard } from "./render/dashboard";
 import { AlarmTargets, renderAlarms } from "./render/alarms";
 import { dashboardName, metricsNamespace } from "./model/names";
+import { RESOURCE_NAMES } from "./model/resources";
 import { configOutputs, localStackOutputs } from "./model/outputs";
 import { ParameterNames, parameterNames } from "./model/parameterNames";
 import { renderPgbouncerHealthEnv } from "./render/pgbouncerHealth";
@@ -75,8 +76,10 @@ function deployAws(rendered: Rendered<AwsTierConfig>, region: string) {
     const postgres = postgresSettings(rendered, adminConnection(rendered, cfg.postgres.host, cfg.postgres.port));
     // New hosts prove themselves by logging in through PgBouncer: the roles come first, then the
     // pool, then the receivers.
-    const pgbouncer = new PgbouncerFleet(`${rendered.stack}-pgbouncer`, pgbouncerFleetArgs(tier), { dependsOn: [postgres] });
-    const receivers = new ReceiverFleet(`${rendered.stack}-receivers`, receiverFleetArgs(tier), { dependsOn: [pgbouncer] });
+    const pgbouncer = new PgbouncerFleet(RESOURCE_NAMES.pgbouncerFleet(rendered.stack), pgbouncerFleetArgs(tier), {
+        dependsOn: [postgres],
+    });
+    const receivers = new ReceiverFleet(RESOURCE_NAMES.receiverFleet(rendered.stack), receiverFleetArgs(tier), { dependsOn: [pgbouncer] });
     const sender = new SenderLimits(`${rendered.stack}-sender`, {
         settings: senderSettings(cfg),
         parameterName: tier.parameters.sender,
@@ -173,7 +176,7 @@ function postgresSettings(
 ): PostgresSettings {
     const cfg = rendered.cfg;
     return new PostgresSettings(
-        `${rendered.stack}-postgres`,
+        RESOURCE_NAMES.postgresSettings(rendered.stack),
         {
             roles: tierRoles(cfg),
             connectRoles: rolesWithConnect(cfg),

@@ -10,7 +10,8 @@ import { PostgresCluster, startPostgres } from "./postgres";
 import { LOCK_FILE, lockStateDir } from "./lock";
 import { isAlive } from "./pids";
 import { Sandbox } from "./sandbox";
-import { receiverSecretEnv, renderTierFiles, TEST_SECRETS, TierFiles, webhookSigning } from "./stack";
+import { receiverSecretEnv, TEST_SECRETS, webhookSigning } from "./stack";
+import { renderTierFiles, TierFiles } from "../components/render/tierFiles";
 
 export interface TierOptions {
     /** Validated config (loadTierConfig). */

@@ -2,7 +2,6 @@ import { parseTierConfig } from "../components/config/load";
 import { LoginPair, loginPassword } from "../components/model/logins";
 import { TierConfig, TierSecrets } from "../components/schema/schema";
 import { readStackFile } from "../components/config/stackFile";
-import { PublicFiles, renderPublicFiles, renderSecretFiles, SecretFiles } from "../components/render";
 import { renderReceiverSecretsEnv } from "../components/render/receiverEnv";
 import { WebhookSigning } from "./clients";
 import { parseEnvFile } from "./gunicorn";
@@ -34,13 +33,6 @@ export function mergeConfig(base: RawConfig, overrides: RawConfig): RawConfig {
 export function loadTierConfig(stack = "local", overrides: RawConfig = {}): TierConfig {
     const { raw } = readStackFile(PROJECT_DIR, stack);
     return parseTierConfig(mergeConfig(raw, overrides)).config;
-}
-
-export type TierFiles = PublicFiles & SecretFiles;
-
-/** The five files exactly as the stack renders them. */
-export function renderTierFiles(cfg: TierConfig, secrets: TierSecrets = TEST_SECRETS, stack = "local"): TierFiles {
-    return { ...renderPublicFiles(cfg, stack), ...renderSecretFiles(cfg, secrets, stack) };
 }
 
 /** User and password of a login pair's active login (receiverLogins / statsLogins) with the test secrets. */

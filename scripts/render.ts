@@ -3,7 +3,8 @@ import * as path from "path";
 import { formatProblems } from "../components/schema/problems";
 import { command, main, outputDirectory, required, text, projectDirOption } from "./args";
 import { formatViolations, mandatoryViolations } from "../policy/offline";
-import { PRIVATE_FILES, RenderedFiles, renderStack } from "../offline/renderStack";
+import { PRIVATE_FILES, TierFiles } from "../components/render/tierFiles";
+import { renderStack } from "../offline/renderStack";
 
 export const renderCommand = command({
     spec: {
@@ -31,7 +32,7 @@ export const renderCommand = command({
         const outDir = values.out;
         fs.mkdirSync(outDir, { recursive: true });
         // All five are written beside their targets first, then renamed: a failed write leaves the old set.
-        const staged = (Object.entries(files) as [keyof RenderedFiles, string][]).map(([name, content]) => {
+        const staged = (Object.entries(files) as [keyof TierFiles, string][]).map(([name, content]) => {
             const target = path.join(outDir, name);
             const temp = `${target}.${process.pid}.tmp`;
             const mode = PRIVATE_FILES.includes(name) ? 0o600 : 0o644;

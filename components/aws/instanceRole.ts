@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { renderEc2AssumeRolePolicy, renderInstancePolicy } from "../render/iamPolicies";
+import { COMPONENT_TYPES } from "../model/resources";
 
 export interface InstanceRoleArgs {
     /** SSM parameters the instances may read (their secrets and config), and nothing else. */
@@ -20,7 +21,7 @@ export class InstanceRole extends pulumi.ComponentResource {
     public readonly readPolicy: aws.iam.RolePolicy;
 
     constructor(name: string, args: InstanceRoleArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("receiver-tier:aws:InstanceRole", name, {}, opts);
+        super(COMPONENT_TYPES.instanceRole, name, {}, opts);
         const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: renderEc2AssumeRolePolicy() }, { parent: this });
         this.readPolicy = new aws.iam.RolePolicy(
             `${name}-read`,

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlarmSpec } from "../render/alarms";
 import { dashboardUrl } from "../model/names";
+import { COMPONENT_TYPES } from "../model/resources";
 
 export interface MonitoringArgs {
     /** The alarms as renderAlarms renders them, on the load balancers' CloudWatch names. */
@@ -26,7 +27,7 @@ export class Monitoring extends pulumi.ComponentResource {
     public readonly dashboardUrl: pulumi.Output<string>;
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("receiver-tier:aws:Monitoring", name, {}, opts);
+        super(COMPONENT_TYPES.monitoring, name, {}, opts);
         const child = { parent: this };
 
         this.topicArn = args.alarmTopicArn ? pulumi.output(args.alarmTopicArn) : new aws.sns.Topic(`${name}-alarms`, {}, child).arn;

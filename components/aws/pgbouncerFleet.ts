@@ -11,6 +11,7 @@ import { aliasRecord, RecordAdoption } from "./aliasRecord";
 import { InstanceRole } from "./instanceRole";
 import { PgbouncerTls } from "./pgbouncerTls";
 import { RollingGroup } from "./rollingGroup";
+import { COMPONENT_TYPES, RESOURCE_NAMES } from "../model/resources";
 
 export interface PgbouncerFleetArgs {
     /** Hosts in service and their instance type, PgBouncer's port (the NLB's too), the private name receivers use. */
@@ -70,7 +71,7 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
         args: PgbouncerFleetArgs,
         opts?: pulumi.ComponentResourceOptions,
     ) {
-        super("receiver-tier:aws:PgbouncerFleet", name, {}, opts);
+        super(COMPONENT_TYPES.pgbouncerFleet, name, {}, opts);
         const parameters = this.configParameters(args);
         const role = new InstanceRole(
             `${name}-instance`,
@@ -80,7 +81,7 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
         const { nlb, targetGroup } = this.loadBalancer(args);
         const hosts = this.hosts(args, role, targetGroup, parameters);
         aliasRecord(
-            `${name}-dns`,
+            RESOURCE_NAMES.aliasRecord(name),
             { zoneId: args.network.privateZoneId, name: args.pgbouncer.dnsName, loadBalancer: nlb, adoption: args.recordAdoption },
             this,
         );

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { COMPONENT_TYPES } from "../model/resources";
 
 /** The CA lives ten years: replacing it means every receiver and host changes trust at once (README "Certificates"). */
 export const CA_VALIDITY_HOURS = 10 * 365 * 24;
@@ -27,7 +28,7 @@ export class PgbouncerTls extends pulumi.ComponentResource {
     public readonly privateKeyPem: pulumi.Output<string>;
 
     constructor(name: string, args: PgbouncerTlsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("receiver-tier:aws:PgbouncerTls", name, {}, opts);
+        super(COMPONENT_TYPES.pgbouncerTls, name, {}, opts);
         const child = { parent: this };
         const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
         const ca = new tls.SelfSignedCert(

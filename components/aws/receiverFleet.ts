@@ -6,6 +6,7 @@ import { ALB_HEALTH_CHECK } from "../model/rollout";
 import { aliasRecord, RecordAdoption } from "./aliasRecord";
 import { InstanceRole } from "./instanceRole";
 import { RollingGroup } from "./rollingGroup";
+import { COMPONENT_TYPES, RESOURCE_NAMES } from "../model/resources";
 
 /** What the fleet reads of the receiver section. */
 export type ReceiverPlacement = Pick<ReceiverSection, "instances" | "instanceType" | "port" | "healthPath"> & {
@@ -63,7 +64,7 @@ export class ReceiverFleet extends pulumi.ComponentResource {
         args: ReceiverFleetArgs,
         opts?: pulumi.ComponentResourceOptions,
     ) {
-        super("receiver-tier:aws:ReceiverFleet", name, {}, opts);
+        super(COMPONENT_TYPES.receiverFleet, name, {}, opts);
         const secrets = new aws.ssm.Parameter(
             `${name}-secrets`,
             { name: args.secretsParameter, type: "SecureString", value: pulumi.secret(args.secretsEnv) },
@@ -82,7 +83,7 @@ export class ReceiverFleet extends pulumi.ComponentResource {
         const { alb, targetGroup } = this.loadBalancer(args);
         this.listeners(args, alb, targetGroup);
         aliasRecord(
-            `${name}-dns`,
+            RESOURCE_NAMES.aliasRecord(name),
             { zoneId: args.network.publicZoneId, name: args.domain, loadBalancer: alb, adoption: args.recordAdoption },
             this,
         );

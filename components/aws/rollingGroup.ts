@@ -4,6 +4,7 @@ import { launchTemplateUserData } from "../render/cloudInit";
 import { HOST_VOLUME_GB } from "../model/rollout";
 import { FLEET_TAG, LAUNCH_HOOK_NAME, LAUNCH_HOOK_TIMEOUT_SECONDS } from "../model/rollout";
 import { IMDS_V2_ONLY } from "./ec2";
+import { COMPONENT_TYPES } from "../model/resources";
 
 export interface RollingGroupArgs {
     /** Subnets the instances spread over. */
@@ -45,7 +46,7 @@ export class RollingGroup extends pulumi.ComponentResource {
     public readonly launchTemplate: aws.ec2.LaunchTemplate;
 
     constructor(name: string, args: RollingGroupArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("receiver-tier:aws:RollingGroup", name, {}, opts);
+        super(COMPONENT_TYPES.rollingGroup, name, {}, opts);
         this.launchTemplate = new aws.ec2.LaunchTemplate(
             `${name}-lt`,
             {

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PGBOUNCER_HEALTH_PORT } from "../model/rollout";
+import { COMPONENT_TYPES } from "../model/resources";
 
 export interface SecurityGroupsArgs {
     /** The VPC the groups belong to (aws.vpcId). */
@@ -39,7 +40,7 @@ export class SecurityGroups extends pulumi.ComponentResource {
         args: SecurityGroupsArgs,
         opts?: pulumi.ComponentResourceOptions,
     ) {
-        super("receiver-tier:aws:SecurityGroups", name, {}, opts);
+        super(COMPONENT_TYPES.securityGroups, name, {}, opts);
         const group = (suffix: string, description: string) =>
             new aws.ec2.SecurityGroup(
                 `${name}-${suffix}`,

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { COMPONENT_TYPES } from "../model/resources";
 
 export interface SenderLimitsArgs {
     /** The sender's settings by the runbook's variable names, as senderSettings renders them. */
@@ -14,7 +15,7 @@ export class SenderLimits extends pulumi.ComponentResource {
     public readonly settings: Record<string, string>;
 
     constructor(name: string, args: SenderLimitsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("receiver-tier:aws:SenderLimits", name, {}, opts);
+        super(COMPONENT_TYPES.senderLimits, name, {}, opts);
         this.settings = { ...args.settings };
         for (const [key, value] of Object.entries(this.settings)) {
             new aws.ssm.Parameter(

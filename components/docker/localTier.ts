@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { assetDir } from "../render/assets";
 import { HOST_PATHS } from "../model/hostPaths";
 import { LocalPostgres, postgresPasswordEnv } from "../render/dockerContainers";
+import { COMPONENT_TYPES } from "../model/resources";
 
 /** The PostgreSQL container. */
 export interface LocalPostgresArgs {
@@ -69,7 +70,7 @@ export class LocalTier extends pulumi.ComponentResource {
         args: LocalTierArgs,
         opts?: pulumi.ComponentResourceOptions,
     ) {
-        super("receiver-tier:local:LocalTier", name, {}, opts);
+        super(COMPONENT_TYPES.localTier, name, {}, opts);
         this.network = new docker.Network(`${name}-network`, { name: `${name}-network` }, { parent: this });
         this.postgres = this.postgresContainer(args.postgres);
         this.pgbouncerContainer(args.pgbouncer);

@@ -4,6 +4,7 @@ import { Adoption, TierSecrets } from "../schema/schema";
 import { RoleSpec, timeoutMs } from "../model/roles";
 import { DatabaseSetting, PostgresConnection } from "./databaseSetting";
 import { caBundleFile } from "./clientTls";
+import { COMPONENT_TYPES, RESOURCE_NAMES } from "../model/resources";
 
 export interface PostgresSettingsArgs {
     /** The tier's roles in creation order (groups before their members), as tierRoles renders them. */
@@ -50,7 +51,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
         args: PostgresSettingsArgs,
         opts?: pulumi.ComponentResourceOptions,
     ) {
-        super("receiver-tier:postgres:Settings", name, {}, opts);
+        super(COMPONENT_TYPES.postgresSettings, name, {}, opts);
         const admin = pulumi.output(args.admin);
         const provider = this.provider(admin);
         const roles = this.roles(args, provider);
@@ -68,7 +69,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
     /** The PostgreSQL provider, connected as the admin; it never needs to be a superuser. */
     private provider(admin: pulumi.Output<PostgresConnection>): postgresql.Provider {
         return new postgresql.Provider(
-            `${this.name}-provider`,
+            RESOURCE_NAMES.postgresProvider(this.name),
             {
                 host: admin.host,
                 port: admin.port,
@@ -116,7 +117,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
     private role(spec: RoleSpec, secrets: pulumi.Output<TierSecrets>, opts: pulumi.CustomResourceOptions): postgresql.Role {
         const password = spec.password;
         return new postgresql.Role(
-            `${this.name}-role-${spec.name}`,
+            RESOURCE_NAMES.role(this.name, spec.name),
             {
                 name: spec.name,
                 login: spec.login,

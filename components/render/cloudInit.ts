@@ -5,7 +5,7 @@ import { asset } from "./assets";
 import { renderEnvFile } from "./envFile";
 import { HOST_PATHS } from "../model/hostPaths";
 import { ParameterNames } from "../model/parameterNames";
-import { PublicFiles } from "./index";
+import { PublicFiles } from "./tierFiles";
 import { PGBOUNCER_HEALTH_PORT } from "../model/rollout";
 import { ALB_HEALTH_CHECK, LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "../model/rollout";
 import { PGBOUNCER_LOGS, receiverLogs, renderLogrotate, renderMetricsEnv } from "./hostMonitoring";

@@ -1,3 +1,4 @@
+import { COMPONENT_TYPES, RESOURCE_NAMES } from "../model/resources";
 import { TierConfig } from "../schema/schema";
 
 /** One resource of a `pulumi import --file` document. */
@@ -19,13 +20,19 @@ export interface ImportPlan {
     readonly resources: ImportEntry[];
 }
 
-/** Resource types and names as the program declares them (components/deployTier.ts and its components). */
-export const ADOPTABLE = {
-    settings: { type: "receiver-tier:postgres:Settings", name: (stack: string) => `${stack}-postgres` },
-    provider: { type: "pulumi:providers:postgresql", name: (stack: string) => `${stack}-postgres-provider` },
-    role: { type: "postgresql:index/role:Role", name: (stack: string, role: string) => `${stack}-postgres-role-${role}` },
-    pgbouncerFleet: { type: "receiver-tier:aws:PgbouncerFleet", name: (stack: string) => `${stack}-pgbouncer` },
-    receiverFleet: { type: "receiver-tier:aws:ReceiverFleet", name: (stack: string) => `${stack}-receivers` },
+/** Resource types and names as the program declares them. */
+const ADOPTABLE = {
+    settings: { type: COMPONENT_TYPES.postgresSettings, name: RESOURCE_NAMES.postgresSettings },
+    provider: {
+        type: "pulumi:providers:postgresql",
+        name: (stack: string) => RESOURCE_NAMES.postgresProvider(RESOURCE_NAMES.postgresSettings(stack)),
+    },
+    role: {
+        type: "postgresql:index/role:Role",
+        name: (stack: string, role: string) => RESOURCE_NAMES.role(RESOURCE_NAMES.postgresSettings(stack), role),
+    },
+    pgbouncerFleet: { type: COMPONENT_TYPES.pgbouncerFleet, name: RESOURCE_NAMES.pgbouncerFleet },
+    receiverFleet: { type: COMPONENT_TYPES.receiverFleet, name: RESOURCE_NAMES.receiverFleet },
     record: { type: "aws:route53/record:Record" },
 } as const;
 
@@ -54,12 +61,12 @@ export function renderImportPlan(cfg: TierConfig, stack: string, project: string
     if (aws && cfg.adopt.privateRecord !== undefined) {
         const parent = ADOPTABLE.pgbouncerFleet.name(stack);
         records.push({ type: ADOPTABLE.pgbouncerFleet.type, name: parent, component: true });
-        records.push({ type: ADOPTABLE.record.type, name: `${parent}-dns`, id: cfg.adopt.privateRecord, parent });
+        records.push({ type: ADOPTABLE.record.type, name: RESOURCE_NAMES.aliasRecord(parent), id: cfg.adopt.privateRecord, parent });
     }
     if (aws && cfg.receiver.domain !== undefined && cfg.adopt.publicRecord !== undefined) {
         const parent = ADOPTABLE.receiverFleet.name(stack);
         records.push({ type: ADOPTABLE.receiverFleet.type, name: parent, component: true });
-        records.push({ type: ADOPTABLE.record.type, name: `${parent}-dns`, id: cfg.adopt.publicRecord, parent });
+        records.push({ type: ADOPTABLE.record.type, name: RESOURCE_NAMES.aliasRecord(parent), id: cfg.adopt.publicRecord, parent });
     }
     const settingsEntry: ImportEntry[] = roles.length > 0 ? [{ type: ADOPTABLE.settings.type, name: settings, component: true }] : [];
     return {

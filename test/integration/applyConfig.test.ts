@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestCa, loadTierConfig, renderTierFiles } from "../../harness";
+import { createTestCa, loadTierConfig, TEST_SECRETS } from "../../harness";
+import { renderTierFiles } from "../../components/render/tierFiles";
 import { PROJECT_DIR } from "../../runtime/projectDir";
 
 // files/pgbouncer/apply-config.sh, the poller that brings PgBouncer hosts in line with Parameter
@@ -23,7 +24,10 @@ const userlist = path.join(etc, "userlist.txt");
 const timer = path.join(etc, "monitor.timer");
 
 /** The local stack's rendered pgbouncer.ini, its auth_file pointed at the sandbox's managed userlist. */
-const INI = renderTierFiles(loadTierConfig("local"))["pgbouncer.ini"].replace(/^auth_file = .*$/m, `auth_file = ${userlist}`);
+const INI = renderTierFiles(loadTierConfig("local"), TEST_SECRETS, "local")["pgbouncer.ini"].replace(
+    /^auth_file = .*$/m,
+    `auth_file = ${userlist}`,
+);
 const withSetting = (ini: string, from: RegExp, to: string) => {
     expect(ini).toMatch(from);
     return ini.replace(from, to);

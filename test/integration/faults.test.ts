@@ -1,18 +1,7 @@
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-    endQuietly,
-    httpRequest,
-    loadTierConfig,
-    postWebhook,
-    renderTierFiles,
-    rowsOf,
-    sleep,
-    startTier,
-    Tier,
-    timed,
-    waitFor,
-} from "../../harness";
+import { endQuietly, httpRequest, loadTierConfig, postWebhook, rowsOf, sleep, startTier, Tier, timed, waitFor } from "../../harness";
+import { renderTierFiles } from "../../components/render/tierFiles";
 
 // Property 6: faults. A PostgreSQL restart under webhook load costs errors for a bounded time, then
 // the tier recovers by itself (same PgBouncer process) and every acknowledged webhook is committed.
@@ -121,7 +110,7 @@ describe("faults", () => {
     it("RELOAD (SIGHUP to the PgBouncer PID) applies a new default_pool_size; a client connected before keeps working", async () => {
         const newPoolSize = s.default_pool_size - 5;
         const changed = loadTierConfig("local", { pgbouncer: { settings: { default_pool_size: newPoolSize } } });
-        const newIni = renderTierFiles(changed, tier.secrets)["pgbouncer.ini"];
+        const newIni = renderTierFiles(changed, tier.secrets, "local")["pgbouncer.ini"];
         expect(newIni).toMatch(new RegExp(`^default_pool_size = ${newPoolSize}$`, "m"));
         // The rendered ini has no admin user, so the console cannot RELOAD: the stats user is refused.
         expect(newIni).not.toMatch(/^admin_users\s*=/m);

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { launchTemplateUserData, renderPgbouncerUserData, renderReceiverUserData } from "../../components/render/cloudInit";
-import { renderPublicFiles } from "../../components/render";
+import { renderPublicFiles } from "../../components/render/tierFiles";
 import { parameterNames } from "../../components/model/parameterNames";
 import { createTestCa, loadTierConfig } from "../../harness";
 import { PROJECT_DIR } from "../../runtime/projectDir";

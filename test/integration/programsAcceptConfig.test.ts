@@ -9,7 +9,6 @@ import {
     loadTierConfig,
     receiverAppEnv,
     receiverSecretEnv,
-    renderTierFiles,
     rowsOf,
     Sandbox,
     sleep,
@@ -17,12 +16,13 @@ import {
     TEST_SECRETS,
     writeGunicornConf,
 } from "../../harness";
+import { renderTierFiles } from "../../components/render/tierFiles";
 
 // Property 0: the Debian programs accept the files exactly as rendered (only paths/ports rewritten),
 // and each check is shown able to fail.
 
 const cfg = loadTierConfig("local");
-const files = renderTierFiles(cfg);
+const files = renderTierFiles(cfg, TEST_SECRETS, "local");
 const secretEnv = receiverSecretEnv(cfg);
 
 /** The rendered ini with one extra line right under [pgbouncer]. */

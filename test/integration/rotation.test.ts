@@ -2,7 +2,8 @@ import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loginPassword, receiverLogins } from "../../components/model/logins";
 import { TierConfig, TierSecrets } from "../../components/schema/schema";
-import { connectPg, endQuietly, loadTierConfig, renderTierFiles, sleep, startTier, Tier, TEST_SECRETS } from "../../harness";
+import { connectPg, endQuietly, loadTierConfig, sleep, startTier, Tier, TEST_SECRETS } from "../../harness";
+import { renderTierFiles } from "../../components/render/tierFiles";
 
 // Password rotation by alternating users (README "Rotating a password"), performed the documented way
 // on the real PostgreSQL and PgBouncer while 100 clients insert webhooks through PgBouncer. Each
@@ -88,12 +89,12 @@ describe("password rotation under load (alternating logins)", () => {
 
     /** What `pulumi up` changes at once: the roles in PostgreSQL. */
     const deployPostgres = async (cfg: TierConfig, secrets: TierSecrets, step: string) => {
-        const files = renderTierFiles(cfg, secrets);
+        const files = renderTierFiles(cfg, secrets, "local");
         await tier.postgres.psqlFile(cfg.postgres.database, tier.sandbox.write(`database-${step}.sql`, files["database.sql"], 0o600));
     };
     /** What a PgBouncer host does at its next poll: the new files and a reload. */
     const pollPgbouncer = async (cfg: TierConfig, secrets: TierSecrets) => {
-        const files = renderTierFiles(cfg, secrets);
+        const files = renderTierFiles(cfg, secrets, "local");
         await tier.pgbouncer.reload(files["pgbouncer.ini"], files["userlist.txt"]);
         await sleep(300);
     };

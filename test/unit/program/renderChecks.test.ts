@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { parseTierConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stackFile";
-import { renderPublicFiles } from "../../../components/render";
+import { renderPublicFiles } from "../../../components/render/tierFiles";
 import { Io, runCommand } from "../../../scripts/args";
 import { configPolicyResources, policyViolations } from "../../../policy/offline";
 import { renderCommand } from "../../../scripts/render";

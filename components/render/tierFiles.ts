@@ -32,3 +32,13 @@ export function renderSecretFiles(cfg: TierConfig, secrets: TierSecrets, stack: 
         "database.sql": renderDatabaseSql(cfg, secrets, stack),
     };
 }
+
+/** The five files a stack renders: what `npm run render` writes, the harness runs and the hosts receive. */
+export type TierFiles = PublicFiles & SecretFiles;
+
+/** Files that hold secrets and are written owner-only. */
+export const PRIVATE_FILES: readonly (keyof TierFiles)[] = ["userlist.txt", "database.sql"];
+
+export function renderTierFiles(cfg: TierConfig, secrets: TierSecrets, stack: string): TierFiles {
+    return { ...renderPublicFiles(cfg, stack), ...renderSecretFiles(cfg, secrets, stack) };
+}
