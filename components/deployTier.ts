@@ -21,7 +21,7 @@ import { configOutputs, localStackOutputs } from "./model/outputs";
 import { ParameterNames, parameterNames } from "./model/parameterNames";
 import { renderPgbouncerHealthEnv } from "./render/pgbouncerHealth";
 import { renderReceiverSecretsEnv } from "./render/receiverEnv";
-import { rolesWithConnect, tierRoles } from "./model/roles";
+import { databaseTimeoutSetting, rolesWithConnect, tierRoles } from "./model/roles";
 import { senderSettings } from "./model/senderSettings";
 import { pgbouncerServesTls } from "./model/tlsModes";
 import { renderUserlist } from "./render/userlist";
@@ -182,7 +182,7 @@ function postgresSettings(
             connectRoles: rolesWithConnect(cfg),
             database: cfg.postgres.database,
             receiverRole: cfg.receiverRole.name,
-            statementTimeout: cfg.receiverRole.statementTimeout,
+            databaseSetting: databaseTimeoutSetting(cfg),
             adopt: cfg.adopt,
             secrets: rendered.secrets,
             admin,

@@ -1,4 +1,4 @@
-import { tierRoles, timeoutMs } from "../components/model/roles";
+import { databaseTimeoutSetting, roleInputs, tierRoles } from "../components/model/roles";
 import { TierConfig } from "../components/schema/schema";
 import { parameterNames } from "../components/model/parameterNames";
 import { POLICY_RULES } from "./policies";
@@ -59,12 +59,12 @@ export function configPolicyResources(cfg: TierConfig, stack: string, pgbouncerI
         ...tierRoles(cfg).map((role) => ({
             type: TYPES.postgresRole,
             name: `role ${role.name}`,
-            inputs: { name: role.name, login: role.login, statementTimeout: timeoutMs(role.statementTimeout) },
+            inputs: roleInputs(role, undefined),
         })),
         {
             type: TYPES.databaseSetting,
             name: `database ${cfg.postgres.database} statement_timeout`,
-            inputs: { database: cfg.postgres.database, name: "statement_timeout", value: cfg.receiverRole.statementTimeout },
+            inputs: databaseTimeoutSetting(cfg),
         },
     ];
 }

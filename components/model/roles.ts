@@ -86,3 +86,25 @@ export function rolesWithConnect(cfg: SchemaConfig): string[] {
 export function timeoutMs(duration: string | undefined): number | undefined {
     return duration === undefined ? undefined : durationToMs(duration);
 }
+
+/**
+ * A role's inputs as @pulumi/postgresql's Role takes them, the password as the caller holds it: the
+ * program's secret, or nothing where only the settings are judged (the offline policy run).
+ */
+export function roleInputs<Password>(spec: RoleSpec, password: Password) {
+    return {
+        name: spec.name,
+        login: spec.login,
+        password,
+        connectionLimit: spec.connectionLimit,
+        statementTimeout: timeoutMs(spec.statementTimeout),
+        idleInTransactionSessionTimeout: timeoutMs(spec.idleInTransactionSessionTimeout),
+        roles: [...spec.memberOf],
+        assumeRole: spec.assumeRole,
+    };
+}
+
+/** The database-wide parameter the tier sets (`ALTER DATABASE ... SET statement_timeout`). */
+export function databaseTimeoutSetting(cfg: Pick<SchemaConfig, "postgres" | "receiverRole">) {
+    return { database: cfg.postgres.database, name: "statement_timeout", value: cfg.receiverRole.statementTimeout };
+}

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import { Adoption, TierSecrets } from "../schema/schema";
-import { RoleSpec, timeoutMs } from "../model/roles";
+import { RoleSpec, roleInputs } from "../model/roles";
 import { DatabaseSetting, PostgresConnection } from "./databaseSetting";
 import { caBundleFile } from "./clientTls";
 import { COMPONENT_TYPES, RESOURCE_NAMES } from "../model/resources";
@@ -15,8 +15,8 @@ export interface PostgresSettingsArgs {
     readonly database: string;
     /** The receivers' group role (receiverRole.name): it owns the schema of the same name. */
     readonly receiverRole: string;
-    /** The database-wide statement_timeout (receiverRole.statementTimeout). */
-    readonly statementTimeout: string;
+    /** The database-wide statement_timeout, as databaseTimeoutSetting renders it. */
+    readonly databaseSetting: { readonly database: string; readonly name: string; readonly value: string };
     /** What the stack takes over instead of creating: roles by name, the database setting (adopt.roles, adopt.databaseSetting). */
     readonly adopt: Pick<Adoption, "roles" | "databaseSetting">;
     /** Tier passwords (secret); roles get their pre-hashed form. */
@@ -58,7 +58,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
         this.grantsAndSchema(args, provider, roles);
         const databaseTimeout = new DatabaseSetting(
             `${name}-database-statement-timeout`,
-            { connection: admin, database: args.database, name: "statement_timeout", value: args.statementTimeout },
+            { connection: admin, ...args.databaseSetting },
             { parent: this, import: args.adopt.databaseSetting },
         );
 
@@ -118,17 +118,8 @@ export class PostgresSettings extends pulumi.ComponentResource {
         const password = spec.password;
         return new postgresql.Role(
             RESOURCE_NAMES.role(this.name, spec.name),
-            {
-                name: spec.name,
-                login: spec.login,
-                // Same pre-hashed secret as userlist.txt: PostgreSQL stores it as given.
-                password: password ? pulumi.secret(secrets.apply(password)) : undefined,
-                connectionLimit: spec.connectionLimit,
-                statementTimeout: timeoutMs(spec.statementTimeout),
-                idleInTransactionSessionTimeout: timeoutMs(spec.idleInTransactionSessionTimeout),
-                roles: [...spec.memberOf],
-                assumeRole: spec.assumeRole,
-            },
+            // Same pre-hashed secret as userlist.txt: PostgreSQL stores it as given.
+            roleInputs(spec, password ? pulumi.secret(secrets.apply(password)) : undefined),
             opts,
         );
     }
