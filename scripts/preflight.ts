@@ -1,4 +1,5 @@
 import { loadStackConfig, lookupSecret, readStackFile } from "../components/config/stackFile";
+import { endpointChecks, projectStacks } from "../checks/preflightStacks";
 import { Check, fail, formatChecks } from "../checks/result";
 import { command, Io, main, required, text, projectDirOption } from "./args";
 
@@ -6,7 +7,7 @@ export const preflightCommand = command({
     spec: {
         name: "preflight",
         summary:
-            "Checks, before `pulumi up`, what would make it fail: AWS credentials and region, the VPC, subnets, security group, certificate and zones, existing records and roles that need adoption, and the database reachable with the admin user's privileges. One line each.",
+            "Checks, before `pulumi up`, what would make it fail: AWS credentials and region, the VPC, subnets, security group, certificate and zones, names no other stack file claims, existing records and roles that need adoption, and the database reachable with the admin user's privileges. One line each.",
         options: {
             stack: required("<name>", "stack to check (Pulumi.<name>.yaml)", text),
             "project-dir": projectDirOption,
@@ -26,7 +27,7 @@ async function preflight(stack: string, projectDir: string, io: Io): Promise<num
         import("../checks/preflightAws"),
         import("../checks/preflightDatabase"),
     ]);
-    const checks: Check[] = [];
+    const checks: Check[] = endpointChecks(stack, { ...projectStacks(projectDir), [stack]: config });
     if (config.platform === "aws") {
         const region = typeof stackFile.all["aws:region"] === "string" ? (stackFile.all["aws:region"] as string) : undefined;
         checks.push(...(await awsChecks(config, region, awsClients(region ?? "us-east-1"))));
