@@ -21,12 +21,9 @@ export function planAtRef(projectDir: string, ref: string, stack: string, env: N
         const archive = spawnSync("git", ["archive", "--format=tar", ref], { cwd: projectDir, maxBuffer: 256 * 1024 * 1024 });
         if (archive.status !== 0) throw new Error(`git archive ${ref}: ${archive.stderr.toString("utf8").trim()}`);
         execFileSync("tar", ["-x", "-C", dir], { input: archive.stdout });
-        if (!fs.existsSync(path.join(dir, "scripts", "plan.ts"))) {
-            throw new Error(`${ref} has no scripts/plan.ts: it predates the offline plan`);
-        }
         if (!fs.existsSync(path.join(dir, `Pulumi.${stack}.yaml`))) {
             removeDir();
-            return Promise.resolve({ stack, resources: [], outputs: {} });
+            return Promise.resolve({ stack, resources: [], outputs: {}, violations: [] });
         }
         fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"));
     } catch (err) {

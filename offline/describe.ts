@@ -19,7 +19,7 @@ export interface Plan {
     readonly resources: PlannedResource[];
     readonly outputs: Record<string, unknown>;
     /** Absent in plans made by commits before the plan ran the policy pack. */
-    readonly violations?: PolicyViolation[];
+    readonly violations: PolicyViolation[];
 }
 
 // Inputs that are noise to a reviewer: the dynamic provider's serialized code.

@@ -98,6 +98,6 @@ export function diffPlans(base: string, before: Plan, after: Plan): PlanDiff {
         removed: before.resources.filter((r) => !current.has(key(r))),
         changed,
         outputs: changesBetween(before.outputs, after.outputs),
-        violations: after.violations ?? [],
+        violations: after.violations,
     };
 }

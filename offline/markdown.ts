@@ -39,7 +39,7 @@ export function planMarkdown(plan: Plan): string {
         `## receiver-tier plan: stack \`${plan.stack}\``,
         "",
         `${plan.resources.length} resources, from the program run under the mocked engine. Secrets show as \`[secret]\`; cloud-computed values as \`<... of name>\`.`,
-        ...violationLines(plan.violations ?? []),
+        ...violationLines(plan.violations),
         "",
         "### Outputs",
         "",

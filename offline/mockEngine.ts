@@ -1,11 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ChangeOptions, recordOptions, RecordedOptions, waitForRegistrations, withoutProviderSerialization } from "./sdkPatches";
 import { SECRET_MASK } from "./secretValues";
-
-/** The resource options that decide between an update and a replacement. */
-export interface ChangeOptions {
-    readonly replaceOnChanges: string[];
-    readonly ignoreChanges: string[];
-}
 
 /** A resource the program registered, with its inputs as the engine received them (secrets wrapped). */
 export interface RegisteredResource {
@@ -18,40 +13,6 @@ export interface RegisteredResource {
     readonly importId?: string;
     /** The parent's URN as the SDK sent it; empty for a resource without a parent. */
     readonly parentUrn: string;
-}
-
-/** What the register request says beyond the inputs the mocks see. */
-interface RecordedOptions {
-    readonly options: ChangeOptions;
-    readonly parentUrn: string;
-}
-
-interface RegisterRequest {
-    getType(): string;
-    getName(): string;
-    getParent(): string;
-    getReplaceonchangesList(): string[];
-    getIgnorechangesList(): string[];
-}
-
-interface Monitor {
-    registerResource(request: RegisterRequest, callback: unknown): unknown;
-}
-
-/**
- * Mocks see a resource's inputs but not its options or its parent; the mocked monitor's register
- * request carries them, so it is wrapped to note them first.
- */
-function recordOptions(into: Map<string, RecordedOptions>): void {
-    const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Monitor }).getMonitor();
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (request, callback) => {
-        into.set(`${request.getType()}::${request.getName()}`, {
-            options: { replaceOnChanges: request.getReplaceonchangesList(), ignoreChanges: request.getIgnorechangesList() },
-            parentUrn: request.getParent(),
-        });
-        return register(request, callback);
-    };
 }
 
 export interface ProgramRun {
@@ -128,32 +89,6 @@ async function withoutStackTraces<T>(load: () => Promise<T>): Promise<T> {
     }
 }
 
-/** What a dynamic resource's `__provider` input holds under the mocked engine. */
-export const PROVIDER_PLACEHOLDER = "<dynamic provider code, not serialized under the mocked engine>";
-
-interface ClosureSerializer {
-    serializeFunction(func: () => unknown, args?: object): Promise<{ text: string; exportName: string; containsSecrets: boolean }>;
-}
-
-/**
- * A dynamic resource's `__provider` input is its provider's code, which the SDK serializes while the program
- * loads: an inspector session and the TypeScript compiler, a fifth of a plan. The plan never shows that text
- * (describe.ts HIDDEN_INPUTS), so the engine loads the program with a placeholder in its place, through the
- * serializer's module as the SDK's dynamic resources call it (internal, stable in the pinned 3.248.0).
- * test/integration/10-database-setting serializes the real provider as `pulumi up` does and runs that code
- * against PostgreSQL.
- */
-async function withoutProviderSerialization<T>(load: () => Promise<T>): Promise<T> {
-    const serializer = require("@pulumi/pulumi/runtime/closure/serializeClosure") as ClosureSerializer;
-    const serializeFunction = serializer.serializeFunction;
-    serializer.serializeFunction = async () => ({ text: PROVIDER_PLACEHOLDER, exportName: "handler", containsSecrets: false });
-    try {
-        return await load();
-    } finally {
-        serializer.serializeFunction = serializeFunction;
-    }
-}
-
 /**
  * Runs a Pulumi program under the mocked engine: no CLI, no cloud, no credentials. `config` is
  * the stack config as the SDK passes it (objects as JSON text). `load` imports the program,
@@ -208,9 +143,8 @@ export async function runUnderMocks(
         const program = await withoutStackTraces(() => withoutProviderSerialization(load));
         const outputs: Record<string, unknown> = {};
         for (const [key, value] of Object.entries(program)) outputs[key] = await resolveOutput(value);
-        // Registrations are asynchronous: wait until every one has reached the mocks. waitForRPCs is
-        // the SDK's own (internal, stable in the pinned 3.248.0) wait that `pulumi up` ends with.
-        await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+        // Registrations are asynchronous: wait until every one has reached the mocks.
+        await waitForRegistrations();
         return { resources, outputs };
     };
     return Promise.race([failed, run()]);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { PROVIDER_PLACEHOLDER, runUnderMocks } from "../../../../offline/mockEngine";
+import { runUnderMocks } from "../../../../offline/mockEngine";
+import { PROVIDER_PLACEHOLDER } from "../../../../offline/sdkPatches";
 
 const provider: pulumi.dynamic.ResourceProvider = {
     async create() {
