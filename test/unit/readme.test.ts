@@ -64,3 +64,64 @@ describe("README command options", () => {
         for (const option of Object.keys(spec.options)) expect(row, `${name} --${option}`).toMatch(new RegExp(`\`--${option}[ \`]`));
     });
 });
+
+describe("README layout", () => {
+    const block = readme.slice(readme.indexOf("## Layout"), readme.indexOf("## Try it"));
+    const code = block.slice(block.indexOf("```\n") + 4, block.lastIndexOf("```"));
+    // First column of each entry line: a folder (ending in /) or a file.
+    const entries = code
+        .split("\n")
+        .filter((line) => /^\S/.test(line))
+        .map((line) => line.split(/\s+/)[0] as string);
+    const root = path.resolve(__dirname, "..", "..");
+    const tracked = (dir: string) =>
+        fs
+            .readdirSync(path.join(root, dir), { withFileTypes: true })
+            .filter((entry) => entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules")
+            .map((entry) => `${dir ? `${dir}/` : ""}${entry.name}/`);
+
+    it("comes before everything else the README explains", () => {
+        expect(readme.indexOf("## Layout")).toBeLessThan(readme.indexOf("## Try it"));
+    });
+
+    it("lists every folder of the project and of components/", () => {
+        const folders = [
+            ...tracked("").filter((dir) => dir !== "components/" && dir !== "test/"),
+            ...tracked("components"),
+            "test/unit/",
+            "test/integration/",
+        ];
+        expect(folders.filter((dir) => !entries.includes(dir))).toEqual([]);
+    });
+
+    it("lists the layers so that every import runs down the list", () => {
+        const layerOf = (file: string) => {
+            const index = entries.findIndex((entry) => (entry.endsWith("/") ? file.startsWith(entry) : file === entry));
+            return index;
+        };
+        const sources: string[] = [];
+        const walk = (dir: string) => {
+            for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+                const rel = dir ? `${dir}/${entry.name}` : entry.name;
+                if (entry.isDirectory()) {
+                    if (!["node_modules", "test", "files", "docs"].includes(entry.name) && !entry.name.startsWith(".")) walk(rel);
+                } else if (/\.(ts|cjs)$/.test(entry.name) && !rel.endsWith(".config.mts")) sources.push(rel);
+            }
+        };
+        walk("");
+        const upward: string[] = [];
+        for (const file of sources) {
+            const text = fs.readFileSync(path.join(root, file), "utf8");
+            for (const match of text.matchAll(/(?:from |require\(|import\()"(\.{1,2}\/[^"]+)"/g)) {
+                const target = path.relative(root, path.resolve(root, path.dirname(file), match[1] as string));
+                const candidates = [`${target}.ts`, `${target}.cjs`, `${target}/index.ts`, target];
+                const resolved = candidates.find((candidate) => fs.existsSync(path.join(root, candidate)));
+                if (resolved === undefined) continue;
+                const [from, to] = [layerOf(file), layerOf(resolved)];
+                expect(from, `${file} is in no layer`).toBeGreaterThanOrEqual(0);
+                if (to < from) upward.push(`${file} -> ${resolved}`);
+            }
+        }
+        expect(upward).toEqual([]);
+    });
+});
