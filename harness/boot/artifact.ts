@@ -6,9 +6,13 @@ import { PROJECT_DIR } from "../../local/stack";
 // files in files/receiver (install-receiver.sh unpacks it into /opt/webhook-receiver/app).
 
 export function buildReceiverArtifact(): Buffer {
-    return execFileSync("tar", ["-czf", "-", "--owner=0", "--group=0", "-C", path.join(PROJECT_DIR, "files", "receiver"), "webhook_receiver.py"], {
-        maxBuffer: 64 * 1024 * 1024,
-    });
+    return execFileSync(
+        "tar",
+        ["-czf", "-", "--owner=0", "--group=0", "-C", path.join(PROJECT_DIR, "files", "receiver"), "webhook_receiver.py"],
+        {
+            maxBuffer: 64 * 1024 * 1024,
+        },
+    );
 }
 
 /** Bucket and key of an s3:// URL. */

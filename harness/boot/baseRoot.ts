@@ -41,10 +41,14 @@ export function baseRootKey(request: Pick<BaseRootRequest, "userDataPackages" | 
 
 /** Runs a command in the root (not booted, the host's network: the archive is reachable). */
 async function inRoot(root: string, command: string): Promise<void> {
-    await runChecked("systemd-nspawn", ["--quiet", "--register=no", "--keep-unit", "--resolv-conf=copy-host", "-D", root, "/bin/sh", "-c", command], {
-        timeoutMs: 900_000,
-        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" },
-    });
+    await runChecked(
+        "systemd-nspawn",
+        ["--quiet", "--register=no", "--keep-unit", "--resolv-conf=copy-host", "-D", root, "/bin/sh", "-c", command],
+        {
+            timeoutMs: 900_000,
+            env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" },
+        },
+    );
 }
 
 /** The cached root for these packages, built (about two minutes) when missing. */

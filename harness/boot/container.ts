@@ -60,7 +60,10 @@ function prepareRoot(spec: ContainerSpec, root: string): void {
     write("usr/local/share/ca-certificates/receiver-tier-boot-aws.crt", spec.awsCaPem);
     const bundle = path.join(root, "etc/ssl/certs/ca-certificates.crt");
     fs.appendFileSync(bundle, spec.awsCaPem);
-    write("etc/apt/apt.conf.d/90receiver-tier-boot-proxy", `Acquire::http::Proxy "${spec.aptProxyUrl}";\nAcquire::https::Proxy "${spec.aptProxyUrl}";\n`);
+    write(
+        "etc/apt/apt.conf.d/90receiver-tier-boot-proxy",
+        `Acquire::http::Proxy "${spec.aptProxyUrl}";\nAcquire::https::Proxy "${spec.aptProxyUrl}";\n`,
+    );
 }
 
 /** The container's PID 1 (systemd): nspawn's child. */
@@ -116,7 +119,9 @@ export async function startContainer(spec: ContainerSpec): Promise<Container> {
             return run("nsenter", ["--target", String(pid), "--all", "--", "/bin/sh", "-c", command], { timeoutMs });
         },
         async unitStates(units) {
-            const result = await container.exec(`for u in ${units.join(" ")}; do printf '%s %s\\n' "$u" "$(systemctl is-active "$u")"; done`);
+            const result = await container.exec(
+                `for u in ${units.join(" ")}; do printf '%s %s\\n' "$u" "$(systemctl is-active "$u")"; done`,
+            );
             return Object.fromEntries(
                 result.stdout
                     .trim()

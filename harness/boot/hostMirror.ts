@@ -23,7 +23,12 @@ export function parseDeb822Sources(text: string): AptSource[] {
             return fields;
         })
         .filter((f) => (f.get("types") ?? "").split(/\s+/).includes("deb") && f.get("enabled") !== "no")
-        .flatMap((f) => (f.get("uris") ?? "").split(/\s+/).filter(Boolean).map((uri) => ({ uri, suites: (f.get("suites") ?? "").split(/\s+/).filter(Boolean) })));
+        .flatMap((f) =>
+            (f.get("uris") ?? "")
+                .split(/\s+/)
+                .filter(Boolean)
+                .map((uri) => ({ uri, suites: (f.get("suites") ?? "").split(/\s+/).filter(Boolean) })),
+        );
 }
 
 /** Sources of a one-line sources.list (`deb [options] uri suite components`). */
@@ -56,7 +61,9 @@ export function hostDebianSources(aptDir = "/etc/apt"): AptSource[] {
     }
     const sources = [...merged].map(([uri, suites]) => ({ uri, suites: [...suites] }));
     if (!sources.some((s) => s.suites.includes("bookworm"))) {
-        throw new Error(`no Debian 12 (bookworm) archive in ${aptDir}/sources.list*: the boot harness installs from the one this machine uses`);
+        throw new Error(
+            `no Debian 12 (bookworm) archive in ${aptDir}/sources.list*: the boot harness installs from the one this machine uses`,
+        );
     }
     return sources;
 }

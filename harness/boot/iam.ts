@@ -32,7 +32,10 @@ const list = (value: string | string[] | undefined): string[] => (value === unde
 
 /** IAM's wildcard match: `*` any run of characters, `?` exactly one. */
 export function wildcardMatch(pattern: string, value: string, caseInsensitive = false): boolean {
-    const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    const escaped = pattern
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".");
     return new RegExp(`^${escaped}$`, caseInsensitive ? "is" : "s").test(value);
 }
 

@@ -91,7 +91,12 @@ export async function createNetwork(runId: string, stateDir: string, cleanupLog:
                 log,
                 { cwd: PROJECT_DIR },
             );
-            await waitFor(`the IMDS relay of ${name}`, 30_000, () => (fs.readFileSync(log, "utf8").includes("listening") ? true : undefined), 100);
+            await waitFor(
+                `the IMDS relay of ${name}`,
+                30_000,
+                () => (fs.readFileSync(log, "utf8").includes("listening") ? true : undefined),
+                100,
+            );
             return {
                 namespace: names.namespace,
                 namespacePath: `/run/netns/${names.namespace}`,

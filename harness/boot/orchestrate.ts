@@ -94,9 +94,13 @@ export async function bootTier(options: BootOptions): Promise<BootedTier> {
         // The test CA postgres.caBundle names: the stack file holds a placeholder bundle.
         const postgresCa = createTestCa(`receiver-tier boot ${stack} PostgreSQL CA`);
         const awsCa = createTestCa("receiver-tier boot stand-in AWS CA");
-        const overrides: RawConfig = { ...options.overrides, postgres: { ...((options.overrides?.postgres as RawConfig) ?? {}), caBundle: postgresCa.certPem } };
+        const overrides: RawConfig = {
+            ...options.overrides,
+            postgres: { ...((options.overrides?.postgres as RawConfig) ?? {}), caBundle: postgresCa.certPem },
+        };
         progress(`program: ${stack} under the mocked engine (postgres.caBundle: the boot's test CA)`);
-        const deploy = (parameterVersions?: Readonly<Record<string, number>>) => deployUnderMocks({ stack, overrides, secrets, parameterVersions });
+        const deploy = (parameterVersions?: Readonly<Record<string, number>>) =>
+            deployUnderMocks({ stack, overrides, secrets, parameterVersions });
         const deployment = await deploy();
         const cfg = loadTierConfig(stack, overrides);
         const region = deployment.region;
@@ -120,10 +124,17 @@ export async function bootTier(options: BootOptions): Promise<BootedTier> {
             `s3.${region}.amazonaws.com`,
             ...(bucket ? [`${bucket}.s3.amazonaws.com`, `${bucket}.s3.${region}.amazonaws.com`] : []),
         ];
-        const standIn = new StandInAws({ region, account: deployment.account, bindAddress: network.gateway, tls: awsCa.issue({ dns: endpointNames }) });
+        const standIn = new StandInAws({
+            region,
+            account: deployment.account,
+            bindAddress: network.gateway,
+            tls: awsCa.issue({ dns: endpointNames }),
+        });
         await standIn.start();
         teardown.push(() => standIn.stop());
-        progress(`stand-in AWS: IMDS on ${network.gateway}:${standIn.imdsPort} (relayed from 169.254.169.254), APIs on https://${network.gateway}:${standIn.apiPort}`);
+        progress(
+            `stand-in AWS: IMDS on ${network.gateway}:${standIn.imdsPort} (relayed from 169.254.169.254), APIs on https://${network.gateway}:${standIn.apiPort}`,
+        );
         for (const p of deployment.parameters) standIn.putParameter(p.name, p.type, p.value);
         if (cfg.receiver.app.artifactUrl !== undefined) {
             const { key } = s3Location(cfg.receiver.app.artifactUrl);
@@ -168,12 +179,18 @@ export async function bootTier(options: BootOptions): Promise<BootedTier> {
                 stateDir,
                 userData: userDataBytes(fleet.userDataBase64),
                 network: hostNet,
-                hosts: [`${pgbouncerAddress} ${cfg.pgbouncer.dnsName}`, `${network.gateway} ${cfg.postgres.host}`, `${network.gateway} ${endpointNames.join(" ")}`],
+                hosts: [
+                    `${pgbouncerAddress} ${cfg.pgbouncer.dnsName}`,
+                    `${network.gateway} ${cfg.postgres.host}`,
+                    `${network.gateway} ${endpointNames.join(" ")}`,
+                ],
                 awsCaPem: awsCa.certPem,
                 aptProxyUrl: `http://${network.gateway}:${proxy.port}`,
             });
             teardown.push(() => container.stop());
-            progress(`${name}: booting ${instance.instanceId} at ${hostNet.address} (cloud-init from the ${fleet.fleet} launch template's user data)`);
+            progress(
+                `${name}: booting ${instance.instanceId} at ${hostNet.address} (cloud-init from the ${fleet.fleet} launch template's user data)`,
+            );
             const host: BootedHost = { kind, name, instanceId: instance.instanceId, container, fleet, lifecycle, launchedAt };
             hosts.push(host);
             return host;

@@ -61,7 +61,8 @@ async function main(): Promise<void> {
         if (fleet === undefined) throw new Error(`group ${group.name} has no ${FLEET_TAG} tag`);
         const templateId = String((group.inputs.launchTemplate as { id: string }).id);
         const template = templates.get(templateId);
-        if (template === undefined) throw new Error(`group ${group.name} names launch template ${templateId}, which the program did not register`);
+        if (template === undefined)
+            throw new Error(`group ${group.name} names launch template ${templateId}, which the program did not register`);
         const policy = resources.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === `${fleet}-instance-read`);
         if (policy === undefined) throw new Error(`no instance policy ${fleet}-instance-read`);
         const hooks = (group.inputs.initialLifecycleHooks as { name: string }[] | undefined) ?? [];
@@ -74,7 +75,14 @@ async function main(): Promise<void> {
             instancePolicy: String(policy.inputs.policy),
         };
     });
-    const deployment: Deployment = { stack: request.stack, region: request.region, account: BOOT_ACCOUNT, fleets, parameters, outputs: run.outputs };
+    const deployment: Deployment = {
+        stack: request.stack,
+        region: request.region,
+        account: BOOT_ACCOUNT,
+        fleets,
+        parameters,
+        outputs: run.outputs,
+    };
     process.stdout.write(JSON.stringify(deployment));
 }
 

@@ -24,7 +24,12 @@ export async function waitForLifecycle(tier: BootedTier, say: (line: string) => 
         try {
             const event = await Promise.race([
                 host.lifecycle,
-                new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${host.name}: no lifecycle action within ${LIFECYCLE_WAIT_MS / 60000} min`)), LIFECYCLE_WAIT_MS).unref()),
+                new Promise<never>((_, reject) =>
+                    setTimeout(
+                        () => reject(new Error(`${host.name}: no lifecycle action within ${LIFECYCLE_WAIT_MS / 60000} min`)),
+                        LIFECYCLE_WAIT_MS,
+                    ).unref(),
+                ),
             ]);
             say(`${host.name}: lifecycle ${event.result} ${((event.at - host.launchedAt) / 1000).toFixed(1)} s after boot`);
             return event;

@@ -124,7 +124,10 @@ export class StandInAws {
 
     async start(apiPort = 443): Promise<void> {
         this.imds = http.createServer((req, res) => void this.serveImds(req, res));
-        this.api = https.createServer({ cert: this.options.tls.certPem, key: this.options.tls.keyPem }, (req, res) => void this.serveApi(req, res));
+        this.api = https.createServer(
+            { cert: this.options.tls.certPem, key: this.options.tls.keyPem },
+            (req, res) => void this.serveApi(req, res),
+        );
         await new Promise<void>((resolve, reject) => this.imds?.once("error", reject).listen(0, this.options.bindAddress, resolve));
         await new Promise<void>((resolve, reject) => this.api?.once("error", reject).listen(apiPort, this.options.bindAddress, resolve));
         this.imdsPort = (this.imds.address() as AddressInfo).port;
@@ -239,7 +242,13 @@ export class StandInAws {
         };
         let body: string | undefined;
         if (query.kind === "identity-document") {
-            body = JSON.stringify({ accountId: this.options.account, instanceId: instance.instanceId, region: this.options.region, availabilityZone: az, privateIp: instance.address });
+            body = JSON.stringify({
+                accountId: this.options.account,
+                instanceId: instance.instanceId,
+                region: this.options.region,
+                availabilityZone: az,
+                privateIp: instance.address,
+            });
         } else if (query.kind === "meta-data") {
             body = answers[item]?.();
         }
@@ -258,11 +267,22 @@ export class StandInAws {
 
     private authorize(instance: Instance, request: AuthorizationRequest): void {
         const decision = evaluatePolicy(instance.policy, request);
-        this.record(instance.hostName, request.action.split(":")[0] as string, request.action, request.resource, decision.allowed, decision.allowed ? undefined : decision.reason);
+        this.record(
+            instance.hostName,
+            request.action.split(":")[0] as string,
+            request.action,
+            request.resource,
+            decision.allowed,
+            decision.allowed ? undefined : decision.reason,
+        );
         if (!decision.allowed) {
             const who = `arn:aws:sts::${this.options.account}:assumed-role/${instance.roleName}/${instance.instanceId}`;
             const on = request.resource === "*" ? "" : ` on resource: ${request.resource}`;
-            throw new AwsError(request.action.startsWith("ssm:") ? 400 : 403, "AccessDenied", `User: ${who} is not authorized to perform: ${request.action}${on} because ${decision.reason}`);
+            throw new AwsError(
+                request.action.startsWith("ssm:") ? 400 : 403,
+                "AccessDenied",
+                `User: ${who} is not authorized to perform: ${request.action}${on} because ${decision.reason}`,
+            );
         }
     }
 
@@ -274,8 +294,19 @@ export class StandInAws {
         const json = service === "ssm";
         try {
             if (credential === undefined || instance === undefined || req.headers["x-amz-security-token"] !== instance.sessionToken) {
-                this.record(instance?.hostName ?? req.socket.remoteAddress ?? "?", service, `${req.method} ${req.url}`, "-", false, "unknown credentials");
-                throw new AwsError(403, json ? "UnrecognizedClientException" : "InvalidClientTokenId", "The security token included in the request is invalid.");
+                this.record(
+                    instance?.hostName ?? req.socket.remoteAddress ?? "?",
+                    service,
+                    `${req.method} ${req.url}`,
+                    "-",
+                    false,
+                    "unknown credentials",
+                );
+                throw new AwsError(
+                    403,
+                    json ? "UnrecognizedClientException" : "InvalidClientTokenId",
+                    "The security token included in the request is invalid.",
+                );
             }
             switch (service) {
                 case "ssm":
@@ -293,15 +324,24 @@ export class StandInAws {
         } catch (err) {
             const error = err instanceof AwsError ? err : new AwsError(500, "InternalFailure", String(err));
             if (json) {
-                const text = JSON.stringify({ __type: error.code === "AccessDenied" ? "AccessDeniedException" : error.code, message: error.message });
+                const text = JSON.stringify({
+                    __type: error.code === "AccessDenied" ? "AccessDeniedException" : error.code,
+                    message: error.message,
+                });
                 res.writeHead(error.status, { "Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": requestId() });
                 res.end(text);
             } else if (service === "s3") {
                 res.writeHead(error.status, { "Content-Type": "application/xml" });
-                res.end(req.method === "HEAD" ? undefined : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code><Message>${xmlEscape(error.message)}</Message><RequestId>${requestId()}</RequestId></Error>`);
+                res.end(
+                    req.method === "HEAD"
+                        ? undefined
+                        : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code><Message>${xmlEscape(error.message)}</Message><RequestId>${requestId()}</RequestId></Error>`,
+                );
             } else {
                 res.writeHead(error.status, { "Content-Type": "text/xml" });
-                res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>${error.code}</Code><Message>${xmlEscape(error.message)}</Message></Error><RequestId>${requestId()}</RequestId></ErrorResponse>`);
+                res.end(
+                    `<ErrorResponse><Error><Type>Sender</Type><Code>${error.code}</Code><Message>${xmlEscape(error.message)}</Message></Error><RequestId>${requestId()}</RequestId></ErrorResponse>`,
+                );
             }
         }
     }
@@ -319,9 +359,12 @@ export class StandInAws {
         const stored = this.parameters.get(selector.name);
         if (stored === undefined) throw new AwsError(400, "ParameterNotFound", `${selector.name} not found`);
         if (selector.label !== undefined) throw new AwsError(400, "ParameterVersionLabelLimitExceeded", "labels are not stood in");
-        const version = selector.version === undefined ? stored.versions.at(-1) : stored.versions.find((v) => v.version === selector.version);
-        if (version === undefined) throw new AwsError(400, "ParameterVersionNotFound", `version ${selector.version} of ${selector.name} not found`);
-        const value = stored.type === "SecureString" && input.WithDecryption !== true ? Buffer.from(version.value).toString("base64") : version.value;
+        const version =
+            selector.version === undefined ? stored.versions.at(-1) : stored.versions.find((v) => v.version === selector.version);
+        if (version === undefined)
+            throw new AwsError(400, "ParameterVersionNotFound", `version ${selector.version} of ${selector.name} not found`);
+        const value =
+            stored.type === "SecureString" && input.WithDecryption !== true ? Buffer.from(version.value).toString("base64") : version.value;
         const answer = {
             Parameter: {
                 Name: selector.name,
@@ -340,7 +383,9 @@ export class StandInAws {
 
     private queryAnswer(res: http.ServerResponse, action: string, xmlns: string, result: string): void {
         res.writeHead(200, { "Content-Type": "text/xml" });
-        res.end(`<?xml version="1.0"?>\n<${action}Response xmlns="${xmlns}">${result}<ResponseMetadata><RequestId>${requestId()}</RequestId></ResponseMetadata></${action}Response>`);
+        res.end(
+            `<?xml version="1.0"?>\n<${action}Response xmlns="${xmlns}">${result}<ResponseMetadata><RequestId>${requestId()}</RequestId></ResponseMetadata></${action}Response>`,
+        );
     }
 
     private autoscaling(instance: Instance, body: Buffer, res: http.ServerResponse): void {
@@ -358,7 +403,12 @@ export class StandInAws {
                         `<AvailabilityZone>${this.options.region}a</AvailabilityZone><LifecycleState>${this.pendingLaunch.has(i.instanceId) ? "Pending:Wait" : "InService"}</LifecycleState>` +
                         `<HealthStatus>HEALTHY</HealthStatus><ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>`,
                 );
-            return this.queryAnswer(res, action, xmlns, `<${action}Result><AutoScalingInstances>${members.join("")}</AutoScalingInstances></${action}Result>`);
+            return this.queryAnswer(
+                res,
+                action,
+                xmlns,
+                `<${action}Result><AutoScalingInstances>${members.join("")}</AutoScalingInstances></${action}Result>`,
+            );
         }
         if (action === "CompleteLifecycleAction") {
             const groupName = params.get("AutoScalingGroupName") ?? "";
@@ -373,11 +423,13 @@ export class StandInAws {
             const result = params.get("LifecycleActionResult") ?? "";
             const target = this.instances.get(instanceId);
             if (group === undefined) throw new AwsError(400, "ValidationError", `AutoScalingGroup name not found - ${groupName}`);
-            if (!group.lifecycleHooks.includes(hook)) throw new AwsError(400, "ValidationError", `No Lifecycle Hook found with name ${hook}`);
+            if (!group.lifecycleHooks.includes(hook))
+                throw new AwsError(400, "ValidationError", `No Lifecycle Hook found with name ${hook}`);
             if (target === undefined || target.groupName !== groupName || !this.pendingLaunch.has(instanceId)) {
                 throw new AwsError(400, "ValidationError", `No active Lifecycle Action found with instance ID ${instanceId}`);
             }
-            if (result !== "CONTINUE" && result !== "ABANDON") throw new AwsError(400, "ValidationError", `invalid LifecycleActionResult ${result}`);
+            if (result !== "CONTINUE" && result !== "ABANDON")
+                throw new AwsError(400, "ValidationError", `invalid LifecycleActionResult ${result}`);
             this.pendingLaunch.delete(instanceId);
             const event = { at: Date.now(), host: target.hostName, instanceId, result };
             this.lifecycle.push(event);

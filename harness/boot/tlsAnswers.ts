@@ -84,7 +84,10 @@ export function locallySignedCert(inputs: Record<string, unknown>): Record<strin
         fs.writeFileSync(path.join(dir, "req.pem"), String(inputs.certRequestPem));
         fs.writeFileSync(path.join(dir, "ca.pem"), String(inputs.caCertPem));
         fs.writeFileSync(path.join(dir, "ca.key"), String(inputs.caPrivateKeyPem), { mode: 0o600 });
-        fs.writeFileSync(path.join(dir, "ext.cnf"), "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
+        fs.writeFileSync(
+            path.join(dir, "ext.cnf"),
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+        );
         openssl(dir, [
             "x509",
             "-req",

@@ -22,5 +22,7 @@ export function cloudConfigOf(base64: string): CloudConfig {
 
 /** Units the user data enables (systemctl enable [--now] ...), in order. */
 export function enabledUnits(cfg: CloudConfig): string[] {
-    return cfg.runcmd.filter((cmd) => cmd[0] === "systemctl" && cmd[1] === "enable").flatMap((cmd) => cmd.slice(2).filter((a) => !a.startsWith("--")));
+    return cfg.runcmd
+        .filter((cmd) => cmd[0] === "systemctl" && cmd[1] === "enable")
+        .flatMap((cmd) => cmd.slice(2).filter((a) => !a.startsWith("--")));
 }
