@@ -93,7 +93,7 @@ describe.skipIf(!asRoot)("canary booted from its user data", () => {
             `SELECT id FROM webhook_receiver.webhook_events WHERE source = 'boot-test'`,
             tier.cfg.postgres.database,
         );
-        expect(rows.map((r) => r.id)).toContain(answer.body.id);
+        expect(rows.map((r) => Number(r.id))).toContain(answer.body.id);
         // PgBouncer -> PostgreSQL: every server connection from the PgBouncer host is TLS.
         const ssl = await tier.primary.cluster.query(
             "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.client_addr = $1",
