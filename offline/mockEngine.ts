@@ -90,6 +90,12 @@ async function withoutStackTraces<T>(load: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * What a cloud would compute for a resource (ids aside), merged over the placeholders: the boot harness
+ * (harness/boot/program.ts) answers real ARNs, versions and TLS material so hosts can boot from the run.
+ */
+export type ComputedAnswer = (type: string, name: string, inputs: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+/**
  * Runs a Pulumi program under the mocked engine: no CLI, no cloud, no credentials. `config` is
  * the stack config as the SDK passes it (objects as JSON text). `load` imports the program,
  * which must not have been imported before in this module registry. An invoke of a data source
@@ -101,6 +107,7 @@ export async function runUnderMocks(
     config: Record<string, string>,
     secretKeys: string[],
     load: () => Promise<Record<string, unknown>>,
+    computed?: ComputedAnswer,
 ): Promise<ProgramRun> {
     const resources: RegisteredResource[] = [];
     const recorded = new Map<string, RecordedOptions>();
@@ -111,7 +118,7 @@ export async function runUnderMocks(
     pulumi.runtime.setAllConfig(config, secretKeys);
     await pulumi.runtime.setMocks(
         {
-            newResource(args) {
+            async newResource(args) {
                 const { options, parentUrn } = recorded.get(`${args.type}::${args.name}`) ?? noOptions;
                 resources.push({
                     type: args.type,
@@ -122,7 +129,8 @@ export async function runUnderMocks(
                     importId: args.id || undefined,
                     parentUrn,
                 });
-                return { id: `<id of ${args.name}>`, state: { ...computedState(args.name), ...args.inputs } };
+                const answered = computed === undefined ? {} : await computed(args.type, args.name, args.inputs);
+                return { id: `<id of ${args.name}>`, state: { ...computedState(args.name), ...args.inputs, ...answered } };
             },
             call(args) {
                 const answer = KNOWN_INVOKES[args.token];
