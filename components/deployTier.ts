@@ -104,7 +104,7 @@ function securityGroups(rendered: Rendered<AwsTierConfig>): SecurityGroups {
     return new SecurityGroups(`${rendered.stack}-sg`, {
         vpcId: cfg.aws.vpcId,
         postgresSecurityGroupId: cfg.aws.postgresSecurityGroupId,
-        receiverPort: cfg.receiver.port,
+        proxyPort: cfg.receiver.nginx.port,
         pgbouncerPort: cfg.pgbouncer.port,
         postgresPort: cfg.postgres.port,
         operators: [...cfg.monitoring.operatorCidrs, ...cfg.monitoring.operatorSecurityGroupIds],

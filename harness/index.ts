@@ -17,3 +17,4 @@ export * from "./sandbox";
 export * from "./stack";
 export * from "./testCa";
 export * from "./wait";
+export * from "./nginx";

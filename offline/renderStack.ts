@@ -3,7 +3,7 @@ import { renderTierFiles, TierFiles } from "../components/render/tierFiles";
 import { loadStackConfig, readStackFile, readTierSecrets } from "../components/config/stackFile";
 import { configPolicyResources, policyViolations, PolicyViolation } from "../policy/offline";
 
-/** Validates a stack's file and renders all five files, in memory, with the policy pack's config-level findings. */
+/** Validates a stack's file and renders all six files, in memory, with the policy pack's config-level findings. */
 export function renderStack(
     projectDir: string,
     stack: string,

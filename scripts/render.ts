@@ -10,7 +10,7 @@ export const renderCommand = command({
     spec: {
         name: "render",
         summary:
-            "Validates a stack's config and writes its five files (pgbouncer.ini, userlist.txt, gunicorn.conf.py, receiver.env, database.sql) offline. The two with secrets are mode 0600; nothing is written when the config or the policy pack refuses the stack.",
+            "Validates a stack's config and writes its six files (pgbouncer.ini, userlist.txt, gunicorn.conf.py, nginx.conf, receiver.env, database.sql) offline. The two with secrets are mode 0600; nothing is written when the config or the policy pack refuses the stack.",
         options: {
             stack: required("<name>", "stack to render (Pulumi.<name>.yaml)", text),
             out: required("<dir>", "directory to write into (created if missing; not empty, not a file)", outputDirectory),
@@ -31,7 +31,7 @@ export const renderCommand = command({
         }
         const outDir = values.out;
         fs.mkdirSync(outDir, { recursive: true });
-        // All five are written beside their targets first, then renamed: a failed write leaves the old set.
+        // All six are written beside their targets first, then renamed: a failed write leaves the old set.
         const staged = (Object.entries(files) as [keyof TierFiles, string][]).map(([name, content]) => {
             const target = path.join(outDir, name);
             const temp = `${target}.${process.pid}.tmp`;

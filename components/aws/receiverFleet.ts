@@ -2,20 +2,21 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MetricTargets } from "./metricTargets";
 import { AwsSettings, ReceiverSection } from "../schema/schema";
-import { ALB_HEALTH_CHECK } from "../model/rollout";
+import { ALB_HEALTH_CHECK, ALB_IDLE_TIMEOUT_SECONDS } from "../model/rollout";
 import { aliasRecord, RecordAdoption } from "./aliasRecord";
 import { InstanceRole } from "./instanceRole";
 import { RollingGroup } from "./rollingGroup";
 import { COMPONENT_TYPES, RESOURCE_NAMES } from "../model/resources";
 
 /** What the fleet reads of the receiver section. */
-export type ReceiverPlacement = Pick<ReceiverSection, "instances" | "instanceType" | "port" | "healthPath"> & {
+export type ReceiverPlacement = Pick<ReceiverSection, "instances" | "instanceType" | "healthPath"> & {
     readonly gunicorn: Pick<ReceiverSection["gunicorn"], "graceful_timeout">;
+    readonly nginx: Pick<ReceiverSection["nginx"], "port">;
     readonly app: Pick<ReceiverSection["app"], "artifactUrl">;
 };
 
 export interface ReceiverFleetArgs {
-    /** Receivers in service and their instance type, Gunicorn's port and health path, its graceful_timeout (the ALB's drain), the app artifact. */
+    /** Receivers in service and their instance type, nginx's port (the ALB's target) and the health path, Gunicorn's graceful_timeout (the ALB's drain), the app artifact. */
     readonly receiver: ReceiverPlacement;
     /** The public name of the receivers (receiver.domain): an alias of the ALB. */
     readonly domain: string;
@@ -105,6 +106,8 @@ export class ReceiverFleet extends pulumi.ComponentResource {
                 subnets: args.network.publicSubnetIds,
                 securityGroups: [args.albSecurityGroup.id],
                 dropInvalidHeaderFields: true,
+                // nginx on the targets keeps idle connections longer (rule proxyChainCoherent), so the ALB closes first.
+                idleTimeout: ALB_IDLE_TIMEOUT_SECONDS,
             },
             child,
         );
@@ -112,7 +115,8 @@ export class ReceiverFleet extends pulumi.ComponentResource {
             `${this.name}-tg`,
             {
                 vpcId: args.network.vpcId,
-                port: args.receiver.port,
+                // nginx, which buffers each request whole before Gunicorn (on loopback) sees it.
+                port: args.receiver.nginx.port,
                 protocol: "HTTP",
                 targetType: "instance",
                 deregistrationDelay: args.receiver.gunicorn.graceful_timeout,

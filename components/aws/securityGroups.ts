@@ -8,8 +8,8 @@ export interface SecurityGroupsArgs {
     readonly vpcId: string;
     /** PostgreSQL's own security group (aws.postgresSecurityGroupId): it admits the PgBouncer hosts. */
     readonly postgresSecurityGroupId: string;
-    /** Gunicorn's port on the receivers (receiver.port). */
-    readonly receiverPort: number;
+    /** nginx's port on the receivers (receiver.nginx.port): the only one the ALB reaches; Gunicorn listens on loopback. */
+    readonly proxyPort: number;
     /** PgBouncer's port on the NLB and the hosts (pgbouncer.port). */
     readonly pgbouncerPort: number;
     /** PostgreSQL's port (postgres.port). */
@@ -96,9 +96,9 @@ export class SecurityGroups extends pulumi.ComponentResource {
     private receiverPaths(args: SecurityGroupsArgs): void {
         this.ingress("alb-https-in", this.alb, HTTPS, ANYWHERE, "webhooks over HTTPS");
         this.ingress("alb-http-in", this.alb, HTTP, ANYWHERE, "redirected to HTTPS");
-        this.egress("alb-to-receivers", this.alb, args.receiverPort, this.receivers, "Gunicorn");
+        this.egress("alb-to-receivers", this.alb, args.proxyPort, this.receivers, "nginx in front of Gunicorn");
 
-        this.ingress("receivers-from-alb", this.receivers, args.receiverPort, this.alb, "Gunicorn from the ALB only");
+        this.ingress("receivers-from-alb", this.receivers, args.proxyPort, this.alb, "nginx from the ALB only");
         this.egress("receivers-to-nlb", this.receivers, args.pgbouncerPort, this.pgbouncerNlb, "PgBouncer through the NLB");
         this.egress(
             "receivers-to-pgbouncer",

@@ -10,6 +10,8 @@ import {
     workerConcurrency,
 } from "../model/capacity";
 import { configKey, Problem } from "../schema/problems";
+import { ALB_IDLE_TIMEOUT_SECONDS } from "../model/rollout";
+import { gunicornKeepalive, gunicornKeepsAlive } from "../model/proxy";
 import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "../schema/schema";
 
 // Cross-field rules: the runbook's known mistakes (settings that do not add up or do not work as
@@ -323,6 +325,51 @@ export function gunicornOutlivesStatement(cfg: SchemaConfig): Problem[] {
           ];
 }
 
+/**
+ * The chain ALB -> nginx -> Gunicorn closes idle connections from the front: each hop keeps them longer
+ * than the one before it (a hop that closes first turns the next reuse into a 502), and nginx waits for the
+ * app's slowest answer but gives up before the ALB does (a 503 + Retry-After rather than the ALB's bare 504).
+ */
+export function proxyChainCoherent(cfg: SchemaConfig): Problem[] {
+    const n = cfg.receiver.nginx;
+    const alb = `the ALB's idle timeout (${ALB_IDLE_TIMEOUT_SECONDS}s)`;
+    const problems: Problem[] = [];
+    if (n.keepalive_timeout <= ALB_IDLE_TIMEOUT_SECONDS) {
+        problems.push(
+            error(
+                ["receiver", "nginx", "keepalive_timeout"],
+                `${n.keepalive_timeout}s must be above ${alb}: nginx would close connections the ALB still reuses (502)`,
+            ),
+        );
+    }
+    // The app's slowest legitimate answer: a wait for its pool, a wait in PgBouncer, then the statement.
+    const appSeconds =
+        cfg.receiver.dbPool.timeout + cfg.pgbouncer.settings.query_wait_timeout + durationToMs(cfg.receiverRole.statementTimeout) / 1000;
+    if (n.proxy_read_timeout <= appSeconds || n.proxy_read_timeout >= ALB_IDLE_TIMEOUT_SECONDS) {
+        problems.push(
+            error(
+                ["receiver", "nginx", "proxy_read_timeout"],
+                `${n.proxy_read_timeout}s must be above the app's slowest answer (dbPool.timeout ${cfg.receiver.dbPool.timeout}s + query_wait_timeout ${cfg.pgbouncer.settings.query_wait_timeout}s + statement timeout ${cfg.receiverRole.statementTimeout} = ${round(appSeconds)}s) and below ${alb}: nginx must not cut off an answer on its way, and must answer 503 + Retry-After before the ALB answers 504 without one`,
+            ),
+        );
+    }
+    const keepalive = gunicornKeepalive(cfg);
+    if (gunicornKeepsAlive(cfg) && keepalive !== undefined && keepalive <= n.upstream_keepalive_timeout) {
+        problems.push(
+            error(
+                ["receiver", "gunicorn", "keepalive"],
+                `${keepalive}s must be above receiver.nginx.upstream_keepalive_timeout (${n.upstream_keepalive_timeout}s): Gunicorn would close idle connections nginx still reuses, and a webhook sent on one gets a 502 (leave keepalive unset to derive it)`,
+            ),
+        );
+    }
+    if (n.port === cfg.receiver.port) {
+        problems.push(
+            error(["receiver", "nginx", "port"], `${n.port} is receiver.port, Gunicorn's own; nginx needs a port of its own on the host`),
+        );
+    }
+    return problems;
+}
+
 /** Widest operator network that may reach PgBouncer: a /16 is a site's network, anything wider is most of the internet. */
 export const WIDEST_OPERATOR_PREFIX = 16;
 
@@ -360,6 +407,7 @@ export const RULES = [
     idlePoolConnections,
     idleTransactionsBounded,
     gunicornOutlivesStatement,
+    proxyChainCoherent,
     operatorAccessNarrow,
 ];
 

@@ -17,6 +17,9 @@ export const HOST_PATHS = {
     receiverDir: "/opt/webhook-receiver",
     gunicornConf: "/etc/webhook-receiver/gunicorn.conf.py",
     receiverEnv: "/etc/webhook-receiver/receiver.env",
+    /** The rendered nginx.conf as user data writes it, before `nginx -t` accepted it and it became /etc/nginx/nginx.conf. */
+    stagedNginxConf: "/etc/receiver-tier/nginx.conf",
+    nginxConf: "/etc/nginx/nginx.conf",
     receiverSecretsEnv: "/etc/webhook-receiver/secrets.env",
     pgbouncerHealthEnv: "/etc/receiver-tier/pgbouncer-health.env",
     launchEnv: "/etc/receiver-tier/launch.env",

@@ -13,6 +13,11 @@ export const READINESS_DEADLINE_SECONDS = 600;
  * files/receiver/health-metric.sh writes it down as well (a unit test keeps the two equal).
  */
 export const ALB_HEALTH_CHECK = { interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 } as const;
+/**
+ * Seconds the public ALB keeps an idle connection (its idle_timeout, set on the load balancer). Whatever
+ * sits behind it must keep connections open longer, or the ALB reuses one the target just closed: a 502.
+ */
+export const ALB_IDLE_TIMEOUT_SECONDS = 60;
 /** The group tag the instance role's CompleteLifecycleAction permission is scoped to. */
 export const FLEET_TAG = "receiver-tier-fleet";
 

@@ -11,6 +11,7 @@ import { ALB_HEALTH_CHECK, LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "
 import { PGBOUNCER_LOGS, receiverLogs, renderLogrotate, renderMetricsEnv } from "./hostMonitoring";
 import { renderMonitorSql, renderMonitorTimer } from "./longQueryMonitor";
 import { pgbouncerServesTls } from "../model/tlsModes";
+import { localHealthUrl } from "../model/proxy";
 
 interface WriteFile {
     path: string;
@@ -28,6 +29,8 @@ function cloudConfig(packages: string[], writeFiles: WriteFile[], runcmd: string
 const APPLY_PGBOUNCER_CONFIG = "/usr/local/sbin/receiver-tier-apply-pgbouncer-config";
 /** Completes the launch lifecycle hook once the host's readiness command succeeds. */
 const COMPLETE_LAUNCH = "/usr/local/sbin/receiver-tier-complete-launch";
+/** Checks the staged nginx.conf with nginx -t, installs it and (re)starts nginx after Gunicorn. */
+const INSTALL_PROXY = "/usr/local/sbin/receiver-tier-install-proxy";
 /** The PgBouncer host's health check (launch readiness and the NLB's HTTP check). */
 const PGBOUNCER_HEALTH = "/usr/local/sbin/receiver-tier-pgbouncer-health";
 
@@ -183,9 +186,8 @@ export function renderReceiverUserData(
     pgbouncerCa: string | undefined,
 ): string {
     const app = cfg.receiver.app;
-    const localHealthUrl = `http://127.0.0.1:${cfg.receiver.port}${cfg.receiver.healthPath}`;
     return cloudConfig(
-        ["gunicorn", "python3-psycopg2", "awscli", "curl"],
+        ["gunicorn", "nginx", "python3-psycopg2", "awscli", "curl"],
         [
             file(
                 "/etc/receiver-tier/receiver-host.env",
@@ -198,6 +200,10 @@ export function renderReceiverUserData(
             ),
             launchEnvFile(region),
             file(HOST_PATHS.gunicornConf, files["gunicorn.conf.py"]),
+            // Staged: the package's own nginx.conf is replaced only once `nginx -t` accepted this one.
+            file(HOST_PATHS.stagedNginxConf, files["nginx.conf"]),
+            file(INSTALL_PROXY, asset("receiver/install-proxy.sh"), "0755"),
+            file("/etc/systemd/system/nginx.service.d/receiver-tier.conf", asset("systemd/nginx-override.conf")),
             file(HOST_PATHS.receiverEnv, files["receiver.env"]),
             ...(pgbouncerCa !== undefined ? [file(HOST_PATHS.receiverPgbouncerCa, pgbouncerCa)] : []),
             file(`${HOST_PATHS.receiverDir}/app/webhook_receiver.py`, asset("receiver/webhook_receiver.py")),
@@ -214,8 +220,10 @@ export function renderReceiverUserData(
         [
             ["useradd", "--system", "--home-dir", HOST_PATHS.receiverDir, "--shell", "/usr/sbin/nologin", "webhook-receiver"],
             ["/usr/local/sbin/receiver-tier-install-receiver"],
-            // In service only once the app answers its health check, which logs in through PgBouncer.
-            [COMPLETE_LAUNCH, "curl", "-fsS", "-o", "/dev/null", "--max-time", String(ALB_HEALTH_CHECK.timeout), localHealthUrl],
+            [INSTALL_PROXY],
+            // In service only once the app answers its health check through nginx, as the ALB asks it
+            // (the app's check logs in through PgBouncer).
+            [COMPLETE_LAUNCH, "curl", "-fsS", "-o", "/dev/null", "--max-time", String(ALB_HEALTH_CHECK.timeout), localHealthUrl(cfg)],
             ["systemctl", "enable", "--now", "receiver-tier-metrics.timer"],
         ],
     );

@@ -1,5 +1,6 @@
 import { TierConfig } from "../schema/schema";
 import { HOST_PATHS } from "../model/hostPaths";
+import { gunicornKeepalive } from "../model/proxy";
 
 // JSON strings, integers and true/false map onto Python literals once booleans are renamed.
 function pythonLiteral(value: string | number | boolean): string {
@@ -10,12 +11,16 @@ function pythonLiteral(value: string | number | boolean): string {
 /** gunicorn.conf.py for the receivers. */
 export function renderGunicornConf(cfg: TierConfig, stack: string): string {
     const r = cfg.receiver;
+    // On a receiver host only nginx (on the same host) talks to Gunicorn; the local Docker stack's
+    // container has no proxy and is reached through Docker's published port, so it binds every address.
+    const bindHost = cfg.platform === "aws" ? "127.0.0.1" : "0.0.0.0";
     const settings: [string, string | number | boolean][] = [
         ["wsgi_app", r.app.wsgi],
         ["chdir", `${HOST_PATHS.receiverDir}/app`],
-        ["bind", `0.0.0.0:${r.port}`],
+        ["bind", `${bindHost}:${r.port}`],
     ];
-    for (const [key, value] of Object.entries(r.gunicorn)) {
+    const keepalive = gunicornKeepalive(cfg);
+    for (const [key, value] of Object.entries({ ...r.gunicorn, keepalive })) {
         if (value !== undefined) settings.push([key, value]);
     }
     return (

@@ -2,14 +2,14 @@ import { HOST_PATHS } from "../model/hostPaths";
 import { metricsNamespace } from "../model/names";
 import { TierConfig } from "../schema/schema";
 import { renderEnvFile } from "./envFile";
+import { localHealthUrl } from "../model/proxy";
 
 /** metrics.env: where a host's metrics go, and (receivers) the health check it reports. */
 export function renderMetricsEnv(cfg: TierConfig, stack: string, region: string): string {
-    const healthUrl = `http://127.0.0.1:${cfg.receiver.port}${cfg.receiver.healthPath}`;
     return renderEnvFile("CloudWatch metrics of this host", [
         ["AWS_REGION", region],
         ["METRICS_NAMESPACE", metricsNamespace(cfg, stack)],
-        ["LOCAL_HEALTH_URL", healthUrl],
+        ["LOCAL_HEALTH_URL", localHealthUrl(cfg)],
     ]);
 }
 

@@ -1,6 +1,7 @@
 import { TierConfig, TierSecrets } from "../schema/schema";
 import { renderDatabaseSql } from "./databaseSql";
 import { renderGunicornConf } from "./gunicornConf";
+import { renderNginxConf } from "./nginxConf";
 import { renderPgbouncerIni } from "./pgbouncerIni";
 import { renderReceiverEnv } from "./receiverEnv";
 import { renderUserlist } from "./userlist";
@@ -9,6 +10,7 @@ import { renderUserlist } from "./userlist";
 export interface PublicFiles {
     readonly "pgbouncer.ini": string;
     readonly "gunicorn.conf.py": string;
+    readonly "nginx.conf": string;
     readonly "receiver.env": string;
 }
 
@@ -22,6 +24,7 @@ export function renderPublicFiles(cfg: TierConfig, stack: string): PublicFiles {
     return {
         "pgbouncer.ini": renderPgbouncerIni(cfg, stack),
         "gunicorn.conf.py": renderGunicornConf(cfg, stack),
+        "nginx.conf": renderNginxConf(cfg, stack),
         "receiver.env": renderReceiverEnv(cfg, stack),
     };
 }
@@ -33,7 +36,7 @@ export function renderSecretFiles(cfg: TierConfig, secrets: TierSecrets, stack: 
     };
 }
 
-/** The five files a stack renders: what `npm run render` writes, the harness runs and the hosts receive. */
+/** The six files a stack renders: what `npm run render` writes, the harness runs and the hosts receive. */
 export type TierFiles = PublicFiles & SecretFiles;
 
 /** Files that hold secrets and are written owner-only. */

@@ -118,6 +118,33 @@ export const gunicornSchema = z.strictObject({
     loglevel: z.enum(["debug", "info", "warning", "error", "critical"]).default("info"),
 });
 
+/**
+ * The buffering proxy (Debian's nginx) in front of Gunicorn on every receiver host, under nginx's own
+ * directive names (seconds as integers). It reads whole requests before Gunicorn sees them.
+ */
+export const nginxSchema = z.strictObject({
+    /** The port nginx listens on: what the ALB's target group and health check reach. Gunicorn binds 127.0.0.1:receiver.port. */
+    port: count(1).max(65535).default(8080),
+    client_header_timeout: count(1).default(10),
+    client_body_timeout: count(1).default(10),
+    send_timeout: count(1).default(10),
+    /** Above the ALB's idle timeout, so the ALB, never nginx, closes an idle connection first. */
+    keepalive_timeout: count(1).default(75),
+    proxy_connect_timeout: count(1).default(2),
+    /** Above the app's slowest answer (pool wait + PgBouncer wait + statement timeout), below the ALB's idle timeout. */
+    proxy_read_timeout: count(1).default(40),
+    /** Idle connections to Gunicorn each nginx worker keeps (the upstream's keepalive). */
+    upstream_keepalive: count(1).default(32),
+    /** Seconds an idle upstream connection is kept: below Gunicorn's keepalive, so nginx, never Gunicorn, closes it. */
+    upstream_keepalive_timeout: count(1).default(30),
+    /**
+     * Requests per host nginx lets wait inside Gunicorn beyond those its threads serve (upstream max_conns =
+     * workers x threads + this); beyond it, 503 + Retry-After at once.
+     */
+    upstream_queue: count(0).default(32),
+    worker_connections: count(64).default(4096),
+});
+
 const headerName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be an HTTP header name");
 
 /** How senders deliver webhooks to the receiver app: what it authenticates, deduplicates and accepts. */
@@ -170,6 +197,7 @@ export const receiverSchema = z.strictObject({
     serviceTimeMs: z.number().positive().default(DEFAULT_SERVICE_TIME_MS),
     webhooks: webhooksSchema.prefault({}),
     gunicorn: gunicornSchema.prefault({}),
+    nginx: nginxSchema.prefault({}),
     dbPool: dbPoolSchema.prefault({}),
 });
 
@@ -270,6 +298,7 @@ export type SchemaConfig = z.infer<typeof tierSchema>;
 export type PgbouncerSection = SchemaConfig["pgbouncer"];
 export type PgbouncerSettings = PgbouncerSection["settings"];
 export type ReceiverSection = SchemaConfig["receiver"];
+export type NginxSettings = ReceiverSection["nginx"];
 export type AwsSettings = NonNullable<SchemaConfig["aws"]>;
 export type DockerSettings = SchemaConfig["docker"];
 export type Adoption = SchemaConfig["adopt"];

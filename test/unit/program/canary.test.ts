@@ -1,3 +1,4 @@
+import { ALB_IDLE_TIMEOUT_SECONDS } from "../../../components/model/rollout";
 import * as fs from "fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { roleSecret } from "../../../components/model/authSecrets";
@@ -272,6 +273,7 @@ describe("canary: receivers", () => {
         const written = cloudInitFiles(userData);
         expect(written.get("/etc/webhook-receiver/gunicorn.conf.py")).toBe(files["gunicorn.conf.py"]);
         expect(written.get("/etc/webhook-receiver/receiver.env")).toBe(files["receiver.env"]);
+        expect(written.get("/etc/receiver-tier/nginx.conf")).toBe(files["nginx.conf"]);
         expect(written.get("/opt/webhook-receiver/app/webhook_receiver.py")).toContain("def application");
         for (const password of Object.values(PROGRAM_SECRETS)) expect(userData).not.toContain(password);
     });
@@ -301,16 +303,44 @@ describe("canary: receivers", () => {
         expect(inputs("canary-receivers-hosts-lt").imageId).not.toMatch(/^resolve:ssm:/);
     });
 
-    it("completes the launch only after the local health check (a login through PgBouncer) answered", () => {
+    it("completes the launch only after the local health check through nginx (a login through PgBouncer) answered", () => {
         const userData = launchTemplateText(inputs("canary-receivers-hosts-lt").userData);
         expect(userData).toMatch(
-            /- \/usr\/local\/sbin\/receiver-tier-complete-launch\n\s*- curl\n[\s\S]*- http:\/\/127\.0\.0\.1:8000\/webhooks\/health/,
+            /- \/usr\/local\/sbin\/receiver-tier-complete-launch\n\s*- curl\n[\s\S]*- http:\/\/127\.0\.0\.1:8080\/webhooks\/health/,
         );
         const written = cloudInitFiles(userData);
         expect(written.get("/etc/systemd/system/webhook-receiver.service")).toMatch(
             /ExecStartPre=\+\/usr\/local\/sbin\/receiver-tier-fetch-secrets[\s\S]*Restart=always/,
         );
         expect(written.get("/etc/receiver-tier/receiver-host.env")).toContain("SECRETS_VERSION=");
+    });
+
+    it("puts nginx in front of Gunicorn: installed, checked with nginx -t before it replaces the package's config, started after the app", () => {
+        const template = inputs("canary-receivers-hosts-lt");
+        const userData = launchTemplateText(template.userData);
+        const written = cloudInitFiles(userData);
+        expect(userData).toMatch(/packages:[\s\S]*- nginx\n/);
+        // The readiness check runs after the proxy is installed, and the proxy after Gunicorn.
+        expect(userData).toMatch(
+            /- - \/usr\/local\/sbin\/receiver-tier-install-receiver\n\s*- - \/usr\/local\/sbin\/receiver-tier-install-proxy\n\s*- - \/usr\/local\/sbin\/receiver-tier-complete-launch/,
+        );
+        const install = written.get("/usr/local/sbin/receiver-tier-install-proxy") ?? "";
+        expect(install.indexOf("nginx -t")).toBeGreaterThan(-1);
+        expect(install.indexOf("nginx -t")).toBeLessThan(install.indexOf("/etc/nginx/nginx.conf"));
+        expect(written.get("/etc/systemd/system/nginx.service.d/receiver-tier.conf")).toMatch(/After=webhook-receiver\.service/);
+        expect(written.get("/etc/receiver-tier/metrics.env")).toContain("LOCAL_HEALTH_URL=http://127.0.0.1:8080/webhooks/health");
+    });
+
+    it("sends the ALB to nginx's port only: target group, security groups; Gunicorn binds loopback", () => {
+        expect(inputs("canary-receivers-tg")).toMatchObject({ port: 8080, protocol: "HTTP" });
+        expect(inputs("canary-receivers-alb")).toMatchObject({ idleTimeout: ALB_IDLE_TIMEOUT_SECONDS });
+        expect(inputs("canary-sg-receivers-from-alb")).toMatchObject({ fromPort: 8080, toPort: 8080 });
+        expect(inputs("canary-sg-alb-to-receivers")).toMatchObject({ fromPort: 8080, toPort: 8080 });
+        const ingress = byType(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            .filter((r) => r.name.startsWith("canary-sg-receivers-"))
+            .map((r) => (plain(r.inputs) as Record<string, any>).fromPort);
+        expect(ingress).toEqual([8080]);
+        expect(files["gunicorn.conf.py"]).toContain('bind = "127.0.0.1:8000"');
     });
 
     it("health-checks receiver.healthPath behind an HTTPS listener with the configured certificate", () => {

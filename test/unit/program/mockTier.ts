@@ -40,7 +40,7 @@ export function byName(run: ProgramRun, name: string): RegisteredResource {
     return found;
 }
 
-/** The five files `npm run render` writes for a stack, given the test secrets. */
+/** The six files `npm run render` writes for a stack, given the test secrets. */
 export function renderedFiles(stack: string) {
     const env = {
         PULUMI_CONFIG: JSON.stringify(Object.fromEntries(SECRET_KEYS.map((key) => [`${CONFIG_NAMESPACE}:${key}`, PROGRAM_SECRETS[key]]))),

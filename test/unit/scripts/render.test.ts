@@ -12,7 +12,7 @@ import { PROJECT_DIR, pulumiConfigJson, TEST_SECRETS } from "../support/stackCon
 
 // The render command as `npm run render -- --stack <s> --out <dir>` runs it, in this process.
 
-const FIVE_FILES = ["database.sql", "gunicorn.conf.py", "pgbouncer.ini", "receiver.env", "userlist.txt"];
+const SIX_FILES = ["database.sql", "gunicorn.conf.py", "nginx.conf", "pgbouncer.ini", "receiver.env", "userlist.txt"];
 const PRIVATE = new Set(["userlist.txt", "database.sql"]);
 
 const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-tier-render-"));
@@ -36,13 +36,13 @@ function render(args: readonly string[], env: NodeJS.ProcessEnv = envWith()) {
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
 describe("npm run render", () => {
-    it("writes exactly the five files for the local stack, secret ones owner-only", async () => {
+    it("writes exactly the six files for the local stack, secret ones owner-only", async () => {
         const out = freshOutDir();
         const result = await render(["--stack", "local", "--out", out]);
         expect(result.status, result.stderr).toBe(0);
         expect(result.stderr).not.toContain("warnings:");
-        expect(fs.readdirSync(out).sort()).toEqual(FIVE_FILES);
-        for (const name of FIVE_FILES) {
+        expect(fs.readdirSync(out).sort()).toEqual(SIX_FILES);
+        for (const name of SIX_FILES) {
             expect(mode(path.join(out, name)), name).toBe(PRIVATE.has(name) ? 0o600 : 0o644);
         }
         const users = parseUserlist(fs.readFileSync(path.join(out, "userlist.txt"), "utf8"));
@@ -85,7 +85,7 @@ describe("npm run render", () => {
         const result = await render(["--stack", "canary", "--out", out], envWith({ PULUMI_CONFIG: pulumiConfig }));
         expect(result.status, result.stderr).toBe(0);
         expect(result.stderr).not.toContain("warnings:");
-        expect(fs.readdirSync(out).sort()).toEqual(FIVE_FILES);
+        expect(fs.readdirSync(out).sort()).toEqual(SIX_FILES);
         const users = parseUserlist(fs.readFileSync(path.join(out, "userlist.txt"), "utf8"));
         expect(scramVerifierAccepts(users.get("webhook_receiver_a") ?? "", TEST_SECRETS.receiverPasswordA)).toBe(true);
         expect(scramVerifierAccepts(users.get("pgbouncer_stats_a") ?? "", TEST_SECRETS.statsPasswordA)).toBe(true);

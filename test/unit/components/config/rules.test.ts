@@ -1,3 +1,4 @@
+import { ALB_IDLE_TIMEOUT_SECONDS } from "../../../../components/model/rollout";
 import { describe, expect, it } from "vitest";
 import { parseTierConfig } from "../../../../components/config/load";
 import { Problem } from "../../../../components/schema/problems";
@@ -28,6 +29,30 @@ interface RuleCase {
 }
 
 const errorCases: readonly RuleCase[] = [
+    {
+        rule: rules.proxyChainCoherent,
+        behaviour: "refuses an nginx keepalive_timeout at the ALB's idle timeout (the ALB would reuse a connection nginx closed: 502)",
+        edits: [["receiver.nginx.keepalive_timeout", ALB_IDLE_TIMEOUT_SECONDS]],
+        finding: "receiver-tier:receiver.nginx.keepalive_timeout (error)",
+    },
+    {
+        rule: rules.proxyChainCoherent,
+        behaviour: "refuses a proxy_read_timeout at the ALB's idle timeout (the ALB would answer 504 before nginx's 503)",
+        edits: [["receiver.nginx.proxy_read_timeout", ALB_IDLE_TIMEOUT_SECONDS]],
+        finding: "receiver-tier:receiver.nginx.proxy_read_timeout (error)",
+    },
+    {
+        rule: rules.proxyChainCoherent,
+        behaviour: "refuses a Gunicorn keepalive at the upstream keepalive (Gunicorn would close connections nginx reuses)",
+        edits: [["receiver.gunicorn.keepalive", 30]],
+        finding: "receiver-tier:receiver.gunicorn.keepalive (error)",
+    },
+    {
+        rule: rules.proxyChainCoherent,
+        behaviour: "refuses nginx on Gunicorn's own port",
+        edits: [["receiver.nginx.port", 8000]],
+        finding: "receiver-tier:receiver.nginx.port (error)",
+    },
     {
         rule: rules.reservePoolReachable,
         behaviour: "refuses reserve_pool_timeout at PgBouncer's default 5s, above query_wait_timeout 3s (runbook mistake 3)",
@@ -270,6 +295,22 @@ describe("rule boundaries", () => {
     const accepted = (...edits: Edit[]) => parseTierConfig(edited(canaryRaw(), ...edits)).config;
     const refusedAt = (...edits: Edit[]) => problemKeys(refusedProblems(edited(canaryRaw(), ...edits)));
 
+    it("wants proxy_read_timeout above the app's slowest answer (pool wait + PgBouncer wait + statement), in the statement's unit", () => {
+        // canary: dbPool.timeout 3 + query_wait_timeout 3 + 5s = 11 s.
+        expect(refusedAt(["receiver.nginx.proxy_read_timeout", 11])).toEqual(["receiver-tier:receiver.nginx.proxy_read_timeout (error)"]);
+        expect(() => accepted(["receiver.nginx.proxy_read_timeout", 12])).not.toThrow();
+        const noQueryTimeout: Edit = ["pgbouncer.settings.query_timeout", 0];
+        expect(refusedAt(["receiver.nginx.proxy_read_timeout", 12], ["receiverRole.statementTimeout", "6000ms"], noQueryTimeout)).toEqual([
+            "receiver-tier:receiver.nginx.proxy_read_timeout (error)",
+        ]);
+    });
+
+    it("accepts a keepalive_timeout one second above the ALB's and a Gunicorn keepalive one above the upstream's", () => {
+        expect(() =>
+            accepted(["receiver.nginx.keepalive_timeout", ALB_IDLE_TIMEOUT_SECONDS + 1], ["receiver.gunicorn.keepalive", 31]),
+        ).not.toThrow();
+    });
+
     it("refuses reserve_pool_timeout equal to query_wait_timeout: the reserve needs strictly less", () => {
         expect(refusedAt(["pgbouncer.settings.reserve_pool_timeout", 3])).toEqual([
             "receiver-tier:pgbouncer.settings.reserve_pool_timeout (error)",
@@ -303,13 +344,14 @@ describe("rule boundaries", () => {
     });
 
     it("measures the query_timeout margin from the configured statement timeout, in its own unit", () => {
-        const statement: Edit = ["receiverRole.statementTimeout", "1min"];
+        // 20000ms rather than the 1min this once used: a statement of a minute outlasts the ALB (proxyChainCoherent).
+        const statement: Edit = ["receiverRole.statementTimeout", "20000ms"];
         const gunicorn: Edit = ["receiver.gunicorn.timeout", 90];
-        expect(refusedAt(statement, gunicorn, ["pgbouncer.settings.query_timeout", 60 + rules.QUERY_TIMEOUT_MARGIN_SECONDS - 1])).toEqual([
+        expect(refusedAt(statement, gunicorn, ["pgbouncer.settings.query_timeout", 20 + rules.QUERY_TIMEOUT_MARGIN_SECONDS - 1])).toEqual([
             "receiver-tier:pgbouncer.settings.query_timeout (error)",
         ]);
         expect(() =>
-            accepted(statement, gunicorn, ["pgbouncer.settings.query_timeout", 60 + rules.QUERY_TIMEOUT_MARGIN_SECONDS]),
+            accepted(statement, gunicorn, ["pgbouncer.settings.query_timeout", 20 + rules.QUERY_TIMEOUT_MARGIN_SECONDS]),
         ).not.toThrow();
     });
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { renderGunicornConf } from "../../../../components/render/gunicornConf";
 import { parsePythonAssignments } from "../../support/fileParsers";
-import { loadCanary, loadCanaryWith } from "../../support/stackConfig";
+import { parseTierConfig } from "../../../../components/config/load";
+import { readStackFile } from "../../../../components/config/stackFile";
+import { loadCanary, loadCanaryWith, PROJECT_DIR } from "../../support/stackConfig";
 
 /**
  * runbook.md "Gunicorn/Uvicorn Worker Configuration", minus worker_connections and keepalive (mistake 7)
@@ -30,13 +32,17 @@ describe("gunicorn.conf.py for the canary stack", () => {
         expect(conf).toMatchObject({ worker_class: "gthread", threads: 32 });
     });
 
-    it("leaves out worker_connections and keepalive, which the stack does not set (mistake 7)", () => {
+    it("leaves out worker_connections, which the stack does not set (mistake 7)", () => {
         expect(conf).not.toHaveProperty("worker_connections");
-        expect(conf).not.toHaveProperty("keepalive");
     });
 
-    it("binds the receiver port and names the WSGI app, so the start command needs only -c", () => {
-        expect(conf.bind).toBe("0.0.0.0:8000");
+    it("keeps idle connections longer than nginx keeps them towards it, so nginx never reuses one Gunicorn closed (issue 20)", () => {
+        const cfg = loadCanary();
+        expect(conf.keepalive).toBeGreaterThan(cfg.receiver.nginx.upstream_keepalive_timeout);
+    });
+
+    it("binds the receiver port on loopback only (nginx on the host is its one client), and names the WSGI app", () => {
+        expect(conf.bind).toBe("127.0.0.1:8000");
         expect(conf.wsgi_app).toMatch(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/);
     });
 });
@@ -48,13 +54,19 @@ describe("gunicorn.conf.py follows the config", () => {
                 loadCanaryWith(
                     ["receiver.gunicorn.threads", 40],
                     ["receiver.dbPool.max", 40],
-                    ["receiver.gunicorn.keepalive", 5],
+                    ["receiver.gunicorn.keepalive", 45],
                     ["receiver.port", 9000],
                 ),
                 "canary",
             ),
         );
-        expect(conf).toMatchObject({ worker_class: "gthread", threads: 40, keepalive: 5, bind: "0.0.0.0:9000" });
+        expect(conf).toMatchObject({ worker_class: "gthread", threads: 40, keepalive: 45, bind: "127.0.0.1:9000" });
+    });
+
+    it("renders no keepalive for sync workers (they close every connection) and binds every address in the local container", () => {
+        const conf = parsePythonAssignments(renderGunicornConf(parseTierConfig(readStackFile(PROJECT_DIR, "local").raw).config, "local"));
+        expect(conf).not.toHaveProperty("keepalive");
+        expect(conf.bind).toBe("0.0.0.0:8000");
     });
 
     it("quotes a path with a quote in it as a valid Python string", () => {
