@@ -10,7 +10,8 @@ type PortKey = keyof Pick<DockerSettings, "postgresHostPort" | "pgbouncerHostPor
 const PUBLISHED: readonly { program: string; key: PortKey }[] = [
     { program: "PostgreSQL", key: "postgresHostPort" },
     { program: "PgBouncer", key: "pgbouncerHostPort" },
-    { program: "Gunicorn", key: "receiverHostPort" },
+    // npm run local publishes nginx there (Gunicorn behind it on a free port); the Docker stack, Gunicorn itself.
+    { program: "nginx", key: "receiverHostPort" },
 ];
 
 /** Config overrides that move the published ports to base, base+1, base+2. */

@@ -5,6 +5,7 @@ import { loginPassword, receiverLogins, statsLogins } from "../components/model/
 import { TierConfig, TierSecrets } from "../components/schema/schema";
 import { connectPg, WebhookSigning } from "./clients";
 import { GunicornProcess, startGunicorn } from "./gunicorn";
+import { NginxProcess, startNginx } from "./nginx";
 import { PgbouncerProcess, startPgbouncer } from "./pgbouncer";
 import { PostgresCluster, startPostgres } from "./postgres";
 import { LOCK_FILE, lockStateDir } from "./lock";
@@ -19,7 +20,7 @@ export interface TierOptions {
     readonly secrets?: TierSecrets;
     /** Stack name written into the rendered headers (default "local"). */
     readonly stack?: string;
-    /** Also start Gunicorn with the reference receiver (default false). */
+    /** Also start Gunicorn with the reference receiver, and the rendered nginx in front of it (default false). */
     readonly gunicorn?: boolean;
     /** Extra environment for the receiver app beside receiver.env and the secrets. */
     readonly appEnv?: Readonly<Record<string, string>>;
@@ -49,6 +50,7 @@ export interface StateDir {
 export interface TierPorts {
     readonly postgres: number;
     readonly pgbouncer: number;
+    /** Where the receiver is reached: nginx's port (Gunicorn behind it gets a free one). */
     readonly receiver: number;
 }
 
@@ -64,6 +66,8 @@ export interface Tier {
     readonly postgres: PostgresCluster;
     readonly pgbouncer: PgbouncerProcess;
     readonly gunicorn: GunicornProcess | undefined;
+    /** The rendered nginx in front of Gunicorn (started with it): where senders and the ALB's checks go. */
+    readonly proxy: NginxProcess | undefined;
     /** How senders sign webhooks for this tier (postWebhook). */
     readonly signing: WebhookSigning;
     /** A client of the receiver's PgBouncer alias as the receiver role (override password, options...). */
@@ -99,16 +103,22 @@ export async function startTier(options: TierOptions): Promise<Tier> {
     let postgres: PostgresCluster | undefined;
     let pgbouncer: PgbouncerProcess | undefined;
     let gunicorn: GunicornProcess | undefined;
+    let proxy: NginxProcess | undefined;
     let stopped = false;
 
     const stop = async () => {
         if (stopped) return;
         stopped = true;
         const errors: unknown[] = [];
-        const pids = [gunicorn?.pid, ...(gunicorn?.workerPids() ?? []), pgbouncer?.pid, postgres?.pid()].filter(
-            (p): p is number => p !== undefined,
-        );
-        for (const step of [() => gunicorn?.stop(), () => pgbouncer?.stop(), () => postgres?.stop()]) {
+        const pids = [
+            proxy?.pid,
+            ...(proxy?.workerPids() ?? []),
+            gunicorn?.pid,
+            ...(gunicorn?.workerPids() ?? []),
+            pgbouncer?.pid,
+            postgres?.pid(),
+        ].filter((p): p is number => p !== undefined);
+        for (const step of [() => proxy?.stop(), () => gunicorn?.stop(), () => pgbouncer?.stop(), () => postgres?.stop()]) {
             try {
                 await step();
             } catch (err) {
@@ -162,9 +172,11 @@ export async function startTier(options: TierOptions): Promise<Tier> {
                 dbHost: pgbouncer.host,
                 dbPort: pgbouncer.port,
                 sandbox,
-                port: options.ports?.receiver,
             });
             progress(`Gunicorn on ${gunicorn.host}:${gunicorn.port} (pid ${gunicorn.pid}, workers ${gunicorn.workerPids().join(" ")})`);
+            progress("nginx: starting the rendered nginx.conf in front of Gunicorn (nginx -t first)");
+            proxy = await startNginx({ conf: files["nginx.conf"], upstreamPort: gunicorn.port, sandbox, port: options.ports?.receiver });
+            progress(`nginx on ${proxy.host}:${proxy.port} (pid ${proxy.pid}), in front of Gunicorn`);
         }
     } catch (err) {
         await stop().catch(() => undefined);
@@ -180,6 +192,7 @@ export async function startTier(options: TierOptions): Promise<Tier> {
         postgres,
         pgbouncer: bouncer,
         gunicorn,
+        proxy,
         signing: webhookSigning(cfg, secrets),
         receiver: (config = {}) =>
             connectPg(bouncer, {

@@ -33,11 +33,11 @@ const ALREADY_RUNNING = 2;
 export const localCommand = command({
     spec: {
         name: "local",
-        summary: `Runs the ${STACK} stack's tier (PostgreSQL, PgBouncer, Gunicorn with the reference receiver) on 127.0.0.1 from its rendered files, in the foreground until Ctrl-C or SIGTERM, and prints the stack's outputs.`,
+        summary: `Runs the ${STACK} stack's tier (PostgreSQL, PgBouncer, Gunicorn with the reference receiver behind nginx) on 127.0.0.1 from its rendered files, in the foreground until Ctrl-C or SIGTERM, and prints the stack's outputs.`,
         options: {
             "port-base": optional(
                 "<N>",
-                "PostgreSQL on N, PgBouncer on N+1, Gunicorn on N+2 instead of the stack's published ports",
+                "PostgreSQL on N, PgBouncer on N+1, nginx (in front of Gunicorn) on N+2 instead of the stack's published ports",
                 integer(1024, 65533),
             ),
             "state-dir": withDefault(
@@ -89,6 +89,7 @@ function unexpectedExit(tier: Tier): Promise<string> {
         ["PostgreSQL", () => tier.postgres.pid() !== undefined],
         ["PgBouncer", () => tier.pgbouncer.alive()],
         ["Gunicorn", () => tier.gunicorn !== undefined && isAlive(tier.gunicorn.pid)],
+        ["nginx", () => tier.proxy !== undefined && isAlive(tier.proxy.pid)],
     ];
     return new Promise((resolve) => {
         const timer = setInterval(() => {
@@ -179,7 +180,7 @@ async function runLocal(options: Options): Promise<number> {
                     "Try it:",
                     ...tryItCommands(cfg, outputs, `npm run verify -- --stack ${STACK}${verifyFlags}`).map((line) => `    ${line}`),
                     "",
-                    `Running in the foreground (pid ${process.pid}); Ctrl-C or SIGTERM stops PostgreSQL, PgBouncer and Gunicorn.`,
+                    `Running in the foreground (pid ${process.pid}); Ctrl-C or SIGTERM stops PostgreSQL, PgBouncer, Gunicorn and nginx.`,
                     "",
                 ].join("\n"),
             );
@@ -189,7 +190,7 @@ async function runLocal(options: Options): Promise<number> {
             unexpectedExit(tier).then((why) => ({ why, asked: false })),
         ]);
         if (!ended.asked) exitCode = 1;
-        say(`stopping (${ended.why}): Gunicorn, PgBouncer, PostgreSQL`);
+        say(`stopping (${ended.why}): nginx, Gunicorn, PgBouncer, PostgreSQL`);
     } finally {
         await tier.stop();
     }
