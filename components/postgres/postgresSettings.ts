@@ -18,7 +18,7 @@ export interface PostgresSettingsArgs {
     /** The database-wide statement_timeout, as databaseTimeoutSetting renders it. */
     readonly databaseSetting: { readonly database: string; readonly name: string; readonly value: string };
     /** What the stack takes over instead of creating: roles by name, the database setting (adopt.roles, adopt.databaseSetting). */
-    readonly adopt: Pick<Adoption, "roles" | "databaseSetting">;
+    readonly adopt: Pick<Adoption, "roles">;
     /** Tier passwords (secret); roles get their pre-hashed form. */
     readonly secrets: pulumi.Output<TierSecrets>;
     /** Admin connection the provider and the database-setting resource use (password secret). */
@@ -59,7 +59,8 @@ export class PostgresSettings extends pulumi.ComponentResource {
         const databaseTimeout = new DatabaseSetting(
             `${name}-database-statement-timeout`,
             { connection: admin, ...args.databaseSetting },
-            { parent: this, import: args.adopt.databaseSetting },
+            // Never imported: the engine would call the provider's read without its code (pulumi/pulumi#3550).
+            { parent: this },
         );
 
         this.statementTimeout = databaseTimeout.value;

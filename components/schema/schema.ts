@@ -234,8 +234,15 @@ export const adoptSchema = z.strictObject({
     publicRecord: z.string().min(1).optional(),
     /** The existing record of pgbouncer.dnsName: <privateZoneId>_<dnsName>_A. */
     privateRecord: z.string().min(1).optional(),
-    /** The existing `ALTER DATABASE ... SET statement_timeout`: <database>/statement_timeout. */
-    databaseSetting: z.string().min(1).optional(),
+    /**
+     * Gone: the engine imports by calling a dynamic provider's read without its code, which fails every
+     * preview; the stack's `ALTER DATABASE ... SET` is idempotent, so an existing setting needs no adoption.
+     */
+    databaseSetting: z
+        .undefined({
+            error: "is not needed (and would break pulumi preview): the stack sets the database parameter idempotently; remove it",
+        })
+        .optional(),
     /** Per record, whether creating it may overwrite a record of the same name (Route 53 UPSERT). Never by default. */
     overwriteRecords: z.strictObject({ public: z.boolean().default(false), private: z.boolean().default(false) }).prefault({}),
 });

@@ -145,12 +145,6 @@ const errorCases: readonly RuleCase[] = [
         finding: "receiver-tier:adopt.publicRecord (error)",
     },
     {
-        rule: adoptionIdsMatch,
-        behaviour: "refuses a database setting import id of another database",
-        edits: [["adopt", { databaseSetting: "postgres/statement_timeout" }]],
-        finding: "receiver-tier:adopt.databaseSetting (error)",
-    },
-    {
         rule: rules.receiverDomainStated,
         behaviour: "refuses an aws stack without its own receiver.domain (no production name by default)",
         edits: [["receiver.domain", undefined]],
