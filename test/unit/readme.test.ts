@@ -7,6 +7,7 @@ import { benchDevCommand } from "../../scripts/benchDev";
 import { localCommand } from "../../scripts/local";
 import { importPlanCommand } from "../../scripts/importPlan";
 import { preflightCommand } from "../../scripts/preflight";
+import { waitRollsCommand } from "../../scripts/waitRolls";
 import { planCommand } from "../../scripts/plan";
 import { renderCommand } from "../../scripts/render";
 import { verifyCommand } from "../../scripts/verify";
@@ -56,6 +57,7 @@ describe("README command options", () => {
         localCommand.spec,
         importPlanCommand.spec,
         preflightCommand.spec,
+        waitRollsCommand.spec,
     ];
 
     it.each(commands.map((spec) => [spec.name, spec] as const))("lists every option of %s", (name, spec) => {

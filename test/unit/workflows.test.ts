@@ -179,6 +179,10 @@ describe("deploy.yml", () => {
             // A later deploy hands preflight the stack's state, so what the stack made is not an obstacle.
             expect(steps[preflight]?.run).toMatch(/pulumi stack export --stack "\$STACK" --file "\$RUNNER_TEMP\/state\.json"/);
             expect(steps[preflight]?.run).toContain('"${state[@]}"');
+            // `up` returns before the rolls end: the job waits for each and rolls a failed one back.
+            const wait = steps.findIndex((step) => step.run?.includes("npm run -s wait-rolls -- --before"));
+            expect(wait).toBeGreaterThan(up);
+            expect(steps[wait]?.["continue-on-error"]).toBeUndefined();
         }
     });
 });
