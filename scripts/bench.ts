@@ -4,7 +4,7 @@ import { ClientConfig } from "pg";
 import { loadTierConfig, startTier, Tier } from "../harness";
 import { command, integer, Io, main, oneOf, optional, UsageError, withDefault } from "./args";
 import { runHttpBench } from "../bench/httpBench";
-import { BENCH_TABLE_DDL, dedicatedConnections, LoadResult, runLoad, sharedPool } from "../bench/load";
+import { benchTableDdl, dedicatedConnections, LoadResult, runLoad, sharedPool } from "../bench/load";
 
 // The benchmark reuses the integration harness: the same rendered files on the real Debian programs.
 
@@ -75,9 +75,8 @@ async function bench(clients: number, seconds: number, io: Io): Promise<number> 
         // The role's connection limit (hosts x max_db_connections) protects the real tier; the direct
         // runs measure what happens without PgBouncer, so they need it lifted.
         await tier.postgres.query(`ALTER ROLE ${login.name} CONNECTION LIMIT -1`);
-        const owner = await tier.receiver();
-        await owner.query(BENCH_TABLE_DDL);
-        await owner.end();
+        // The logins may not create tables (least privilege): the superuser makes the bench table for them.
+        await tier.postgres.query(benchTableDdl(cfg.receiverRole.name), cfg.postgres.database);
         const direct: ClientConfig = { ...viaPgbouncer, port: tier.postgres.port, database: cfg.postgres.database };
         const runs = [
             ["through the rendered PgBouncer", () => dedicatedConnections(viaPgbouncer, clients)],
