@@ -85,9 +85,15 @@ async function bench(clients: number, seconds: number, io: Io): Promise<number> 
         ] as const;
         const results: LoadResult[] = [];
         for (const [index, [label, clientsOf]] of runs.entries()) {
-            io.progress(`run ${index + 1} of ${runs.length} (${seconds} s): ${label}`);
+            io.progress(`run ${index + 1} of ${runs.length + 1} (${seconds} s): ${label}`);
             results.push(await runLoad(label, clients, seconds, clientsOf()));
         }
+        // The cost of server_reset_query (DISCARD ALL after every transaction): the same PgBouncer reloaded without it.
+        await tier.pgbouncer.reload(withoutServerReset(tier.files["pgbouncer.ini"]));
+        const unreset = "through PgBouncer without server_reset_query";
+        io.progress(`run ${runs.length + 1} of ${runs.length + 1} (${seconds} s): ${unreset}`);
+        const withoutReset = await runLoad(unreset, clients, seconds, dedicatedConnections(viaPgbouncer, clients));
+        results.push(withoutReset);
         const [bouncer, many, pooled] = results as [LoadResult, LoadResult, LoadResult];
         io.stdout(
             [
@@ -98,6 +104,7 @@ async function bench(clients: number, seconds: number, io: Io): Promise<number> 
                 "",
                 `PgBouncer vs ${clients} direct connections: ${(bouncer.tps / many.tps).toFixed(2)}x throughput, p99 ${(bouncer.p99Ms / many.p99Ms).toFixed(2)}x`,
                 `PgBouncer vs app pool of ${poolSize}: ${(bouncer.tps / pooled.tps).toFixed(2)}x throughput, p99 ${(bouncer.p99Ms / pooled.p99Ms).toFixed(2)}x`,
+                `server_reset_query (DISCARD ALL) on vs off: ${(bouncer.tps / withoutReset.tps).toFixed(2)}x throughput, p99 ${(bouncer.p99Ms / withoutReset.p99Ms).toFixed(2)}x`,
                 "",
             ].join("\n"),
         );
@@ -105,6 +112,11 @@ async function bench(clients: number, seconds: number, io: Io): Promise<number> 
     } finally {
         await tier?.stop();
     }
+}
+
+/** The rendered ini with server_reset_query_always off: transaction mode then runs no reset query. */
+export function withoutServerReset(ini: string): string {
+    return ini.replace(/^server_reset_query_always = 1$/m, "server_reset_query_always = 0");
 }
 
 if (require.main === module) main(benchCommand);
