@@ -21,17 +21,17 @@ const SAMPLE_PAYLOAD = JSON.stringify({ event: "order.created", order_id: 42 });
 const secretHint = (key: keyof TierSecrets) => `${CONFIG_NAMESPACE}:${key} in Pulumi.local.yaml`;
 
 /**
- * A signed sample delivery, as a sender makes it: HMAC-SHA256 of "<timestamp>.<delivery id>.<body>"
+ * A signed sample delivery, as a sender makes it: HMAC-SHA256 of "<timestamp>.<delivery id>.<source>.<body>"
  * with the stack's signing secret, read from the stack file when it runs (never printed).
  */
-function signedPost(cfg: TierConfig, url: string): string {
+function signedPost(cfg: TierConfig, origin: string, source: string): string {
     const { deliveryIdHeader, timestampHeader, signatureHeader } = cfg.receiver.webhooks;
     const secret = `$(sed -n 's/^  ${CONFIG_NAMESPACE}:webhookSigningSecret: *//p' Pulumi.local.yaml)`;
-    const signature = `$(printf '%s.%s.%s' "$TS" "$ID" '${SAMPLE_PAYLOAD}' | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)`;
+    const signature = `$(printf '%s.%s.%s.%s' "$TS" "$ID" '${source}' '${SAMPLE_PAYLOAD}' | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)`;
     return [
         `TS=$(date +%s) ID=demo-$(date +%s%N) SECRET=${secret};`,
         `curl -sS -X POST -H 'Content-Type: application/json' -H "${deliveryIdHeader}: $ID" -H "${timestampHeader}: $TS"`,
-        `-H "${signatureHeader}: sha256=${signature}" -d '${SAMPLE_PAYLOAD}' ${url}`,
+        `-H "${signatureHeader}: sha256=${signature}" -d '${SAMPLE_PAYLOAD}' ${origin}/webhooks/${source}`,
     ].join(" ");
 }
 
@@ -41,11 +41,11 @@ export function tryItCommands(cfg: TierConfig, outputs: LocalStackOutputs, verif
     const [host, port] = outputs.pgbouncerEndpoint.split(":") as [string, string];
     const login = receiverLogins(cfg).active;
     const stats = statsLogins(cfg).active;
-    // The reference app creates webhook_events in the receivers' group role's schema.
+    // database.sql creates webhook_events in the schema named after the receivers' group role.
     const readBack = `SELECT id, source, payload, received_at FROM ${cfg.receiverRole.name}.webhook_events ORDER BY id DESC LIMIT 5;`;
     return [
         `curl -sS ${outputs.healthUrl}`,
-        signedPost(cfg, `${origin}/webhooks/${SAMPLE_SOURCE}`),
+        signedPost(cfg, origin, SAMPLE_SOURCE),
         `psql -h ${host} -p ${port} -U ${login.name} -d ${cfg.pgbouncer.databaseAlias} -c "${readBack}"`,
         outputs.showPoolsCommand,
         verifyCommand,

@@ -10,6 +10,7 @@ import {
     workerConcurrency,
 } from "../model/capacity";
 import { configKey, Problem } from "../schema/problems";
+import { ANSWER_MARGIN_SECONDS, answerWithinSeconds, retryBudgetSeconds } from "../model/answerDeadline";
 import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "../schema/schema";
 
 // Cross-field rules: the runbook's known mistakes (settings that do not add up or do not work as
@@ -118,6 +119,33 @@ export function queryTimeoutClearOfStatementTimeout(cfg: SchemaConfig): Problem[
         error(
             ["pgbouncer", "settings", "query_timeout"],
             `races the ${cfg.receiverRole.statementTimeout} statement timeout: use 0 or at least ${statementSeconds + QUERY_TIMEOUT_MARGIN_SECONDS}s so PostgreSQL cancels the query instead of PgBouncer dropping the client`,
+        ),
+    ];
+}
+
+/** PgBouncer's query_timeout ends a client idle in a transaction too: idle_transaction_timeout only acts below it. */
+export function idleTransactionBeforeQueryTimeout(cfg: SchemaConfig): Problem[] {
+    const s = cfg.pgbouncer.settings;
+    if (s.idle_transaction_timeout === 0 || s.query_timeout === 0 || s.idle_transaction_timeout < s.query_timeout) return [];
+    return [
+        error(
+            ["pgbouncer", "settings", "idle_transaction_timeout"],
+            `${s.idle_transaction_timeout}s never fires: query_timeout ${s.query_timeout}s ends a client idle in a transaction first; use below ${s.query_timeout}s, or 0 to leave it to the role's idle_in_transaction_session_timeout`,
+        ),
+    ];
+}
+
+/**
+ * The receiver retries a lost connection and answers every webhook inside the sender's request timeout:
+ * the retry budget (sender timeout - statement timeout - margin) must leave room for at least one retry.
+ */
+export function retryBudgetFitsSenderTimeout(cfg: SchemaConfig): Problem[] {
+    const budget = retryBudgetSeconds(cfg);
+    if (budget > 0) return [];
+    return [
+        error(
+            ["sender", "requestTimeoutSeconds"],
+            `${cfg.sender.requestTimeoutSeconds}s - statement timeout ${cfg.receiverRole.statementTimeout} - margin ${ANSWER_MARGIN_SECONDS}s = ${round(budget)}s leaves the receiver no time to retry a lost database connection before answering by ${answerWithinSeconds(cfg)}s; raise it above ${round(cfg.sender.requestTimeoutSeconds - budget)}s or lower the statement timeout`,
         ),
     ];
 }
@@ -343,6 +371,8 @@ export function operatorAccessNarrow(cfg: SchemaConfig): Problem[] {
 export const RULES = [
     reservePoolReachable,
     queryTimeoutClearOfStatementTimeout,
+    idleTransactionBeforeQueryTimeout,
+    retryBudgetFitsSenderTimeout,
     clientCapacity,
     senderCapacity,
     referenceAppChosen,

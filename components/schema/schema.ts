@@ -51,7 +51,8 @@ export const pgbouncerSettingsSchema = z.strictObject({
     query_wait_timeout: seconds.default(3),
     client_idle_timeout: seconds.default(0),
     client_login_timeout: seconds.default(60),
-    idle_transaction_timeout: seconds.default(15),
+    // Below query_timeout (rule idleTransactionBeforeQueryTimeout), or query_timeout ends the client first.
+    idle_transaction_timeout: seconds.default(8),
     ignore_startup_parameters: z.array(z.string().regex(/^[a-z_]+$/)).default(["extra_float_digits", "options"]),
     tcp_keepalive: flag.default(1),
     log_connections: flag.default(1),
@@ -80,8 +81,11 @@ export const loginRotationSchema = z.strictObject({
     standby: z.enum(["open", "closed"]).default("closed"),
 });
 
+// Room for "_owner", the NOLOGIN role owning the receivers' schema and tables (model/roles.ts).
+const receiverBase = z.string().regex(/^[a-z_][a-z0-9_]{0,56}$/, "must be a lower-case SQL identifier of at most 57 characters");
+
 export const receiverRoleSchema = z.strictObject({
-    name: loginBase.default(RECEIVER_ROLE_NAME),
+    name: receiverBase.default(RECEIVER_ROLE_NAME),
     logins: loginRotationSchema.prefault({}),
     statementTimeout: duration.default(RUNBOOK_STATEMENT_TIMEOUT),
     idleInTransactionSessionTimeout: duration.default("10s"),
@@ -177,6 +181,8 @@ export const senderSchema = z.strictObject({
     maxQps: count(1).default(10),
     maxInflight: count(1).default(100),
     burstLimit: count(1).default(20),
+    /** Seconds a sender waits for an answer before it gives up and retries (WEBHOOK_REQUEST_TIMEOUT_SECONDS); the receiver answers inside it. */
+    requestTimeoutSeconds: count(1).default(10),
     circuitBreaker: z
         .strictObject({
             failureThreshold: count(1).default(5),

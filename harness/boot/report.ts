@@ -59,7 +59,7 @@ export function formatBootReport(tier: BootedTier, lifecycle: readonly Lifecycle
         `# a signed delivery to ${receiver.name} (this boot's signing secret is inline: it lives only as long as the boot)`,
         `TS=$(date +%s) ID=demo-$(date +%s%N) SECRET='${tier.secrets.webhookSigningSecret}'; \\`,
         `  curl -sS -X POST -H 'Content-Type: application/json' -H "${hooks.deliveryIdHeader}: $ID" -H "${hooks.timestampHeader}: $TS" \\`,
-        `  -H "${hooks.signatureHeader}: sha256=$(printf '%s.%s.%s' "$TS" "$ID" '${body}' | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)" \\`,
+        `  -H "${hooks.signatureHeader}: sha256=$(printf '%s.%s.%s.%s' "$TS" "$ID" 'boot-demo' '${body}' | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)" \\`,
         `  -d '${body}' ${base}/webhooks/boot-demo`,
         "",
     ];

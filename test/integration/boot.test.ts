@@ -42,7 +42,7 @@ describe.skipIf(!asRoot)("canary booted from its user data", () => {
         const response = await fetch(url, {
             method: "POST",
             body,
-            headers: { "Content-Type": "application/json", ...signedHeaders(webhookSigning(tier.cfg, tier.secrets), body) },
+            headers: { "Content-Type": "application/json", ...signedHeaders(webhookSigning(tier.cfg, tier.secrets), source, body) },
             signal: AbortSignal.timeout(10_000),
         });
         return { status: response.status, body: (await response.json()) as { id?: number } };

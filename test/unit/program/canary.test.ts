@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { roleSecret } from "../../../components/model/authSecrets";
 import { parseTierConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stackFile";
+import { renderEventsTableSql } from "../../../components/render/eventsTableSql";
 import {
     byName,
     byType,
@@ -55,7 +56,15 @@ describe("canary: PostgreSQL settings", () => {
         );
         expect(files["userlist.txt"]).not.toContain("webhook_receiver_b");
         expect(inputs("canary-postgres-role-webhook_receiver")).toMatchObject({ name: "webhook_receiver", login: false });
-        expect(inputs("canary-postgres-receiver-schema")).toMatchObject({ name: "webhook_receiver", owner: "webhook_receiver" });
+        expect(inputs("canary-postgres-role-webhook_receiver_owner")).toMatchObject({
+            name: "webhook_receiver_owner",
+            login: false,
+            roles: [],
+        });
+        expect(inputs("canary-postgres-receiver-schema")).toMatchObject({ name: "webhook_receiver", owner: "webhook_receiver_owner" });
+        // The same statements database.sql runs: the events table, its owner and the group role's INSERT and SELECT.
+        expect(inputs("canary-postgres-events-table").statements).toEqual(renderEventsTableSql(config));
+        expect(inputs("canary-postgres-public-database")).toMatchObject({ database: "deltacrown", role: "public", privileges: [] });
     });
 
     it("sets the database statement_timeout through the dynamic provider", () => {
@@ -341,6 +350,7 @@ describe("canary: sender limits and outputs", () => {
             WEBHOOK_MAX_QPS: "10",
             WEBHOOK_MAX_INFLIGHT: "100",
             WEBHOOK_BURST_LIMIT: "20",
+            WEBHOOK_REQUEST_TIMEOUT_SECONDS: "10",
             WEBHOOK_CB_FAILURE_THRESHOLD: "5",
             WEBHOOK_CB_TIMEOUT_SECONDS: "30",
             WEBHOOK_CB_HALF_OPEN_PROBES: "1",

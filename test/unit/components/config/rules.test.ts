@@ -37,8 +37,24 @@ const errorCases: readonly RuleCase[] = [
     {
         rule: rules.queryTimeoutClearOfStatementTimeout,
         behaviour: "refuses the runbook's query_timeout 5 racing statement_timeout 5s (runbook mistake 4)",
-        edits: [["pgbouncer.settings.query_timeout", 5]],
+        // idle_transaction_timeout below it, or that rule objects too.
+        edits: [
+            ["pgbouncer.settings.query_timeout", 5],
+            ["pgbouncer.settings.idle_transaction_timeout", 4],
+        ],
         finding: "receiver-tier:pgbouncer.settings.query_timeout (error)",
+    },
+    {
+        rule: rules.idleTransactionBeforeQueryTimeout,
+        behaviour: "refuses the former idle_transaction_timeout 15, which query_timeout 10 always pre-empts",
+        edits: [["pgbouncer.settings.idle_transaction_timeout", 15]],
+        finding: "receiver-tier:pgbouncer.settings.idle_transaction_timeout (error)",
+    },
+    {
+        rule: rules.retryBudgetFitsSenderTimeout,
+        behaviour: "refuses a 7 s sender timeout: 7 - statement timeout 5 - margin 2 = 0 s to retry a lost connection",
+        edits: [["sender.requestTimeoutSeconds", 7]],
+        finding: "receiver-tier:sender.requestTimeoutSeconds (error)",
     },
     {
         rule: rules.clientCapacity,
@@ -299,11 +315,12 @@ describe("rule boundaries", () => {
     it("measures the query_timeout margin from the configured statement timeout, in its own unit", () => {
         const statement: Edit = ["receiverRole.statementTimeout", "1min"];
         const gunicorn: Edit = ["receiver.gunicorn.timeout", 90];
-        expect(refusedAt(statement, gunicorn, ["pgbouncer.settings.query_timeout", 60 + rules.QUERY_TIMEOUT_MARGIN_SECONDS - 1])).toEqual([
-            "receiver-tier:pgbouncer.settings.query_timeout (error)",
-        ]);
+        const sender: Edit = ["sender.requestTimeoutSeconds", 90];
+        expect(
+            refusedAt(statement, gunicorn, sender, ["pgbouncer.settings.query_timeout", 60 + rules.QUERY_TIMEOUT_MARGIN_SECONDS - 1]),
+        ).toEqual(["receiver-tier:pgbouncer.settings.query_timeout (error)"]);
         expect(() =>
-            accepted(statement, gunicorn, ["pgbouncer.settings.query_timeout", 60 + rules.QUERY_TIMEOUT_MARGIN_SECONDS]),
+            accepted(statement, gunicorn, sender, ["pgbouncer.settings.query_timeout", 60 + rules.QUERY_TIMEOUT_MARGIN_SECONDS]),
         ).not.toThrow();
     });
 
