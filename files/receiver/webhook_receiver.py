@@ -4,21 +4,12 @@ Run: ``gunicorn -c gunicorn.conf.py webhook_receiver:application`` (sync or gthr
 stdlib + psycopg2. Settings come from the rendered receiver.env and secrets.env; a missing variable
 fails the import, so a misconfigured worker never boots (``gunicorn --check-config`` reports it).
 
-POST /webhooks/<source>: a signed delivery (HMAC-SHA256 of "<timestamp>.<delivery id>.<source>." + raw body,
-so a captured request cannot be replayed to another source) stored once per (source, delivery id) in
-<DB_SCHEMA>.webhook_events with the body's SHA-256, 202 only after COMMIT; the same delivery again gets
-the first one's 202 (duplicate), the same delivery id with another body 409; 401 bad signature or stale
-timestamp; 4xx with a reason for any malformed body (never the database's message: it quotes the body);
-503 + Retry-After when the database cannot take it within the answer deadline.
-The table belongs to a NOLOGIN owner role and is created by database.sql (or the Pulumi program): the
-logins may only INSERT and SELECT, so the app never creates or alters anything at runtime.
-
-Connection-class errors (PgBouncer or PostgreSQL restarting, a stale pooled connection) are retried on a
-fresh connection while WEBHOOK_RETRY_BUDGET_SECONDS lasts; idempotent by (source, delivery id) and the
-body digest. Every request is answered within WEBHOOK_ANSWER_WITHIN_SECONDS (inside the sender's request
-timeout): a watchdog shuts the socket of an attempt that has not finished by then, because the server-side
-statement_timeout cannot fire when PgBouncer or PostgreSQL is frozen. TCP keepalives and tcp_user_timeout
-notice a dead peer on an idle or unacknowledged connection.
+POST /webhooks/<source>: a signed delivery (HMAC-SHA256 of "<timestamp>.<delivery id>.<source>." + raw body)
+stored once per (source, delivery id) with the body's SHA-256 in <DB_SCHEMA>.webhook_events (made by
+database.sql; the logins may only INSERT and SELECT), 202 only after COMMIT; a repeat gets the first 202,
+the same id with another body 409; 401 bad signature or stale timestamp; 4xx for a malformed body; lost
+connections retried within WEBHOOK_RETRY_BUDGET_SECONDS; 503 + Retry-After by WEBHOOK_ANSWER_WITHIN_SECONDS
+at the latest (README "The reference receiver").
 GET HEALTH_PATH: the runbook's JSON, answered well inside the ALB's 5 s timeout.
 Connections to PgBouncer use DB_SSLMODE (verify-full with DB_SSLROOTCERT on AWS stacks).
 
@@ -427,12 +418,8 @@ def _connection_failed(error):
 
 
 class Watchdog:
-    """Shuts the socket of an attempt still running at the deadline: its blocked read fails at once.
-
-    statement_timeout is enforced by the server and cannot fire while PgBouncer or PostgreSQL is frozen;
-    conn.cancel() would need that same server to answer. A dup of the descriptor keeps the socket valid
-    until the watchdog is done, so it can never shut a descriptor reused by another connection.
-    """
+    """Shuts the socket of an attempt still running at the deadline (a frozen server: statement_timeout
+    cannot fire, conn.cancel() gets no answer). The dup'd descriptor cannot be reused by another connection."""
 
     def __init__(self, conn, seconds):
         self.fired = False
@@ -478,9 +465,8 @@ def _store_once(source, delivery, text, digest, answer_by):
                         row = cur.fetchone()
                 conn.commit()  # acknowledged only once committed
             except (psycopg2.DataError, psycopg2.errors.ProgramLimitExceeded, psycopg2.errors.StatementTooComplex) as error:
-                # The payload (\u0000, a lone surrogate, too large for jsonb); the connection is fine once rolled back.
-                # The server's message and CONTEXT quote the payload: the log gets the SQLSTATE and the
-                # primary message only, the sender a generic reason.
+                # The payload (\u0000, a lone surrogate, too large for jsonb): the server's text quotes it,
+                # so the log gets the SQLSTATE and primary message, the sender a generic reason.
                 conn.rollback()
                 LOG.warning("webhook from %s refused by the database: SQLSTATE %s %s", source, error.pgcode, error.diag.message_primary)
                 refusal = Refused(400, "payload refused by the database")
