@@ -236,6 +236,17 @@ describe("canary: PgBouncer hosts", () => {
     });
 });
 
+describe("canary: the names move last", () => {
+    // A record that names its load balancer before any target is in service sends traffic nowhere.
+    it.each([
+        ["canary-pgbouncer-dns", "canary-pgbouncer-hosts-asg"],
+        ["canary-receivers-dns", "canary-receivers-hosts-asg"],
+    ])("%s waits for %s, whose creation waits for its instances to be in service", (record, group) => {
+        const groupUrn = (dependency: string) => dependency.endsWith(`aws:autoscaling/group:Group::${group}`);
+        expect(byName(run, record).dependencies.some(groupUrn), byName(run, record).dependencies.join("\n")).toBe(true);
+    });
+});
+
 describe("canary: security groups", () => {
     const rules = (type: string): Record<string, any>[] =>
         byType(run, type).map((r) => ({ name: r.name, ...(plain(r.inputs) as Record<string, any>) }));
