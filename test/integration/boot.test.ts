@@ -306,6 +306,9 @@ describe.skipIf(!asRoot)("canary booted from its user data", () => {
         );
         expect(loopStart, `${host.name} never looked up its group`).toBeDefined();
         const waited = event.at - (loopStart?.at ?? 0);
+        log(
+            `${host.name}: ABANDON ${(waited / 1000).toFixed(1)} s after its readiness loop started (deadline ${FAULT_DEADLINE_SECONDS} s)`,
+        );
         expect(waited).toBeGreaterThanOrEqual(FAULT_DEADLINE_SECONDS * 1000);
         expect(waited).toBeLessThan(FAULT_DEADLINE_SECONDS * 1000 + DEADLINE_SLACK_MS);
         const journal = await host.container.exec("journalctl -t receiver-tier-launch --no-pager -o cat");
