@@ -9,6 +9,7 @@ import {
     serverConnectionsPerHost,
     workerConcurrency,
 } from "../model/capacity";
+import { BOOT_ALLOWANCE_SECONDS, GROUP_CAPACITY_WAIT_SECONDS, LAUNCH_HOOK_TIMEOUT_SECONDS } from "../model/rollout";
 import { configKey, Problem } from "../schema/problems";
 import { ANSWER_MARGIN_SECONDS, answerWithinSeconds, retryBudgetSeconds } from "../model/answerDeadline";
 import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "../schema/schema";
@@ -368,6 +369,24 @@ export function operatorAccessNarrow(cfg: SchemaConfig): Problem[] {
     });
 }
 
+/**
+ * A host's readiness loop must decide (CONTINUE or ABANDON) while the group still holds it in the
+ * launch hook and `pulumi up` still waits for it: boot allowance + deadline within both.
+ */
+export function readinessWithinLaunchHook(cfg: SchemaConfig): Problem[] {
+    const deadline = cfg.rollout.readinessDeadlineSeconds;
+    const needed = BOOT_ALLOWANCE_SECONDS + deadline;
+    const room = Math.min(LAUNCH_HOOK_TIMEOUT_SECONDS, GROUP_CAPACITY_WAIT_SECONDS);
+    return needed <= room
+        ? []
+        : [
+              error(
+                  ["rollout", "readinessDeadlineSeconds"],
+                  `${BOOT_ALLOWANCE_SECONDS} s to boot + ${deadline} s of readiness checks = ${needed} s exceeds the launch lifecycle hook's ${LAUNCH_HOOK_TIMEOUT_SECONDS} s timeout and the group's ${GROUP_CAPACITY_WAIT_SECONDS} s wait for capacity: the hook would expire before the host decides; use at most ${room - BOOT_ALLOWANCE_SECONDS}`,
+              ),
+          ];
+}
+
 export const RULES = [
     reservePoolReachable,
     queryTimeoutClearOfStatementTimeout,
@@ -391,6 +410,7 @@ export const RULES = [
     idleTransactionsBounded,
     gunicornOutlivesStatement,
     operatorAccessNarrow,
+    readinessWithinLaunchHook,
 ];
 
 export function checkRules(cfg: SchemaConfig): Problem[] {

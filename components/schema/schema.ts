@@ -218,6 +218,14 @@ export const monitoringSchema = z.strictObject({
     operatorSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, "must be a security group id (sg-...)")).default([]),
 });
 
+/** Seconds a new host's readiness loop tries before it abandons its launch (README "Config reference"). */
+export const DEFAULT_READINESS_DEADLINE_SECONDS = 600;
+
+/** How the auto scaling groups admit a new host: its own readiness deadline inside the launch lifecycle hook. */
+export const rolloutSchema = z.strictObject({
+    readinessDeadlineSeconds: count(1).default(DEFAULT_READINESS_DEADLINE_SECONDS),
+});
+
 export const awsSchema = z.strictObject({
     vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, "must be a VPC id (vpc-...)"),
     privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
@@ -269,6 +277,7 @@ export const tierSchema = z.strictObject({
     sender: senderSchema.prefault({}),
     monitor: monitorSchema.prefault({}),
     monitoring: monitoringSchema.prefault({}),
+    rollout: rolloutSchema.prefault({}),
     aws: awsSchema.optional(),
     docker: dockerSchema.prefault({}),
     adopt: adoptSchema.prefault({}),

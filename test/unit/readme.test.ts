@@ -3,6 +3,7 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { tierSchema } from "../../components/schema/schema";
 import { benchCommand } from "../../scripts/bench";
+import { bootCommand } from "../../scripts/boot";
 import { benchDevCommand } from "../../scripts/benchDev";
 import { localCommand } from "../../scripts/local";
 import { importPlanCommand } from "../../scripts/importPlan";
@@ -55,6 +56,7 @@ describe("README command options", () => {
         benchCommand.spec,
         benchDevCommand.spec,
         localCommand.spec,
+        bootCommand.spec,
         importPlanCommand.spec,
         preflightCommand.spec,
         waitRollsCommand.spec,

@@ -92,6 +92,13 @@ const errorCases: readonly RuleCase[] = [
         finding: "receiver-tier:monitoring.operatorCidrs.1 (error)",
     },
     {
+        rule: rules.readinessWithinLaunchHook,
+        behaviour:
+            "refuses a readiness deadline the launch hook and the group's wait cannot hold after the boot allowance (240 s + 661 s > 900 s)",
+        edits: [["rollout.readinessDeadlineSeconds", 661]],
+        finding: "receiver-tier:rollout.readinessDeadlineSeconds (error)",
+    },
+    {
         rule: rules.serverTlsAsStrictAsPostgres,
         behaviour: "refuses PgBouncer's server_tls_sslmode 'prefer' when PostgreSQL connections must use TLS",
         edits: [["pgbouncer.settings.server_tls_sslmode", "prefer"]],
