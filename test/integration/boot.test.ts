@@ -26,7 +26,9 @@ let firstPgbouncer: BootedHost;
 let firstReceiver: BootedHost;
 
 /** The fault hosts' readiness deadline: the documented default is 600 s; the same loop, shorter. */
-const FAULT_DEADLINE_SECONDS = 60;
+// Long enough for a PgBouncer host's first config apply (a dozen SSM reads through the aws CLI, slow on a
+// loaded 2-core runner), so its readiness fails on PostgreSQL itself, not on a health env not yet written.
+const FAULT_DEADLINE_SECONDS = 120;
 /** Beyond the deadline: the last readiness attempt in progress, its retry delay (5 s), the API call. */
 const DEADLINE_SLACK_MS = 30_000;
 
