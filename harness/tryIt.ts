@@ -20,13 +20,15 @@ const SAMPLE_PAYLOAD = JSON.stringify({ event: "order.created", order_id: 42 });
 /** Where a psql user finds a password: its key in the local stack file (development-only values). */
 const secretHint = (key: keyof TierSecrets) => `${CONFIG_NAMESPACE}:${key} in Pulumi.local.yaml`;
 
+/** The shell expression that reads the local stack's signing secret from its file when the command runs (never printed). */
+const LOCAL_SIGNING_SECRET = `$(sed -n 's/^  ${CONFIG_NAMESPACE}:webhookSigningSecret: *//p' Pulumi.local.yaml)`;
+
 /**
  * A signed sample delivery, as a sender makes it: HMAC-SHA256 of "<timestamp>.<delivery id>.<source>.<body>"
- * with the stack's signing secret, read from the stack file when it runs (never printed).
+ * with the signing secret that `secret` (a shell word) yields.
  */
-function signedPost(cfg: TierConfig, origin: string, source: string): string {
+export function signedPostCommand(cfg: TierConfig, origin: string, source: string, secret: string): string {
     const { deliveryIdHeader, timestampHeader, signatureHeader } = cfg.receiver.webhooks;
-    const secret = `$(sed -n 's/^  ${CONFIG_NAMESPACE}:webhookSigningSecret: *//p' Pulumi.local.yaml)`;
     const signature = `$(printf '%s.%s.%s.%s' "$TS" "$ID" '${source}' '${SAMPLE_PAYLOAD}' | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)`;
     return [
         `TS=$(date +%s) ID=demo-$(date +%s%N) SECRET=${secret};`,
@@ -45,7 +47,7 @@ export function tryItCommands(cfg: TierConfig, outputs: LocalStackOutputs, verif
     const readBack = `SELECT id, source, payload, received_at FROM ${cfg.receiverRole.name}.webhook_events ORDER BY id DESC LIMIT 5;`;
     return [
         `curl -sS ${outputs.healthUrl}`,
-        signedPost(cfg, origin, SAMPLE_SOURCE),
+        signedPostCommand(cfg, origin, SAMPLE_SOURCE, LOCAL_SIGNING_SECRET),
         `psql -h ${host} -p ${port} -U ${login.name} -d ${cfg.pgbouncer.databaseAlias} -c "${readBack}"`,
         outputs.showPoolsCommand,
         verifyCommand,
