@@ -64,7 +64,7 @@ class Phase {
     send(): Promise<void> {
         const n = this.sent++;
         const port = this.target.ports[n % this.target.ports.length] as number;
-        const headers = signedHeaders(this.target.signing, PAYLOAD, { deliveryId: `${this.source}-${n}` });
+        const headers = signedHeaders(this.target.signing, this.source, PAYLOAD, { deliveryId: `${this.source}-${n}` });
         const t0 = performance.now();
         const done = post(port, this.source, headers).then((outcome) => {
             this.statuses[outcome] = (this.statuses[outcome] ?? 0) + 1;

@@ -20,9 +20,14 @@ export interface LoadTarget {
     close(): Promise<void>;
 }
 
-/** The benchmark's table, created in the receiver's own schema. */
-export const BENCH_TABLE_DDL =
-    "CREATE TABLE IF NOT EXISTS bench_events (id bigserial PRIMARY KEY, source text NOT NULL, payload jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())";
+/** The benchmark's table in the receivers' schema (first on their search_path), for a superuser to create. */
+export function benchTableDdl(schema: string): string {
+    return [
+        `CREATE TABLE IF NOT EXISTS "${schema}".bench_events (id bigserial PRIMARY KEY, source text NOT NULL, payload jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now());`,
+        `GRANT INSERT ON "${schema}".bench_events TO "${schema}";`,
+        `GRANT USAGE ON SEQUENCE "${schema}".bench_events_id_seq TO "${schema}";`,
+    ].join("\n");
+}
 const INSERT = "INSERT INTO bench_events (source, payload) VALUES ($1, $2)";
 
 function percentile(sorted: readonly number[], p: number): number {

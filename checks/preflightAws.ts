@@ -2,9 +2,14 @@ import { ACMClient, DescribeCertificateCommand } from "@aws-sdk/client-acm";
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { GetHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { recordImportId } from "../components/model/names";
+import { RESOURCE_NAMES, RESOURCE_TYPES } from "../components/model/resources";
 import { AwsSettings, TierConfig } from "../components/schema/schema";
+import { amiParameterCheck, artifactCheck, egressChecks } from "./preflightHostNeeds";
 import { Check, fail, pass, reason } from "./result";
+import { StackState } from "./stackState";
 
 /** The AWS SDK v3 clients preflight asks (tests pass mocked ones). */
 export interface AwsClients {
@@ -12,6 +17,8 @@ export interface AwsClients {
     readonly ec2: EC2Client;
     readonly acm: ACMClient;
     readonly route53: Route53Client;
+    readonly ssm: SSMClient;
+    readonly s3: S3Client;
 }
 
 export function awsClients(region: string): AwsClients {
@@ -20,6 +27,8 @@ export function awsClients(region: string): AwsClients {
         ec2: new EC2Client({ region }),
         acm: new ACMClient({ region }),
         route53: new Route53Client({ region }),
+        ssm: new SSMClient({ region }),
+        s3: new S3Client({ region }),
     };
 }
 
@@ -99,6 +108,8 @@ interface RecordTarget {
     readonly adoptId: string | undefined;
     readonly overwriteKey: "public" | "private";
     readonly overwrite: boolean;
+    /** The record is in the stack's state: a deploy after the first, which updates it. */
+    readonly own: boolean;
 }
 
 async function zoneAndRecord(t: RecordTarget, vpcId: string, route53: Route53Client): Promise<Check[]> {
@@ -120,11 +131,26 @@ async function zoneAndRecord(t: RecordTarget, vpcId: string, route53: Route53Cli
     const zoneLine = pass(`${key(t.zoneKey)} ${t.zoneId} (${zoneName}) holds ${t.name}`);
     const adoptKey = `receiver-tier:adopt.${t.adoptKey}`;
     try {
+        // Route 53 lists from the start name on, every type of that name first.
         const listed = await route53.send(
-            new ListResourceRecordSetsCommand({ HostedZoneId: t.zoneId, StartRecordName: t.name, StartRecordType: "A", MaxItems: 1 }),
+            new ListResourceRecordSetsCommand({ HostedZoneId: t.zoneId, StartRecordName: t.name, MaxItems: 10 }),
         );
-        const first = listed.ResourceRecordSets?.[0];
-        const exists = first !== undefined && dot(first.Name ?? "") === dot(t.name) && first.Type === "A";
+        const atName = (listed.ResourceRecordSets ?? []).filter((record) => dot(record.Name ?? "") === dot(t.name));
+        if (atName.some((record) => record.Type === "CNAME")) {
+            return [
+                zoneLine,
+                fail(`record ${t.name} is a CNAME in ${t.zoneId}: Route 53 refuses an A alias beside it; delete the CNAME (${t.nameKey})`),
+            ];
+        }
+        const exists = atName.some((record) => record.Type === "A");
+        if (t.own) {
+            return [
+                zoneLine,
+                exists
+                    ? pass(`record ${t.name} A is the stack's own (in its state)`)
+                    : fail(`record ${t.name} A is in the stack's state but not in ${t.zoneId}: run \`pulumi refresh\``),
+            ];
+        }
         const importId = recordImportId(t.zoneId, t.name);
         if (!exists) {
             return [
@@ -153,7 +179,13 @@ async function zoneAndRecord(t: RecordTarget, vpcId: string, route53: Route53Cli
 }
 
 /** Everything on the AWS side that would make `pulumi up` fail, one line each. */
-export async function awsChecks(cfg: TierConfig, region: string | undefined, clients: AwsClients): Promise<Check[]> {
+export async function awsChecks(
+    cfg: TierConfig,
+    stack: string,
+    state: StackState,
+    region: string | undefined,
+    clients: AwsClients,
+): Promise<Check[]> {
     if (region === undefined) return [fail("aws:region is not set in the stack file")];
     try {
         const who = await clients.sts.send(new GetCallerIdentityCommand({}));
@@ -172,6 +204,7 @@ export async function awsChecks(cfg: TierConfig, region: string | undefined, cli
                 adoptId: cfg.adopt.publicRecord,
                 overwriteKey: "public",
                 overwrite: cfg.adopt.overwriteRecords.public,
+                own: state.has(RESOURCE_TYPES.record, RESOURCE_NAMES.aliasRecord(RESOURCE_NAMES.receiverFleet(stack))),
             },
             {
                 zoneKey: "privateZoneId",
@@ -183,11 +216,15 @@ export async function awsChecks(cfg: TierConfig, region: string | undefined, cli
                 adoptId: cfg.adopt.privateRecord,
                 overwriteKey: "private",
                 overwrite: cfg.adopt.overwriteRecords.private,
+                own: state.has(RESOURCE_TYPES.record, RESOURCE_NAMES.aliasRecord(RESOURCE_NAMES.pgbouncerFleet(stack))),
             },
         ];
         return [
             first,
             ...(await network(aws, clients.ec2)),
+            ...(await egressChecks(aws, region, clients.ec2)),
+            await amiParameterCheck(aws, clients.ssm),
+            ...(await artifactCheck(cfg, clients.s3)),
             await certificate(aws, domain, region, clients.acm),
             ...(await Promise.all(records.map((r) => zoneAndRecord(r, aws.vpcId, clients.route53)))).flat(),
         ];

@@ -1,8 +1,11 @@
 import { Client } from "pg";
 import { TierConfig } from "../components/schema/schema";
 import { clientConfig, PostgresConnection } from "../components/postgres/databaseSetting";
-import { tierRoles } from "../components/model/roles";
+import { RESOURCE_NAMES, RESOURCE_TYPES } from "../components/model/resources";
+import { RoleSpec, tierRoles } from "../components/model/roles";
+import { durationToMs } from "../components/schema/duration";
 import { Check, fail, pass, reason } from "./result";
+import { StackState } from "./stackState";
 
 /** What the admin user may do, as PostgreSQL reports it for the session's own role. */
 export interface AdminFacts {
@@ -15,8 +18,18 @@ export interface AdminFacts {
     readonly ownsDatabase: boolean;
     /** CREATE on the database: the receiver schema. */
     readonly createInDatabase: boolean;
-    /** Which of the tier's roles exist already. */
-    readonly existingRoles: readonly string[];
+    /** The tier's roles that exist already, with the attributes the stack sets. */
+    readonly existingRoles: readonly ExistingRole[];
+}
+
+/** A role as pg_roles has it: what adopting it would change. */
+export interface ExistingRole {
+    readonly name: string;
+    readonly login: boolean;
+    readonly connectionLimit: number;
+    /** Its `ALTER ROLE ... SET` settings, e.g. `statement_timeout=5s`. */
+    readonly settings: readonly string[];
+    readonly memberOf: readonly string[];
 }
 
 export async function adminFacts(client: Client, cfg: TierConfig): Promise<AdminFacts> {
@@ -35,8 +48,14 @@ export async function adminFacts(client: Client, cfg: TierConfig): Promise<Admin
         )
     ).rows[0];
     if (!row) throw new Error(`database ${cfg.postgres.database} (receiver-tier:postgres.database) not found`);
-    const existing = (await client.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [roles])).rows;
-    return { ...row, serverVersionNum: Number(row.server_version_num), existingRoles: existing.map((r) => r.rolname) };
+    const existing = await client.query<ExistingRole>(
+        `SELECT r.rolname AS name, r.rolcanlogin AS login, r.rolconnlimit AS "connectionLimit",
+                coalesce(r.rolconfig, '{}')::text[] AS settings,
+                ARRAY(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid ORDER BY 1)::text[] AS "memberOf"
+           FROM pg_roles r WHERE r.rolname = ANY($1)`,
+        [roles],
+    );
+    return { ...row, serverVersionNum: Number(row.server_version_num), existingRoles: existing.rows };
 }
 
 /** Whether the admin user may do everything the stack does, one line per privilege. */
@@ -71,20 +90,69 @@ export function privilegeChecks(cfg: TierConfig, user: string, facts: AdminFacts
     return checks;
 }
 
-/** Roles that exist already must be adopted, and adopted ones must exist. */
-export function adoptionChecks(cfg: TierConfig, facts: AdminFacts): Check[] {
-    return tierRoles(cfg).map(({ name }) => {
-        const exists = facts.existingRoles.includes(name);
-        const adopted = cfg.adopt.roles[name] !== undefined;
+/** What `pulumi up` changes on an adopted role: each attribute where the role differs from its spec. */
+export function roleChanges(spec: RoleSpec, role: ExistingRole): string[] {
+    const changes: string[] = [];
+    if (spec.login !== role.login) changes.push(spec.login ? "NOLOGIN -> LOGIN" : "LOGIN -> NOLOGIN");
+    const limit = spec.connectionLimit ?? -1;
+    if (limit !== role.connectionLimit) changes.push(`CONNECTION LIMIT ${role.connectionLimit} -> ${limit}`);
+    const setting = (name: string) => role.settings.find((s) => s.startsWith(`${name}=`))?.slice(name.length + 1);
+    for (const [name, wanted] of [
+        ["statement_timeout", spec.statementTimeout],
+        ["idle_in_transaction_session_timeout", spec.idleInTransactionSessionTimeout],
+        ["role", spec.assumeRole],
+    ] as const) {
+        const current = setting(name);
+        const same =
+            current === wanted || (current !== undefined && wanted !== undefined && name !== "role" && sameDuration(current, wanted));
+        if (!same) changes.push(`${name} ${current ?? "(unset)"} -> ${wanted ?? "(unset)"}`);
+    }
+    const groups = [...spec.memberOf].sort();
+    if (groups.join(",") !== [...role.memberOf].sort().join(","))
+        changes.push(`member of [${role.memberOf.join(", ")}] -> [${groups.join(", ")}]`);
+    return changes;
+}
+
+/** PostgreSQL reads a bare number as milliseconds. */
+const sameDuration = (a: string, b: string) => toMs(a) === toMs(b);
+const toMs = (value: string) => (/^\d+$/.test(value) ? Number(value) : durationToMs(value));
+
+/**
+ * Roles that exist already must be adopted, adopted ones must exist and are compared with what the
+ * stack sets (what `up` will change); roles in the stack's state are its own: a later deploy updates them.
+ */
+export function adoptionChecks(cfg: TierConfig, stack: string, state: StackState, facts: AdminFacts): Check[] {
+    const settings = RESOURCE_NAMES.postgresSettings(stack);
+    return tierRoles(cfg).map((spec) => {
+        const name = spec.name;
+        const role = facts.existingRoles.find((r) => r.name === name);
         const key = `receiver-tier:adopt.roles.${name}`;
-        if (exists && !adopted) return fail(`role ${name} already exists: adopt it (${key}: ${name}), or CREATE ROLE fails`);
-        if (!exists && adopted) return fail(`${key} is set but role ${name} does not exist: remove it`);
-        return pass(exists ? `role ${name} exists and is adopted` : `role ${name} does not exist yet: the stack creates it`);
+        if (state.has(RESOURCE_TYPES.role, RESOURCE_NAMES.role(settings, name))) {
+            return role !== undefined
+                ? pass(`role ${name} is the stack's own (in its state)`)
+                : fail(`role ${name} is in the stack's state but not in the database: run \`pulumi refresh\``);
+        }
+        const adopted = cfg.adopt.roles[name] !== undefined;
+        if (role !== undefined && !adopted) return fail(`role ${name} already exists: adopt it (${key}: ${name}), or CREATE ROLE fails`);
+        if (role === undefined) {
+            return adopted
+                ? fail(`${key} is set but role ${name} does not exist: remove it`)
+                : pass(`role ${name} does not exist yet: the stack creates it`);
+        }
+        const changes = roleChanges(spec, role);
+        if (role.login && !spec.login) {
+            return fail(
+                `adopting role ${name} turns its LOGIN off: whoever logs in as ${name} today is locked out (${changes.join("; ")})`,
+            );
+        }
+        return pass(
+            `role ${name} exists and is adopted; pulumi up ${changes.length === 0 ? "changes nothing on it" : `will change: ${changes.join("; ")}`}`,
+        );
     });
 }
 
 /** The database from where preflight runs, with the admin user, and whatever would fail there. */
-export async function databaseChecks(cfg: TierConfig, conn: PostgresConnection): Promise<Check[]> {
+export async function databaseChecks(cfg: TierConfig, stack: string, state: StackState, conn: PostgresConnection): Promise<Check[]> {
     const client = new Client(clientConfig(conn));
     client.on("error", () => undefined);
     try {
@@ -101,7 +169,7 @@ export async function databaseChecks(cfg: TierConfig, conn: PostgresConnection):
         return [
             pass(`database ${conn.host}:${conn.port}/${conn.database} reachable as ${conn.user} (sslmode ${conn.sslmode})`),
             ...privilegeChecks(cfg, conn.user, facts),
-            ...adoptionChecks(cfg, facts),
+            ...adoptionChecks(cfg, stack, state, facts),
         ];
     } catch (err) {
         return [fail(`database ${conn.database}: ${reason(err)}`)];

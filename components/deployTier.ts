@@ -21,7 +21,8 @@ import { configOutputs, localStackOutputs } from "./model/outputs";
 import { ParameterNames, parameterNames } from "./model/parameterNames";
 import { renderPgbouncerHealthEnv } from "./render/pgbouncerHealth";
 import { renderReceiverSecretsEnv } from "./render/receiverEnv";
-import { databaseTimeoutSetting, rolesWithConnect, tierRoles } from "./model/roles";
+import { databaseTimeoutSetting, rolesWithConnect, schemaOwnerRole, tierRoles } from "./model/roles";
+import { renderEventsTableSql } from "./render/eventsTableSql";
 import { senderSettings } from "./model/senderSettings";
 import { pgbouncerServesTls } from "./model/tlsModes";
 import { renderUserlist } from "./render/userlist";
@@ -182,6 +183,8 @@ function postgresSettings(
             connectRoles: rolesWithConnect(cfg),
             database: cfg.postgres.database,
             receiverRole: cfg.receiverRole.name,
+            schemaOwner: schemaOwnerRole(cfg),
+            eventsTableSql: renderEventsTableSql(cfg),
             databaseSetting: databaseTimeoutSetting(cfg),
             adopt: cfg.adopt,
             secrets: rendered.secrets,

@@ -76,11 +76,19 @@ export interface Delivery {
     readonly timestamp?: number;
 }
 
-/** The three headers a sender adds: delivery id, timestamp, sha256=HMAC(secret, "<timestamp>.<delivery id>." + body). */
-export function signedHeaders(signing: WebhookSigning, body: string | Buffer, delivery: Delivery = {}): Record<string, string> {
+/**
+ * The three headers a sender adds: delivery id, timestamp, sha256=HMAC(secret, "<timestamp>.<delivery id>.<source>." + body).
+ * The source (the <source> of POST /webhooks/<source>) is signed, so a captured delivery cannot be replayed to another source.
+ */
+export function signedHeaders(
+    signing: WebhookSigning,
+    source: string,
+    body: string | Buffer,
+    delivery: Delivery = {},
+): Record<string, string> {
     const deliveryId = delivery.deliveryId ?? randomUUID();
     const timestamp = String(delivery.timestamp ?? Math.floor(Date.now() / 1000));
-    const mac = createHmac("sha256", signing.secret).update(`${timestamp}.${deliveryId}.`).update(body).digest("hex");
+    const mac = createHmac("sha256", signing.secret).update(`${timestamp}.${deliveryId}.${source}.`).update(body).digest("hex");
     return {
         [signing.deliveryIdHeader]: deliveryId,
         [signing.timestampHeader]: timestamp,
@@ -105,7 +113,7 @@ export function postWebhook(post: WebhookPost): Promise<HttpResponse> {
         method: "POST",
         path: `/webhooks/${post.source}`,
         body: post.body,
-        headers: signedHeaders(post.signing, post.body, post),
+        headers: signedHeaders(post.signing, post.source, post.body, post),
         chunked: post.chunked,
         timeoutMs: post.timeoutMs,
     });

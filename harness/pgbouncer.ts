@@ -94,6 +94,7 @@ export interface PgbouncerOptions {
 export interface PgbouncerProcess {
     readonly host: "127.0.0.1";
     readonly port: number;
+    /** The running process (a restart starts a new one on the same port). */
     readonly pid: number;
     readonly iniPath: string;
     readonly logFile: string;
@@ -102,6 +103,12 @@ export interface PgbouncerProcess {
     alive(): boolean;
     /** Writes a newly rendered ini (rewritten the same way), and userlist if given, then SIGHUP to the PID: PgBouncer's reload. */
     reload(renderedIni: string, userlist?: string): Promise<void>;
+    /**
+     * `systemctl restart pgbouncer` as the runbook does it (Debian's unit stops with SIGTERM: immediate shutdown,
+     * in-flight transactions cut), then a new process on the same files and port.
+     * Resolves once the new one listens; returns how long the port refused connections (ms).
+     */
+    restart(): Promise<number>;
     /** SIGTERM (immediate shutdown) to the PID, SIGKILL after 5 s. Idempotent. */
     stop(): Promise<void>;
 }
@@ -131,27 +138,31 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
     };
     let ini = rewriteIni(options.ini, rewrite);
     const iniPath = sandbox.write("pgbouncer/pgbouncer.ini", ini, 0o640);
-    const service: Service = startService(PGBOUNCER_BIN, [iniPath], sandbox.path("pgbouncer/stderr.log"), {
-        as: sandbox.account,
-        cwd: dir,
-    });
+    const spawn = (): Service =>
+        startService(PGBOUNCER_BIN, [iniPath], sandbox.path("pgbouncer/stderr.log"), { as: sandbox.account, cwd: dir });
+    let service = spawn();
     const stop = () => stopPid(service.pid, "SIGTERM", 5000);
-    const deadline = Date.now() + (options.startTimeoutSeconds ?? 15) * 1000;
-    for (;;) {
-        if (service.exitStatus() !== undefined) {
-            throw new Error(`pgbouncer exited (${service.exitStatus()}) at start:\n${tail(service.logFile)}`);
+    const listening = async () => {
+        const deadline = Date.now() + (options.startTimeoutSeconds ?? 15) * 1000;
+        for (;;) {
+            if (service.exitStatus() !== undefined) {
+                throw new Error(`pgbouncer exited (${service.exitStatus()}) at start:\n${tail(service.logFile)}`);
+            }
+            if (await portAccepts(port)) return;
+            if (Date.now() > deadline) {
+                await stop();
+                throw new Error(`pgbouncer not listening on 127.0.0.1:${port} after start:\n${tail(service.logFile)}`);
+            }
+            await sleep(20);
         }
-        if (await portAccepts(port)) break;
-        if (Date.now() > deadline) {
-            await stop();
-            throw new Error(`pgbouncer not listening on 127.0.0.1:${port} after start:\n${tail(service.logFile)}`);
-        }
-        await sleep(50);
-    }
+    };
+    await listening();
     return {
         host: "127.0.0.1",
         port,
-        pid: service.pid,
+        get pid() {
+            return service.pid;
+        },
         iniPath,
         logFile: service.logFile,
         get ini() {
@@ -163,6 +174,13 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
             fs.writeFileSync(iniPath, ini);
             if (userlist !== undefined) fs.writeFileSync(authFile, userlist);
             process.kill(service.pid, "SIGHUP");
+        },
+        async restart() {
+            await stopPid(service.pid, "SIGTERM", 5000);
+            const down = Date.now();
+            service = spawn();
+            await listening();
+            return Date.now() - down;
         },
         stop,
     };

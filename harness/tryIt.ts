@@ -20,18 +20,20 @@ const SAMPLE_PAYLOAD = JSON.stringify({ event: "order.created", order_id: 42 });
 /** Where a psql user finds a password: its key in the local stack file (development-only values). */
 const secretHint = (key: keyof TierSecrets) => `${CONFIG_NAMESPACE}:${key} in Pulumi.local.yaml`;
 
+/** The shell expression that reads the local stack's signing secret from its file when the command runs (never printed). */
+const LOCAL_SIGNING_SECRET = `$(sed -n 's/^  ${CONFIG_NAMESPACE}:webhookSigningSecret: *//p' Pulumi.local.yaml)`;
+
 /**
- * A signed sample delivery, as a sender makes it: HMAC-SHA256 of "<timestamp>.<delivery id>.<body>"
- * with the stack's signing secret, read from the stack file when it runs (never printed).
+ * A signed sample delivery, as a sender makes it: HMAC-SHA256 of "<timestamp>.<delivery id>.<source>.<body>"
+ * with the signing secret that `secret` (a shell word) yields.
  */
-function signedPost(cfg: TierConfig, url: string): string {
+export function signedPostCommand(cfg: TierConfig, origin: string, source: string, secret: string): string {
     const { deliveryIdHeader, timestampHeader, signatureHeader } = cfg.receiver.webhooks;
-    const secret = `$(sed -n 's/^  ${CONFIG_NAMESPACE}:webhookSigningSecret: *//p' Pulumi.local.yaml)`;
-    const signature = `$(printf '%s.%s.%s' "$TS" "$ID" '${SAMPLE_PAYLOAD}' | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)`;
+    const signature = `$(printf '%s.%s.%s.%s' "$TS" "$ID" '${source}' '${SAMPLE_PAYLOAD}' | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)`;
     return [
         `TS=$(date +%s) ID=demo-$(date +%s%N) SECRET=${secret};`,
         `curl -sS -X POST -H 'Content-Type: application/json' -H "${deliveryIdHeader}: $ID" -H "${timestampHeader}: $TS"`,
-        `-H "${signatureHeader}: sha256=${signature}" -d '${SAMPLE_PAYLOAD}' ${url}`,
+        `-H "${signatureHeader}: sha256=${signature}" -d '${SAMPLE_PAYLOAD}' ${origin}/webhooks/${source}`,
     ].join(" ");
 }
 
@@ -41,11 +43,11 @@ export function tryItCommands(cfg: TierConfig, outputs: LocalStackOutputs, verif
     const [host, port] = outputs.pgbouncerEndpoint.split(":") as [string, string];
     const login = receiverLogins(cfg).active;
     const stats = statsLogins(cfg).active;
-    // The reference app creates webhook_events in the receivers' group role's schema.
+    // database.sql creates webhook_events in the schema named after the receivers' group role.
     const readBack = `SELECT id, source, payload, received_at FROM ${cfg.receiverRole.name}.webhook_events ORDER BY id DESC LIMIT 5;`;
     return [
         `curl -sS ${outputs.healthUrl}`,
-        signedPost(cfg, `${origin}/webhooks/${SAMPLE_SOURCE}`),
+        signedPostCommand(cfg, origin, SAMPLE_SOURCE, LOCAL_SIGNING_SECRET),
         `psql -h ${host} -p ${port} -U ${login.name} -d ${cfg.pgbouncer.databaseAlias} -c "${readBack}"`,
         outputs.showPoolsCommand,
         verifyCommand,

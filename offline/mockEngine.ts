@@ -13,6 +13,8 @@ export interface RegisteredResource {
     readonly importId?: string;
     /** The parent's URN as the SDK sent it; empty for a resource without a parent. */
     readonly parentUrn: string;
+    /** URNs of the resources it waits for (dependsOn), as the SDK sent them. */
+    readonly dependencies: string[];
 }
 
 export interface ProgramRun {
@@ -111,7 +113,7 @@ export async function runUnderMocks(
 ): Promise<ProgramRun> {
     const resources: RegisteredResource[] = [];
     const recorded = new Map<string, RecordedOptions>();
-    const noOptions: RecordedOptions = { options: { replaceOnChanges: [], ignoreChanges: [] }, parentUrn: "" };
+    const noOptions: RecordedOptions = { options: { replaceOnChanges: [], ignoreChanges: [] }, parentUrn: "", dependencies: [] };
     // Outputs that depend on a failed invoke never resolve: the run ends with the failure instead.
     let failRun: (err: Error) => void = () => undefined;
     const failed = new Promise<never>((_, reject) => (failRun = reject));
@@ -119,7 +121,7 @@ export async function runUnderMocks(
     await pulumi.runtime.setMocks(
         {
             async newResource(args) {
-                const { options, parentUrn } = recorded.get(`${args.type}::${args.name}`) ?? noOptions;
+                const { options, parentUrn, dependencies } = recorded.get(`${args.type}::${args.name}`) ?? noOptions;
                 resources.push({
                     type: args.type,
                     name: args.name,
@@ -128,6 +130,7 @@ export async function runUnderMocks(
                     options,
                     importId: args.id || undefined,
                     parentUrn,
+                    dependencies,
                 });
                 const answered = computed === undefined ? {} : await computed(args.type, args.name, args.inputs);
                 return { id: `<id of ${args.name}>`, state: { ...computedState(args.name), ...args.inputs, ...answered } };

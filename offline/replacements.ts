@@ -98,6 +98,8 @@ export const REPLACE_ONLY_INPUTS: Readonly<Record<string, readonly ReplaceOnlyIn
     "pulumi:providers:postgresql": [],
     // components/postgres/databaseSetting.ts: diff() replaces on database or name.
     "pulumi-nodejs:dynamic/receiver-tier:DatabaseSetting": always("database", "name"),
+    // Its diff never replaces: a change runs the (idempotent) statements again, the table and its rows stay.
+    "pulumi-nodejs:dynamic/receiver-tier:EventsTable": [],
     // A container cannot be reconfigured: only its restart policy and resource limits update in place.
     "docker:index/container:Container": [{ path: "*", except: ["restart", "maxRetryCount", "cpuShares", "memory", "memorySwap"] }],
     "docker:index/network:Network": always("*"),

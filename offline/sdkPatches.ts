@@ -11,6 +11,8 @@ export interface ChangeOptions {
 export interface RecordedOptions {
     readonly options: ChangeOptions;
     readonly parentUrn: string;
+    /** URNs of its explicit dependencies (dependsOn). */
+    readonly dependencies: string[];
 }
 
 interface RegisterRequest {
@@ -19,6 +21,7 @@ interface RegisterRequest {
     getParent(): string;
     getReplaceonchangesList(): string[];
     getIgnorechangesList(): string[];
+    getDependenciesList(): string[];
 }
 
 interface Monitor {
@@ -36,6 +39,7 @@ export function recordOptions(into: Map<string, RecordedOptions>): void {
         into.set(`${request.getType()}::${request.getName()}`, {
             options: { replaceOnChanges: request.getReplaceonchangesList(), ignoreChanges: request.getIgnorechangesList() },
             parentUrn: request.getParent(),
+            dependencies: request.getDependenciesList(),
         });
         return register(request, callback);
     };

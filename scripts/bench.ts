@@ -4,7 +4,7 @@ import { ClientConfig } from "pg";
 import { loadTierConfig, startTier, Tier } from "../harness";
 import { command, integer, Io, main, oneOf, optional, UsageError, withDefault } from "./args";
 import { runHttpBench } from "../bench/httpBench";
-import { BENCH_TABLE_DDL, dedicatedConnections, LoadResult, runLoad, sharedPool } from "../bench/load";
+import { benchTableDdl, dedicatedConnections, LoadResult, runLoad, sharedPool } from "../bench/load";
 
 // The benchmark reuses the integration harness: the same rendered files on the real Debian programs.
 
@@ -75,9 +75,8 @@ async function bench(clients: number, seconds: number, io: Io): Promise<number> 
         // The role's connection limit (hosts x max_db_connections) protects the real tier; the direct
         // runs measure what happens without PgBouncer, so they need it lifted.
         await tier.postgres.query(`ALTER ROLE ${login.name} CONNECTION LIMIT -1`);
-        const owner = await tier.receiver();
-        await owner.query(BENCH_TABLE_DDL);
-        await owner.end();
+        // The logins may not create tables (least privilege): the superuser makes the bench table for them.
+        await tier.postgres.query(benchTableDdl(cfg.receiverRole.name), cfg.postgres.database);
         const direct: ClientConfig = { ...viaPgbouncer, port: tier.postgres.port, database: cfg.postgres.database };
         const runs = [
             ["through the rendered PgBouncer", () => dedicatedConnections(viaPgbouncer, clients)],
@@ -86,9 +85,15 @@ async function bench(clients: number, seconds: number, io: Io): Promise<number> 
         ] as const;
         const results: LoadResult[] = [];
         for (const [index, [label, clientsOf]] of runs.entries()) {
-            io.progress(`run ${index + 1} of ${runs.length} (${seconds} s): ${label}`);
+            io.progress(`run ${index + 1} of ${runs.length + 1} (${seconds} s): ${label}`);
             results.push(await runLoad(label, clients, seconds, clientsOf()));
         }
+        // The cost of server_reset_query (DISCARD ALL after every transaction): the same PgBouncer reloaded without it.
+        await tier.pgbouncer.reload(withoutServerReset(tier.files["pgbouncer.ini"]));
+        const unreset = "through PgBouncer without server_reset_query";
+        io.progress(`run ${runs.length + 1} of ${runs.length + 1} (${seconds} s): ${unreset}`);
+        const withoutReset = await runLoad(unreset, clients, seconds, dedicatedConnections(viaPgbouncer, clients));
+        results.push(withoutReset);
         const [bouncer, many, pooled] = results as [LoadResult, LoadResult, LoadResult];
         io.stdout(
             [
@@ -99,6 +104,7 @@ async function bench(clients: number, seconds: number, io: Io): Promise<number> 
                 "",
                 `PgBouncer vs ${clients} direct connections: ${(bouncer.tps / many.tps).toFixed(2)}x throughput, p99 ${(bouncer.p99Ms / many.p99Ms).toFixed(2)}x`,
                 `PgBouncer vs app pool of ${poolSize}: ${(bouncer.tps / pooled.tps).toFixed(2)}x throughput, p99 ${(bouncer.p99Ms / pooled.p99Ms).toFixed(2)}x`,
+                `server_reset_query (DISCARD ALL) on vs off: ${(bouncer.tps / withoutReset.tps).toFixed(2)}x throughput, p99 ${(bouncer.p99Ms / withoutReset.p99Ms).toFixed(2)}x`,
                 "",
             ].join("\n"),
         );
@@ -106,6 +112,11 @@ async function bench(clients: number, seconds: number, io: Io): Promise<number> 
     } finally {
         await tier?.stop();
     }
+}
+
+/** The rendered ini with server_reset_query_always off: transaction mode then runs no reset query. */
+export function withoutServerReset(ini: string): string {
+    return ini.replace(/^server_reset_query_always = 1$/m, "server_reset_query_always = 0");
 }
 
 if (require.main === module) main(benchCommand);

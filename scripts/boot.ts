@@ -18,7 +18,10 @@ export const bootCommand = command({
             stack: required("<name>", "stack to boot (Pulumi.<name>.yaml, platform aws: canary, prod)", text),
         },
         examples: ["sudo npm run -s boot -- --stack canary", "sudo npm run -s boot -- --stack prod"],
-        exitCodes: ["1  a host or program failed to start", `${ALREADY_RUNNING}  another boot runs on this machine (also: usage error)`],
+        exitCodes: [
+            "1  not root, a host or the program failed to start, or a host ABANDONed its launch",
+            `${ALREADY_RUNNING}  another boot runs on this machine (also: usage error)`,
+        ],
     },
     async run(values) {
         const stop = new Promise<string>((resolve) => {

@@ -22,7 +22,7 @@ export const importPlanCommand = command({
         const { config } = loadStackConfig(readStackFile(values["project-dir"], stack));
         const plan = renderImportPlan(config, stack, CONFIG_NAMESPACE);
         const imported = plan.resources.filter((entry) => entry.id !== undefined);
-        if (imported.length === 0 && config.adopt.databaseSetting === undefined) {
+        if (imported.length === 0) {
             throw new Error(
                 `no adopt ids in Pulumi.${stack}.yaml: set ${CONFIG_NAMESPACE}:adopt (README "First deploy into an existing environment")`,
             );
@@ -30,11 +30,6 @@ export const importPlanCommand = command({
         fs.writeFileSync(out, JSON.stringify(plan, null, 2) + "\n");
         io.stdout(`wrote ${out}: ${imported.map((entry) => `${entry.name} (${entry.id})`).join(", ") || "nothing"}\n`);
         io.stdout(`then: pulumi import --stack ${stack} --file ${out} --protect=false\n`);
-        if (config.adopt.databaseSetting !== undefined) {
-            io.stdout(
-                `${CONFIG_NAMESPACE}:adopt.databaseSetting (${config.adopt.databaseSetting}) is a dynamic resource: \`pulumi up\` imports it with the import option\n`,
-            );
-        }
         return 0;
     },
 });

@@ -1,26 +1,36 @@
 import { loadStackConfig, lookupSecret, readStackFile } from "../components/config/stackFile";
 import { endpointChecks, projectStacks } from "../checks/preflightStacks";
 import { Check, fail, formatChecks } from "../checks/result";
-import { command, Io, main, required, text, projectDirOption } from "./args";
+import { NO_STATE, readStackState } from "../checks/stackState";
+import { command, Io, main, optional, required, text, projectDirOption } from "./args";
 
 export const preflightCommand = command({
     spec: {
         name: "preflight",
         summary:
-            "Checks, before `pulumi up`, what would make it fail: AWS credentials and region, the VPC, subnets, security group, certificate and zones, names no other stack file claims, existing records and roles that need adoption, and the database reachable with the admin user's privileges. One line each.",
+            "Checks, before `pulumi up`, what would make it fail: AWS credentials and region, the VPC, subnets, security group, certificate and zones, names no other stack file claims, existing records and roles that need adoption (and what adopting them changes; with --state, what the stack already holds is its own), egress from the private subnets, the AMI parameter and the receiver artifact, and the database reachable with the admin user's privileges. One line each.",
         options: {
             stack: required("<name>", "stack to check (Pulumi.<name>.yaml)", text),
+            state: optional(
+                "<file|->",
+                "the stack's state, `pulumi stack export` output (- for stdin): what it already holds is its own, not an obstacle",
+                text,
+            ),
             "project-dir": projectDirOption,
         },
-        examples: ['PULUMI_CONFIG=\'{"receiver-tier:postgresAdminPassword":"..."}\' npm run -s preflight -- --stack canary'],
+        examples: [
+            'PULUMI_CONFIG=\'{"receiver-tier:postgresAdminPassword":"..."}\' npm run -s preflight -- --stack canary',
+            "pulumi stack export --stack canary | npm run -s preflight -- --stack canary --state -",
+        ],
         exitCodes: ["1  something would fail `pulumi up`"],
     },
-    run: (values, io) => preflight(values.stack, values["project-dir"], io),
+    run: (values, io) => preflight(values.stack, values.state, values["project-dir"], io),
 });
 
 /** What would make `pulumi up --stack <name>` fail, checked before it runs: one line each, exit 1 on any. */
-async function preflight(stack: string, projectDir: string, io: Io): Promise<number> {
+async function preflight(stack: string, stateFile: string | undefined, projectDir: string, io: Io): Promise<number> {
     const stackFile = readStackFile(projectDir, stack);
+    const state = stateFile === undefined ? NO_STATE : readStackState(stateFile, stack);
     const { config } = loadStackConfig(stackFile);
     // The AWS SDK and the database client load only for a real run, not for --help.
     const [{ awsChecks, awsClients }, { databaseChecks }] = await Promise.all([
@@ -30,7 +40,7 @@ async function preflight(stack: string, projectDir: string, io: Io): Promise<num
     const checks: Check[] = endpointChecks(stack, { ...projectStacks(projectDir), [stack]: config });
     if (config.platform === "aws") {
         const region = typeof stackFile.all["aws:region"] === "string" ? (stackFile.all["aws:region"] as string) : undefined;
-        checks.push(...(await awsChecks(config, region, awsClients(region ?? "us-east-1"))));
+        checks.push(...(await awsChecks(config, stack, state, region, awsClients(region ?? "us-east-1"))));
     }
     const password = lookupSecret(stackFile, stack, "postgresAdminPassword", process.env);
     if ("missing" in password) {
@@ -38,7 +48,7 @@ async function preflight(stack: string, projectDir: string, io: Io): Promise<num
     } else {
         const pg = config.postgres;
         checks.push(
-            ...(await databaseChecks(config, {
+            ...(await databaseChecks(config, stack, state, {
                 host: pg.host,
                 port: pg.port,
                 user: pg.adminUser,

@@ -18,6 +18,8 @@ export interface AliasRecordArgs {
     readonly loadBalancer: aws.lb.LoadBalancer;
     /** Whether an existing record is taken over. */
     readonly adoption: RecordAdoption;
+    /** The group behind the load balancer: the name moves only once its instances are in service. */
+    readonly group: aws.autoscaling.Group;
 }
 
 /** The A alias record that names a load balancer (each fleet's DNS name); only healthy targets answer. */
@@ -31,6 +33,6 @@ export function aliasRecord(name: string, args: AliasRecordArgs, parent: pulumi.
             aliases: [{ name: args.loadBalancer.dnsName, zoneId: args.loadBalancer.zoneId, evaluateTargetHealth: true }],
             allowOverwrite: args.adoption.allowOverwrite,
         },
-        { parent, import: args.adoption.importId },
+        { parent, import: args.adoption.importId, dependsOn: [args.group] },
     );
 }

@@ -82,7 +82,13 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
         const hosts = this.hosts(args, role, targetGroup, parameters);
         aliasRecord(
             RESOURCE_NAMES.aliasRecord(name),
-            { zoneId: args.network.privateZoneId, name: args.pgbouncer.dnsName, loadBalancer: nlb, adoption: args.recordAdoption },
+            {
+                zoneId: args.network.privateZoneId,
+                name: args.pgbouncer.dnsName,
+                loadBalancer: nlb,
+                adoption: args.recordAdoption,
+                group: hosts.group,
+            },
             this,
         );
 

@@ -83,12 +83,18 @@ export class ReceiverFleet extends pulumi.ComponentResource {
         );
         const { alb, targetGroup } = this.loadBalancer(args);
         this.listeners(args, alb, targetGroup);
+        const receivers = this.receivers(args, role, targetGroup, secrets);
         aliasRecord(
             RESOURCE_NAMES.aliasRecord(name),
-            { zoneId: args.network.publicZoneId, name: args.domain, loadBalancer: alb, adoption: args.recordAdoption },
+            {
+                zoneId: args.network.publicZoneId,
+                name: args.domain,
+                loadBalancer: alb,
+                adoption: args.recordAdoption,
+                group: receivers.group,
+            },
             this,
         );
-        const receivers = this.receivers(args, role, targetGroup, secrets);
 
         this.groupName = receivers.group.name;
         this.metricTargets = { loadBalancer: alb.arnSuffix, targetGroup: targetGroup.arnSuffix };

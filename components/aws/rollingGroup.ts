@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { launchTemplateUserData } from "../render/cloudInit";
 import { HOST_VOLUME_GB } from "../model/rollout";
-import { FLEET_TAG, LAUNCH_HOOK_NAME, LAUNCH_HOOK_TIMEOUT_SECONDS } from "../model/rollout";
+import { FLEET_TAG, GROUP_CAPACITY_WAIT, LAUNCH_HOOK_NAME, LAUNCH_HOOK_TIMEOUT_SECONDS } from "../model/rollout";
 import { IMDS_V2_ONLY } from "./ec2";
 import { COMPONENT_TYPES } from "../model/resources";
 
@@ -80,6 +80,8 @@ export class RollingGroup extends pulumi.ComponentResource {
                 targetGroupArns: args.targetGroupArns,
                 healthCheckType: "EC2",
                 healthCheckGracePeriod: args.warmupSeconds,
+                // The provider's wait for instances in service outlasts the launch hook (rule readinessWithinLaunchHook).
+                waitForCapacityTimeout: GROUP_CAPACITY_WAIT,
                 // On the group from its creation, so its very first instances are held too.
                 initialLifecycleHooks: [
                     {

@@ -1,5 +1,5 @@
 import { tierRoles } from "../model/roles";
-import { databaseSettingImportId, recordImportId } from "../model/names";
+import { recordImportId } from "../model/names";
 import { configKey, Problem } from "../schema/problems";
 import { SchemaConfig } from "../schema/schema";
 
@@ -27,7 +27,6 @@ export function adoptionIdsMatch(cfg: SchemaConfig): Problem[] {
             () => cfg.aws && cfg.receiver.domain && recordImportId(cfg.aws.publicZoneId, cfg.receiver.domain),
         ],
         ["privateRecord", adopt.privateRecord, () => cfg.aws && recordImportId(cfg.aws.privateZoneId, cfg.pgbouncer.dnsName)],
-        ["databaseSetting", adopt.databaseSetting, () => databaseSettingImportId(cfg)],
     ];
     for (const [key, id, want] of expected) {
         if (id === undefined) continue;

@@ -9,9 +9,11 @@ import {
     serverConnectionsPerHost,
     workerConcurrency,
 } from "../model/capacity";
+import { BOOT_ALLOWANCE_SECONDS, GROUP_CAPACITY_WAIT_SECONDS, LAUNCH_HOOK_TIMEOUT_SECONDS } from "../model/rollout";
 import { configKey, Problem } from "../schema/problems";
 import { ALB_IDLE_TIMEOUT_SECONDS } from "../model/rollout";
 import { gunicornKeepalive, gunicornKeepsAlive } from "../model/proxy";
+import { ANSWER_MARGIN_SECONDS, answerWithinSeconds, retryBudgetSeconds } from "../model/answerDeadline";
 import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "../schema/schema";
 
 // Cross-field rules: the runbook's known mistakes (settings that do not add up or do not work as
@@ -120,6 +122,33 @@ export function queryTimeoutClearOfStatementTimeout(cfg: SchemaConfig): Problem[
         error(
             ["pgbouncer", "settings", "query_timeout"],
             `races the ${cfg.receiverRole.statementTimeout} statement timeout: use 0 or at least ${statementSeconds + QUERY_TIMEOUT_MARGIN_SECONDS}s so PostgreSQL cancels the query instead of PgBouncer dropping the client`,
+        ),
+    ];
+}
+
+/** PgBouncer's query_timeout ends a client idle in a transaction too: idle_transaction_timeout only acts below it. */
+export function idleTransactionBeforeQueryTimeout(cfg: SchemaConfig): Problem[] {
+    const s = cfg.pgbouncer.settings;
+    if (s.idle_transaction_timeout === 0 || s.query_timeout === 0 || s.idle_transaction_timeout < s.query_timeout) return [];
+    return [
+        error(
+            ["pgbouncer", "settings", "idle_transaction_timeout"],
+            `${s.idle_transaction_timeout}s never fires: query_timeout ${s.query_timeout}s ends a client idle in a transaction first; use below ${s.query_timeout}s, or 0 to leave it to the role's idle_in_transaction_session_timeout`,
+        ),
+    ];
+}
+
+/**
+ * The receiver retries a lost connection and answers every webhook inside the sender's request timeout:
+ * the retry budget (sender timeout - statement timeout - margin) must leave room for at least one retry.
+ */
+export function retryBudgetFitsSenderTimeout(cfg: SchemaConfig): Problem[] {
+    const budget = retryBudgetSeconds(cfg);
+    if (budget > 0) return [];
+    return [
+        error(
+            ["sender", "requestTimeoutSeconds"],
+            `${cfg.sender.requestTimeoutSeconds}s - statement timeout ${cfg.receiverRole.statementTimeout} - margin ${ANSWER_MARGIN_SECONDS}s = ${round(budget)}s leaves the receiver no time to retry a lost database connection before answering by ${answerWithinSeconds(cfg)}s; raise it above ${round(cfg.sender.requestTimeoutSeconds - budget)}s or lower the statement timeout`,
         ),
     ];
 }
@@ -387,9 +416,29 @@ export function operatorAccessNarrow(cfg: SchemaConfig): Problem[] {
     });
 }
 
+/**
+ * A host's readiness loop must decide (CONTINUE or ABANDON) while the group still holds it in the
+ * launch hook and `pulumi up` still waits for it: boot allowance + deadline within both.
+ */
+export function readinessWithinLaunchHook(cfg: SchemaConfig): Problem[] {
+    const deadline = cfg.rollout.readinessDeadlineSeconds;
+    const needed = BOOT_ALLOWANCE_SECONDS + deadline;
+    const room = Math.min(LAUNCH_HOOK_TIMEOUT_SECONDS, GROUP_CAPACITY_WAIT_SECONDS);
+    return needed <= room
+        ? []
+        : [
+              error(
+                  ["rollout", "readinessDeadlineSeconds"],
+                  `${BOOT_ALLOWANCE_SECONDS} s to boot + ${deadline} s of readiness checks = ${needed} s exceeds the launch lifecycle hook's ${LAUNCH_HOOK_TIMEOUT_SECONDS} s timeout and the group's ${GROUP_CAPACITY_WAIT_SECONDS} s wait for capacity: the hook would expire before the host decides; use at most ${room - BOOT_ALLOWANCE_SECONDS}`,
+              ),
+          ];
+}
+
 export const RULES = [
     reservePoolReachable,
     queryTimeoutClearOfStatementTimeout,
+    idleTransactionBeforeQueryTimeout,
+    retryBudgetFitsSenderTimeout,
     clientCapacity,
     senderCapacity,
     referenceAppChosen,
@@ -409,6 +458,7 @@ export const RULES = [
     gunicornOutlivesStatement,
     proxyChainCoherent,
     operatorAccessNarrow,
+    readinessWithinLaunchHook,
 ];
 
 export function checkRules(cfg: SchemaConfig): Problem[] {

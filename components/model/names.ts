@@ -1,11 +1,9 @@
-import { SchemaConfig, TierConfig } from "../schema/schema";
+import { TierConfig } from "../schema/schema";
 
 // Names the tier gives what it creates outside its own resources: import ids, metric namespaces, dashboards.
 
 /** Route 53's import id of an A record. */
 export const recordImportId = (zoneId: string, name: string) => `${zoneId}_${name}_A`;
-/** The DatabaseSetting provider's id (and import id) of the database statement_timeout. */
-export const databaseSettingImportId = (cfg: SchemaConfig) => `${cfg.postgres.database}/statement_timeout`;
 
 /** The CloudWatch namespace the hosts publish to (and the only one their role may write). */
 export function metricsNamespace(cfg: TierConfig, stack: string): string {

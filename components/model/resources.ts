@@ -25,3 +25,9 @@ export const RESOURCE_NAMES = {
     receiverFleet: (stack: string) => `${stack}-receivers`,
     aliasRecord: (fleet: string) => `${fleet}-dns`,
 } as const;
+
+/** Provider resource types the stack's own checks look up in its state and in import documents. */
+export const RESOURCE_TYPES = {
+    record: "aws:route53/record:Record",
+    role: "postgresql:index/role:Role",
+} as const;

@@ -37,16 +37,42 @@ export function monitorConnectionLimit(cfg: SchemaConfig): number {
     return pgbouncerHostsDuringRoll(cfg) + 2;
 }
 
+/**
+ * The NOLOGIN role owning the receivers' schema and its tables. Nobody logs in as it or acts as it at
+ * runtime: the logins act as the group role, which may only INSERT and SELECT (least privilege: no
+ * DELETE, TRUNCATE, DROP or ALTER for a login whose password sits on every receiver).
+ */
+export function schemaOwnerRole(cfg: Pick<SchemaConfig, "receiverRole">): string {
+    return `${cfg.receiverRole.name}_owner`;
+}
+
+/** The receivers' events table and its id sequence, in the schema named after the group role. */
+export function eventsTable(cfg: Pick<SchemaConfig, "receiverRole">) {
+    const schema = cfg.receiverRole.name;
+    return { schema, table: "webhook_events", sequence: "webhook_events_id_seq" } as const;
+}
+
+/** Privileges of the receivers' group role on its events table: store a webhook, read it back for a duplicate. */
+export const EVENTS_TABLE_PRIVILEGES = ["INSERT", "SELECT"] as const;
+/** On the id sequence: what INSERT needs for the bigserial default (nextval). */
+export const EVENTS_SEQUENCE_PRIVILEGES = ["USAGE"] as const;
+
 /** Every role the tier needs, in creation order (groups before their members). */
 export function tierRoles(cfg: SchemaConfig): RoleSpec[] {
     const receivers = receiverLogins(cfg);
     const accepted = new Set(receivers.accepted.map((login) => login.name));
     return [
         {
+            name: schemaOwnerRole(cfg),
+            login: false,
+            memberOf: [],
+            purpose: "owns the receiver schema and its tables; no login is a member",
+        },
+        {
             name: receivers.base,
             login: false,
             memberOf: [],
-            purpose: "owns the receiver schema and its tables; the two logins act as it",
+            purpose: "the receivers' privileges (INSERT and SELECT on the events table); the two logins act as it",
         },
         ...receivers.both.map((login): RoleSpec => ({
             name: login.name,
@@ -77,7 +103,7 @@ export function tierRoles(cfg: SchemaConfig): RoleSpec[] {
     ];
 }
 
-/** The roles that need CONNECT on the database (members of a group inherit it). */
+/** The roles that need CONNECT on the database (members of a group inherit it); PUBLIC has none. */
 export function rolesWithConnect(cfg: SchemaConfig): string[] {
     return [cfg.receiverRole.name, cfg.monitor.role];
 }

@@ -5,8 +5,21 @@
 export const LAUNCH_HOOK_NAME = "receiver-tier-ready";
 /** Seconds a new instance may take to become ready before the group abandons (terminates) it. */
 export const LAUNCH_HOOK_TIMEOUT_SECONDS = 900;
-/** Seconds the host's readiness loop tries before it abandons the launch itself (inside the hook's timeout). */
-export const READINESS_DEADLINE_SECONDS = 600;
+/**
+ * How long `pulumi up` waits for a group's instances to be in service (the provider's
+ * waitForCapacityTimeout, whose own default of 10 minutes is shorter than a launch may take): as long
+ * as the launch hook, so a host is CONTINUEd or ABANDONed before the wait gives up.
+ */
+export const GROUP_CAPACITY_WAIT_SECONDS = LAUNCH_HOOK_TIMEOUT_SECONDS;
+/** The group's wait as the provider takes it (a Go duration). */
+export const GROUP_CAPACITY_WAIT = `${GROUP_CAPACITY_WAIT_SECONDS}s`;
+/**
+ * Seconds a host may spend from launch to the start of its readiness loop (cloud-init's packages, the
+ * receiver's app, the PgBouncer config): what the hook's timeout must leave besides
+ * rollout.readinessDeadlineSeconds (rule readinessWithinLaunchHook). A boot on Debian 12 takes about 60 s
+ * to CONTINUE (BENCHMARKS.md "Boot to CONTINUE").
+ */
+export const BOOT_ALLOWANCE_SECONDS = 240;
 /**
  * How often the ALB asks a receiver's health path (seconds), how long an answer may take, and how many
  * results in a row change its state. A receiver's readiness check (user data) allows the same time;

@@ -4,6 +4,7 @@ import { Adoption, TierSecrets } from "../schema/schema";
 import { RoleSpec, roleInputs } from "../model/roles";
 import { DatabaseSetting, PostgresConnection } from "./databaseSetting";
 import { caBundleFile } from "./clientTls";
+import { EventsTable } from "./eventsTable";
 import { COMPONENT_TYPES, RESOURCE_NAMES } from "../model/resources";
 
 export interface PostgresSettingsArgs {
@@ -13,12 +14,16 @@ export interface PostgresSettingsArgs {
     readonly connectRoles: readonly string[];
     /** The database the tier uses (postgres.database). */
     readonly database: string;
-    /** The receivers' group role (receiverRole.name): it owns the schema of the same name. */
+    /** The receivers' group role (receiverRole.name): the schema has its name. */
     readonly receiverRole: string;
+    /** The NOLOGIN role owning that schema and its tables (schemaOwnerRole). */
+    readonly schemaOwner: string;
+    /** The events table, its owner and the group role's privileges, as renderEventsTableSql renders them for database.sql. */
+    readonly eventsTableSql: readonly string[];
     /** The database-wide statement_timeout, as databaseTimeoutSetting renders it. */
     readonly databaseSetting: { readonly database: string; readonly name: string; readonly value: string };
     /** What the stack takes over instead of creating: roles by name, the database setting (adopt.roles, adopt.databaseSetting). */
-    readonly adopt: Pick<Adoption, "roles" | "databaseSetting">;
+    readonly adopt: Pick<Adoption, "roles">;
     /** Tier passwords (secret); roles get their pre-hashed form. */
     readonly secrets: pulumi.Output<TierSecrets>;
     /** Admin connection the provider and the database-setting resource use (password secret). */
@@ -55,11 +60,12 @@ export class PostgresSettings extends pulumi.ComponentResource {
         const admin = pulumi.output(args.admin);
         const provider = this.provider(admin);
         const roles = this.roles(args, provider);
-        this.grantsAndSchema(args, provider, roles);
+        this.grantsAndSchema(args, provider, roles, admin);
         const databaseTimeout = new DatabaseSetting(
             `${name}-database-statement-timeout`,
             { connection: admin, ...args.databaseSetting },
-            { parent: this, import: args.adopt.databaseSetting },
+            // Never imported: the engine would call the provider's read without its code (pulumi/pulumi#3550).
+            { parent: this },
         );
 
         this.statementTimeout = databaseTimeout.value;
@@ -97,9 +103,23 @@ export class PostgresSettings extends pulumi.ComponentResource {
         return [...roles.values()];
     }
 
-    /** CONNECT for the roles that need it, and the receivers' schema, once every role exists. */
-    private grantsAndSchema(args: PostgresSettingsArgs, provider: postgresql.Provider, roles: postgresql.Role[]): void {
+    /**
+     * CONNECT for the roles that need it and none for PUBLIC (nor TEMPORARY), the receivers' schema and
+     * its events table, once every role exists: what database.sql does.
+     */
+    private grantsAndSchema(
+        args: PostgresSettingsArgs,
+        provider: postgresql.Provider,
+        roles: postgresql.Role[],
+        admin: pulumi.Output<PostgresConnection>,
+    ): void {
         const afterRoles = () => ({ parent: this, provider, dependsOn: [...roles] });
+        // An empty privilege list revokes every database privilege PostgreSQL grants PUBLIC (CONNECT, TEMPORARY).
+        new postgresql.Grant(
+            `${this.name}-public-database`,
+            { database: args.database, role: "public", objectType: "database", privileges: [] },
+            afterRoles(),
+        );
         for (const roleName of args.connectRoles) {
             new postgresql.Grant(
                 `${this.name}-${roleName}-connect`,
@@ -107,10 +127,15 @@ export class PostgresSettings extends pulumi.ComponentResource {
                 afterRoles(),
             );
         }
-        new postgresql.Schema(
+        const schema = new postgresql.Schema(
             `${this.name}-receiver-schema`,
-            { database: args.database, name: args.receiverRole, owner: args.receiverRole },
+            { database: args.database, name: args.receiverRole, owner: args.schemaOwner },
             afterRoles(),
+        );
+        new EventsTable(
+            `${this.name}-events-table`,
+            { connection: admin.apply((a) => ({ ...a, database: args.database })), statements: args.eventsTableSql },
+            { parent: this, dependsOn: [schema, ...roles] },
         );
     }
 

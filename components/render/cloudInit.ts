@@ -7,7 +7,7 @@ import { HOST_PATHS } from "../model/hostPaths";
 import { ParameterNames } from "../model/parameterNames";
 import { PublicFiles } from "./tierFiles";
 import { PGBOUNCER_HEALTH_PORT } from "../model/rollout";
-import { ALB_HEALTH_CHECK, LAUNCH_HOOK_NAME, READINESS_DEADLINE_SECONDS } from "../model/rollout";
+import { ALB_HEALTH_CHECK, LAUNCH_HOOK_NAME } from "../model/rollout";
 import { PGBOUNCER_LOGS, receiverLogs, renderLogrotate, renderMetricsEnv } from "./hostMonitoring";
 import { renderMonitorSql, renderMonitorTimer } from "./longQueryMonitor";
 import { pgbouncerServesTls } from "../model/tlsModes";
@@ -114,20 +114,21 @@ export function renderManagedFiles(cfg: TierConfig, names: ParameterNames): stri
 }
 
 /** launch.env: what receiver-tier-complete-launch needs on either kind of host. */
-function launchEnvFile(region: string): WriteFile {
+function launchEnvFile(cfg: TierConfig, region: string): WriteFile {
     return file(
         HOST_PATHS.launchEnv,
         renderEnvFile("launch lifecycle hook", [
             ["AWS_REGION", region],
             ["LIFECYCLE_HOOK_NAME", LAUNCH_HOOK_NAME],
-            ["READINESS_DEADLINE_SECONDS", READINESS_DEADLINE_SECONDS],
+            ["READINESS_DEADLINE_SECONDS", cfg.rollout.readinessDeadlineSeconds],
         ]),
     );
 }
 
 /**
- * User data of a PgBouncer host: packages, scripts and units only. It holds no secret and
- * nothing that follows from config, so it changes only with this project's code.
+ * User data of a PgBouncer host: packages, scripts and units only. It holds no secret and, but for
+ * the launch's own readiness deadline (rollout.readinessDeadlineSeconds), nothing that follows from
+ * config, so it changes only with this project's code or how a new host is admitted.
  */
 export function renderPgbouncerUserData(cfg: TierConfig, region: string, names: ParameterNames): string {
     return cloudConfig(
@@ -135,7 +136,7 @@ export function renderPgbouncerUserData(cfg: TierConfig, region: string, names: 
         [
             file("/etc/receiver-tier/pgbouncer-host.env", renderEnvFile("PgBouncer host settings", [["AWS_REGION", region]])),
             file("/etc/receiver-tier/managed-files", renderManagedFiles(cfg, names)),
-            launchEnvFile(region),
+            launchEnvFile(cfg, region),
             file(APPLY_PGBOUNCER_CONFIG, asset("pgbouncer/apply-config.sh"), "0755"),
             file(COMPLETE_LAUNCH, asset("host/complete-launch.sh"), "0755"),
             file(PGBOUNCER_HEALTH, asset("pgbouncer/pgbouncer-health.sh"), "0755"),
@@ -198,7 +199,7 @@ export function renderReceiverUserData(
                     ["APP_ARTIFACT_URL", app.artifactUrl ?? ""],
                 ]),
             ),
-            launchEnvFile(region),
+            launchEnvFile(cfg, region),
             file(HOST_PATHS.gunicornConf, files["gunicorn.conf.py"]),
             // Staged: the package's own nginx.conf is replaced only once `nginx -t` accepted this one.
             file(HOST_PATHS.stagedNginxConf, files["nginx.conf"]),

@@ -1,6 +1,7 @@
 import { TierConfig, TierSecrets } from "../schema/schema";
 import { RoleSpec, rolesWithConnect, tierRoles } from "../model/roles";
 import { sqlIdent, sqlLiteral } from "./sql";
+import { renderEventsTableSql } from "./eventsTableSql";
 
 function roleStatements(role: RoleSpec, secrets: TierSecrets): string[] {
     const name = sqlIdent(role.name);
@@ -31,7 +32,6 @@ function roleStatements(role: RoleSpec, secrets: TierSecrets): string[] {
  */
 export function renderDatabaseSql(cfg: TierConfig, secrets: TierSecrets, stack: string): string {
     const roles = tierRoles(cfg);
-    const group = sqlIdent(cfg.receiverRole.name);
     const db = sqlIdent(cfg.postgres.database);
     const createIfMissing = (role: string) =>
         `  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${sqlLiteral(role)}) THEN CREATE ROLE ${sqlIdent(role)}; END IF;`;
@@ -48,10 +48,11 @@ export function renderDatabaseSql(cfg: TierConfig, secrets: TierSecrets, stack: 
             "$$;",
             ...roles.flatMap((role) => roleStatements(role, secrets)),
             `ALTER DATABASE ${db} SET statement_timeout = ${sqlLiteral(cfg.receiverRole.statementTimeout)};`,
+            "-- Only the tier's roles connect, and nobody creates temporary tables (PostgreSQL grants both to PUBLIC).",
+            `REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC;`,
             `GRANT CONNECT ON DATABASE ${db} TO ${rolesWithConnect(cfg).map(sqlIdent).join(", ")};`,
             '-- The receivers\' own schema, first on the default search_path "$user" once a login has switched to the group role.',
-            `CREATE SCHEMA IF NOT EXISTS ${group} AUTHORIZATION ${group};`,
-            `ALTER SCHEMA ${group} OWNER TO ${group};`,
+            ...renderEventsTableSql(cfg),
             "COMMIT;",
         ].join("\n") + "\n"
     );

@@ -1,4 +1,4 @@
-import { COMPONENT_TYPES, RESOURCE_NAMES } from "../model/resources";
+import { COMPONENT_TYPES, RESOURCE_NAMES, RESOURCE_TYPES } from "../model/resources";
 import { TierConfig } from "../schema/schema";
 
 /** One resource of a `pulumi import --file` document. */
@@ -33,7 +33,7 @@ const ADOPTABLE = {
     },
     pgbouncerFleet: { type: COMPONENT_TYPES.pgbouncerFleet, name: RESOURCE_NAMES.pgbouncerFleet },
     receiverFleet: { type: COMPONENT_TYPES.receiverFleet, name: RESOURCE_NAMES.receiverFleet },
-    record: { type: "aws:route53/record:Record" },
+    record: { type: RESOURCE_TYPES.record },
 } as const;
 
 function urn(stack: string, project: string, types: readonly string[], name: string): string {

@@ -1,11 +1,17 @@
 import { TierConfig } from "../schema/schema";
 import { sqlLiteral } from "./sql";
 
+/**
+ * Characters of a query's text the check prints: enough to tell which statement it is, too few for the
+ * webhook payload the receivers' INSERT carries (the check's output goes to the journal).
+ */
+export const MONITOR_QUERY_PREFIX_CHARS = 60;
+
 /** The runbook's long-running-query check, with the stack's age threshold and database. */
 export function renderMonitorSql(cfg: TierConfig): string {
     return (
         [
-            "SELECT pid, usename, application_name, state, query,",
+            `SELECT pid, usename, application_name, state, left(query, ${MONITOR_QUERY_PREFIX_CHARS}) AS query_prefix,`,
             "       now() - query_start AS query_age, now() - state_change AS state_age",
             "FROM pg_stat_activity",
             "WHERE state <> 'idle'",

@@ -4,6 +4,9 @@ import { HOST_PATHS } from "../model/hostPaths";
 import { statsLogins } from "../model/logins";
 import { pgbouncerServesTls } from "../model/tlsModes";
 
+/** Run on a server connection after each client's transaction, before the next client gets it. */
+export const SERVER_RESET_QUERY = "DISCARD ALL";
+
 type IniValue = string | number | readonly string[];
 
 function iniLine(key: string, value: IniValue): string {
@@ -14,7 +17,8 @@ function iniLine(key: string, value: IniValue): string {
 const REASONS: Partial<Record<keyof PgbouncerSettings, string>> = {
     reserve_pool_timeout: "below query_wait_timeout, or waiting clients are dropped before the reserve opens",
     query_timeout: "0 or clearly above statement_timeout: PostgreSQL cancels first and the client gets SQLSTATE 57014",
-    idle_transaction_timeout: "frees a server connection held by a client idle in a transaction",
+    idle_transaction_timeout:
+        "frees a server connection held by a client idle in a transaction; below query_timeout, which would end the client first",
     server_login_retry: "after a PostgreSQL restart PgBouncer refuses every client until this has passed (default 15)",
     ignore_startup_parameters: "drivers send these; the statement timeout comes from role/database settings, not 'options'",
 };
@@ -43,6 +47,11 @@ export function renderPgbouncerIni(cfg: TierConfig, stack: string): string {
         ),
         ";; hard cap per host = default_pool_size + reserve_pool_size, checked against postgres.maxConnections",
         iniLine("max_db_connections", serverConnectionsPerHost(cfg)),
+        ";; a client's session SET (statement_timeout = 0, SET ROLE NONE) must not reach the next client of the server",
+        ";; connection: in transaction mode PgBouncer runs server_reset_query only with server_reset_query_always = 1.",
+        ";; DISCARD ALL's RESET ALL restores the role's own settings (its statement_timeout and role)",
+        iniLine("server_reset_query", SERVER_RESET_QUERY),
+        iniLine("server_reset_query_always", 1),
     ];
     for (const [key, value] of Object.entries(pb.settings) as [keyof PgbouncerSettings, IniValue][]) {
         const reason = REASONS[key];

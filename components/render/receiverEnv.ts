@@ -3,6 +3,7 @@ import { renderEnvFile } from "./envFile";
 import { HOST_PATHS } from "../model/hostPaths";
 import { pgbouncerClientSslmode, pgbouncerServesTls } from "../model/tlsModes";
 import { loginPassword, receiverLogins, statsLogins } from "../model/logins";
+import { answerWithinSeconds, DB_KEEPALIVES, retryBudgetSeconds } from "../model/answerDeadline";
 
 /**
  * receiver.env: what the receiver app reads. Secrets are not here: they arrive separately
@@ -27,6 +28,11 @@ export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
         ["DB_CONN_RECYCLE", pool.recycle],
         ["DB_CONN_TIMEOUT", pool.timeout],
         ["DB_CONN_MAX_OVERFLOW", pool.maxOverflow],
+        // libpq keepalives and tcp_user_timeout: a dead PgBouncer host or a cut network fails the connection.
+        ["DB_KEEPALIVES_IDLE", DB_KEEPALIVES.idleSeconds],
+        ["DB_KEEPALIVES_INTERVAL", DB_KEEPALIVES.intervalSeconds],
+        ["DB_KEEPALIVES_COUNT", DB_KEEPALIVES.count],
+        ["DB_TCP_USER_TIMEOUT_MS", answerWithinSeconds(cfg) * 1000],
         ["SQLALCHEMY_POOL_SIZE", pool.max],
         ["SQLALCHEMY_MAX_OVERFLOW", pool.maxOverflow],
         ["SQLALCHEMY_POOL_RECYCLE", pool.recycle],
@@ -44,6 +50,9 @@ export function renderReceiverEnv(cfg: TierConfig, stack: string): string {
         ["WEBHOOK_REPLAY_WINDOW_SECONDS", hooks.replayWindowSeconds],
         ["WEBHOOK_MAX_BODY_BYTES", hooks.maxBodyBytes],
         ["WEBHOOK_RETRY_AFTER_SECONDS", hooks.retryAfterSeconds],
+        // Inside the sender's request timeout (sender.requestTimeoutSeconds, rule retryBudgetFitsSenderTimeout).
+        ["WEBHOOK_ANSWER_WITHIN_SECONDS", answerWithinSeconds(cfg)],
+        ["WEBHOOK_RETRY_BUDGET_SECONDS", retryBudgetSeconds(cfg)],
     ];
     return renderEnvFile(
         `receiver.env for receiver-tier stack "${stack}". Rendered from stack config; passwords come from the secret store.`,

@@ -51,7 +51,8 @@ export const pgbouncerSettingsSchema = z.strictObject({
     query_wait_timeout: seconds.default(3),
     client_idle_timeout: seconds.default(0),
     client_login_timeout: seconds.default(60),
-    idle_transaction_timeout: seconds.default(15),
+    // Below query_timeout (rule idleTransactionBeforeQueryTimeout), or query_timeout ends the client first.
+    idle_transaction_timeout: seconds.default(8),
     ignore_startup_parameters: z.array(z.string().regex(/^[a-z_]+$/)).default(["extra_float_digits", "options"]),
     tcp_keepalive: flag.default(1),
     log_connections: flag.default(1),
@@ -80,8 +81,11 @@ export const loginRotationSchema = z.strictObject({
     standby: z.enum(["open", "closed"]).default("closed"),
 });
 
+// Room for "_owner", the NOLOGIN role owning the receivers' schema and tables (model/roles.ts).
+const receiverBase = z.string().regex(/^[a-z_][a-z0-9_]{0,56}$/, "must be a lower-case SQL identifier of at most 57 characters");
+
 export const receiverRoleSchema = z.strictObject({
-    name: loginBase.default(RECEIVER_ROLE_NAME),
+    name: receiverBase.default(RECEIVER_ROLE_NAME),
     logins: loginRotationSchema.prefault({}),
     statementTimeout: duration.default(RUNBOOK_STATEMENT_TIMEOUT),
     idleInTransactionSessionTimeout: duration.default("10s"),
@@ -205,6 +209,8 @@ export const senderSchema = z.strictObject({
     maxQps: count(1).default(10),
     maxInflight: count(1).default(100),
     burstLimit: count(1).default(20),
+    /** Seconds a sender waits for an answer before it gives up and retries (WEBHOOK_REQUEST_TIMEOUT_SECONDS); the receiver answers inside it. */
+    requestTimeoutSeconds: count(1).default(10),
     circuitBreaker: z
         .strictObject({
             failureThreshold: count(1).default(5),
@@ -240,6 +246,14 @@ export const monitoringSchema = z.strictObject({
     operatorSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, "must be a security group id (sg-...)")).default([]),
 });
 
+/** Seconds a new host's readiness loop tries before it abandons its launch (README "Config reference"). */
+export const DEFAULT_READINESS_DEADLINE_SECONDS = 600;
+
+/** How the auto scaling groups admit a new host: its own readiness deadline inside the launch lifecycle hook. */
+export const rolloutSchema = z.strictObject({
+    readinessDeadlineSeconds: count(1).default(DEFAULT_READINESS_DEADLINE_SECONDS),
+});
+
 export const awsSchema = z.strictObject({
     vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, "must be a VPC id (vpc-...)"),
     privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
@@ -262,8 +276,15 @@ export const adoptSchema = z.strictObject({
     publicRecord: z.string().min(1).optional(),
     /** The existing record of pgbouncer.dnsName: <privateZoneId>_<dnsName>_A. */
     privateRecord: z.string().min(1).optional(),
-    /** The existing `ALTER DATABASE ... SET statement_timeout`: <database>/statement_timeout. */
-    databaseSetting: z.string().min(1).optional(),
+    /**
+     * Gone: the engine imports by calling a dynamic provider's read without its code, which fails every
+     * preview; the stack's `ALTER DATABASE ... SET` is idempotent, so an existing setting needs no adoption.
+     */
+    databaseSetting: z
+        .undefined({
+            error: "is not needed (and would break pulumi preview): the stack sets the database parameter idempotently; remove it",
+        })
+        .optional(),
     /** Per record, whether creating it may overwrite a record of the same name (Route 53 UPSERT). Never by default. */
     overwriteRecords: z.strictObject({ public: z.boolean().default(false), private: z.boolean().default(false) }).prefault({}),
 });
@@ -284,6 +305,7 @@ export const tierSchema = z.strictObject({
     sender: senderSchema.prefault({}),
     monitor: monitorSchema.prefault({}),
     monitoring: monitoringSchema.prefault({}),
+    rollout: rolloutSchema.prefault({}),
     aws: awsSchema.optional(),
     docker: dockerSchema.prefault({}),
     adopt: adoptSchema.prefault({}),

@@ -30,6 +30,12 @@ check)
     ;;
 http)
     read -r _request_line || true
+    # Read the headers up to their blank line before answering: closing the socket with bytes still
+    # unread makes the kernel reset the connection, which the NLB may count as a failed check.
+    cr=$(printf '\r')
+    while IFS= read -r header; do
+        [ "$header" = "" ] || [ "$header" = "$cr" ] && break
+    done
     if reason=$(check); then status="200 OK"; else status="503 Service Unavailable"; fi
     printf 'HTTP/1.0 %s\r\nContent-Type: text/plain\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s\n' \
         "$status" "$((${#reason} + 1))" "$reason"

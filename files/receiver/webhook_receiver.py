@@ -4,10 +4,12 @@ Run: ``gunicorn -c gunicorn.conf.py webhook_receiver:application`` (sync or gthr
 stdlib + psycopg2. Settings come from the rendered receiver.env and secrets.env; a missing variable
 fails the import, so a misconfigured worker never boots (``gunicorn --check-config`` reports it).
 
-POST /webhooks/<source>: a signed delivery (HMAC-SHA256 of "<timestamp>.<delivery id>." + raw body)
-stored once per (source, delivery id) in <DB_SCHEMA>.webhook_events (the schema of the receivers'
-group role, which both alternating logins act as), 202 only after COMMIT; 401 bad signature or stale
-timestamp; 4xx with a reason for any malformed body; 503 + Retry-After when the database cannot take it now.
+POST /webhooks/<source>: a signed delivery (HMAC-SHA256 of "<timestamp>.<delivery id>.<source>." + raw body)
+stored once per (source, delivery id) with the body's SHA-256 in <DB_SCHEMA>.webhook_events (made by
+database.sql; the logins may only INSERT and SELECT), 202 only after COMMIT; a repeat gets the first 202,
+the same id with another body 409; 401 bad signature or stale timestamp; 4xx for a malformed body; lost
+connections retried within WEBHOOK_RETRY_BUDGET_SECONDS; 503 + Retry-After by WEBHOOK_ANSWER_WITHIN_SECONDS
+at the latest (README "The reference receiver").
 GET HEALTH_PATH: the runbook's JSON, answered well inside the ALB's 5 s timeout.
 Connections to PgBouncer use DB_SSLMODE (verify-full with DB_SSLROOTCERT on AWS stacks).
 
@@ -22,6 +24,7 @@ import json
 import logging
 import os
 import re
+import socket
 import threading
 import time
 from http import HTTPStatus
@@ -32,7 +35,10 @@ from psycopg2 import sql
 
 LOG = logging.getLogger("webhook_receiver")
 
-SOURCE_PATTERN = re.compile(r"^/webhooks/([A-Za-z0-9_.-]{1,64})$")
+# Matched with fullmatch: "$" would also accept a trailing newline (/webhooks/foo%0a).
+SOURCE_PATTERN = re.compile(r"/webhooks/([A-Za-z0-9_.-]{1,64})")
+# Path segments with a meaning of their own: a proxy or a log reader would resolve them.
+RESERVED_SOURCES = (".", "..")
 DELIVERY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 TIMESTAMP_PATTERN = re.compile(r"^[0-9]{1,12}$")
 READ_CHUNK_BYTES = 64 * 1024
@@ -78,6 +84,14 @@ class Settings:
         self.replay_window = int(need("WEBHOOK_REPLAY_WINDOW_SECONDS"))
         self.max_body = int(need("WEBHOOK_MAX_BODY_BYTES"))
         self.retry_after = int(need("WEBHOOK_RETRY_AFTER_SECONDS"))
+        # Derived from the sender's request timeout (components/model/answerDeadline.ts): answer by then, 503 at the latest.
+        self.answer_within = float(need("WEBHOOK_ANSWER_WITHIN_SECONDS"))
+        # A connection-class failure is retried on a fresh connection only while this much of the request has passed.
+        self.retry_budget = float(need("WEBHOOK_RETRY_BUDGET_SECONDS"))
+        self.keepalives_idle = int(need("DB_KEEPALIVES_IDLE"))
+        self.keepalives_interval = int(need("DB_KEEPALIVES_INTERVAL"))
+        self.keepalives_count = int(need("DB_KEEPALIVES_COUNT"))
+        self.tcp_user_timeout_ms = int(need("DB_TCP_USER_TIMEOUT_MS"))
 
 
 class PoolTimeout(Exception):
@@ -106,9 +120,10 @@ class ConnectionPool:
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
-    def connection(self):
-        if not self._slots.acquire(timeout=self._wait_seconds):
-            raise PoolTimeout(f"all {self.size} pooled connections busy for {self._wait_seconds}s")
+    def connection(self, wait_at_most=None):
+        wait = self._wait_seconds if wait_at_most is None else max(0.0, min(self._wait_seconds, wait_at_most))
+        if not self._slots.acquire(timeout=wait):
+            raise PoolTimeout(f"all {self.size} pooled connections busy for {wait:.1f}s")
         conn = opened = None
         try:
             with self._lock:
@@ -154,6 +169,12 @@ def _connect_database():
         sslrootcert=SETTINGS.db_sslrootcert,
         application_name="webhook_receiver",
         options="",
+        # A dead PgBouncer host or a cut network shows as an error, not a connection waiting forever.
+        keepalives=1,
+        keepalives_idle=SETTINGS.keepalives_idle,
+        keepalives_interval=SETTINGS.keepalives_interval,
+        keepalives_count=SETTINGS.keepalives_count,
+        tcp_user_timeout=SETTINGS.tcp_user_timeout_ms,
     )
 
 
@@ -174,33 +195,14 @@ def _connect_console():
     return conn
 
 
-# The receivers' group role owns the schema named after it (database.sql / the Pulumi program);
-# both alternating logins act as that role, so the table is the same whichever login is active.
+# database.sql (or the Pulumi program) creates the table, owned by a NOLOGIN owner role; the logins
+# act as the receivers' group role, which may only INSERT and SELECT it.
 EVENTS_TABLE = sql.SQL("{}.webhook_events").format(sql.Identifier(SETTINGS.db_schema))
-CREATE_EVENTS_TABLE = sql.SQL(
-    "CREATE TABLE IF NOT EXISTS {} (id bigserial PRIMARY KEY, source text NOT NULL, delivery_id text NOT NULL,"
-    " payload jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now(), UNIQUE (source, delivery_id))"
-).format(EVENTS_TABLE)
 INSERT_EVENT = sql.SQL(
-    "INSERT INTO {} (source, delivery_id, payload) VALUES (%s, %s, %s::jsonb)"
+    "INSERT INTO {} (source, delivery_id, payload, body_sha256) VALUES (%s, %s, %s::jsonb, %s)"
     " ON CONFLICT (source, delivery_id) DO NOTHING RETURNING id"
 ).format(EVENTS_TABLE)
-FIND_EVENT = sql.SQL("SELECT id FROM {} WHERE source = %s AND delivery_id = %s").format(EVENTS_TABLE)
-_table_ready = False
-
-
-def _ensure_events_table(conn):
-    """Creates the events table once per worker; another worker winning the race is fine."""
-    global _table_ready
-    if _table_ready:
-        return
-    try:
-        with conn.cursor() as cur:
-            cur.execute(CREATE_EVENTS_TABLE)
-        conn.commit()
-    except (psycopg2.errors.UniqueViolation, psycopg2.errors.DuplicateTable, psycopg2.errors.DuplicateObject):
-        conn.rollback()
-    _table_ready = True
+FIND_EVENT = sql.SQL("SELECT id, body_sha256 FROM {} WHERE source = %s AND delivery_id = %s").format(EVENTS_TABLE)
 
 
 DATABASE = ConnectionPool(SETTINGS.conn_max, SETTINGS.conn_timeout, SETTINGS.conn_recycle, _connect_database)
@@ -353,8 +355,8 @@ def read_body(environ):
     return raw
 
 
-def authenticate(environ, raw):
-    """The delivery id of a correctly signed, fresh request."""
+def authenticate(environ, source, raw):
+    """The delivery id of a correctly signed, fresh request to this source."""
     stamp = environ.get(_environ_key(SETTINGS.timestamp_header), "")
     signature = environ.get(_environ_key(SETTINGS.signature_header), "")
     delivery = environ.get(_environ_key(SETTINGS.delivery_header), "")
@@ -363,7 +365,8 @@ def authenticate(environ, raw):
     if abs(time.time() - int(stamp)) > SETTINGS.replay_window:
         raise Refused(401, f"{SETTINGS.timestamp_header} is outside the {SETTINGS.replay_window}s replay window")
     # WSGI hands header values over as latin-1 text: encoding them back gives the bytes sent.
-    message = f"{stamp}.{delivery}.".encode("latin-1") + raw
+    # The source is signed too: the same delivery replayed to another /webhooks/<source> does not match.
+    message = f"{stamp}.{delivery}.{source}.".encode("latin-1") + raw
     expected = "sha256=" + hmac.new(SETTINGS.signing_key, message, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode("ascii"), signature.encode("latin-1")):
         raise Refused(401, f"{SETTINGS.signature_header} does not match the body")
@@ -397,17 +400,64 @@ def _unavailable(reason):
     return 503, {"error": f"not stored, retry later: {reason}"}, [("Retry-After", str(SETTINGS.retry_after))]
 
 
-def store_webhook(source, environ):
-    raw = read_body(environ)
-    delivery = authenticate(environ, raw)
-    text = parse_json(raw)
+# SQLSTATEs of a server going away: admin_shutdown, crash_shutdown, cannot_connect_now (starting / shutting down).
+SERVER_GONE_CODES = ("57P01", "57P02", "57P03")
+
+
+def _connection_failed(error):
+    """True for errors of the connection, not of the statement: worth a fresh connection."""
+    if isinstance(error, psycopg2.errors.QueryCanceled):
+        return False  # the role's statement_timeout: the server is slow, not gone; retrying adds load
+    code = getattr(error, "pgcode", None)
+    if code in SERVER_GONE_CODES or (code or "").startswith("08"):
+        # PgBouncer's query_wait_timeout is 08P01 as well: the pool is saturated, not broken.
+        return "query_wait_timeout" not in str(error)
+    # libpq's own failures (connection refused, server closed the connection unexpectedly, SSL SYSCALL)
+    # carry no SQLSTATE; InterfaceError is a connection psycopg2 already saw closed.
+    return code is None and isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError))
+
+
+class Watchdog:
+    """Shuts the socket of an attempt still running at the deadline (a frozen server: statement_timeout
+    cannot fire, conn.cancel() gets no answer). The dup'd descriptor cannot be reused by another connection."""
+
+    def __init__(self, conn, seconds):
+        self.fired = False
+        self._fd = os.dup(conn.fileno())
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, seconds), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self):
+        with self._lock:
+            if self._fd is None:
+                return
+            self.fired = True
+            try:
+                socket.socket(fileno=os.dup(self._fd)).shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._timer.cancel()
+        with self._lock:
+            os.close(self._fd)
+            self._fd = None
+        return False
+
+
+def _store_once(source, delivery, text, digest, answer_by):
+    """One attempt on one pooled connection: (id, duplicate), or Refused, or the database's error."""
     refusal = None
-    try:
-        with DATABASE.connection() as conn:
-            _ensure_events_table(conn)
+    with DATABASE.connection(wait_at_most=answer_by - time.monotonic()) as conn:
+        with Watchdog(conn, answer_by - time.monotonic()) as watchdog:
             try:
                 with conn.cursor() as cur:
-                    cur.execute(INSERT_EVENT, (source, delivery, text))
+                    cur.execute(INSERT_EVENT, (source, delivery, text, digest))
                     row = cur.fetchone()
                     duplicate = row is None
                     if duplicate:  # the unique constraint kept the first delivery; answer with its id
@@ -415,21 +465,65 @@ def store_webhook(source, environ):
                         row = cur.fetchone()
                 conn.commit()  # acknowledged only once committed
             except (psycopg2.DataError, psycopg2.errors.ProgramLimitExceeded, psycopg2.errors.StatementTooComplex) as error:
-                # The payload (\u0000, a lone surrogate, too large for jsonb); the connection is fine once rolled back.
+                # The payload (\u0000, a lone surrogate, too large for jsonb): the server's text quotes it,
+                # so the log gets the SQLSTATE and primary message, the sender a generic reason.
                 conn.rollback()
-                refusal = Refused(400, f"payload refused by the database: {_one_line(error)}")
-    except PoolTimeout as error:
-        LOG.warning("webhook from %s not stored: %s", source, error)
-        return _unavailable("no database connection free")
-    except psycopg2.errors.QueryCanceled as error:  # 57014: the role's statement_timeout
-        LOG.warning("webhook from %s not stored: %s", source, _one_line(error))
-        return _unavailable("database timeout")
-    except psycopg2.Error as error:
-        LOG.warning("webhook from %s not stored: %s", source, _one_line(error))
-        return _unavailable("database unavailable")
-    if refusal is not None:
+                LOG.warning("webhook from %s refused by the database: SQLSTATE %s %s", source, error.pgcode, error.diag.message_primary)
+                refusal = Refused(400, "payload refused by the database")
+            except psycopg2.Error:
+                if watchdog.fired:
+                    raise AnswerDeadline() from None
+                raise
+    if refusal is not None:  # raised here, so the pool keeps the rolled-back connection
         raise refusal
-    body = {"id": row[0] if row else None}
+    if duplicate and row is not None and row[1] is not None and row[1] != digest:
+        raise Refused(409, "this delivery id was already stored with a different body")
+    return (row[0] if row else None), duplicate
+
+
+class AnswerDeadline(Exception):
+    """The attempt did not finish before the request's answer deadline (a frozen PgBouncer or PostgreSQL)."""
+
+
+# First pause before a retry, doubled up to the cap: a restart takes a fraction of a second to seconds.
+RETRY_FIRST_PAUSE_SECONDS = 0.05
+RETRY_MAX_PAUSE_SECONDS = 0.5
+
+
+def store_webhook(source, environ):
+    started = time.monotonic()
+    answer_by = started + SETTINGS.answer_within
+    retry_until = started + SETTINGS.retry_budget
+    raw = read_body(environ)
+    delivery = authenticate(environ, source, raw)
+    text = parse_json(raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    pause = RETRY_FIRST_PAUSE_SECONDS
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            row_id, duplicate = _store_once(source, delivery, text, digest, answer_by)
+            break
+        except PoolTimeout as error:
+            LOG.warning("webhook from %s not stored: %s", source, error)
+            return _unavailable("no database connection free")
+        except AnswerDeadline:
+            LOG.warning("webhook from %s not stored: no answer from the database within %ss", source, SETTINGS.answer_within)
+            return _unavailable("database not answering")
+        except psycopg2.errors.QueryCanceled as error:  # 57014: the role's statement_timeout
+            LOG.warning("webhook from %s not stored: %s", source, _one_line(error))
+            return _unavailable("database timeout")
+        except psycopg2.Error as error:
+            retry = _connection_failed(error) and time.monotonic() + pause < retry_until
+            LOG.warning(
+                "webhook from %s attempt %d: %s%s", source, attempts, _one_line(error), "; retrying on a fresh connection" if retry else ""
+            )
+            if not retry:
+                return _unavailable("database unavailable")
+            time.sleep(pause)
+            pause = min(pause * 2, RETRY_MAX_PAUSE_SECONDS)
+    body = {"id": row_id}
     if duplicate:
         body["duplicate"] = True
     return 202, body, []
@@ -440,10 +534,12 @@ def route(environ):
     path = environ.get("PATH_INFO", "")
     if path == SETTINGS.health_path:
         return health() if method in ("GET", "HEAD") else (405, {"error": "use GET"}, [])
-    match = SOURCE_PATTERN.match(path)
+    match = SOURCE_PATTERN.fullmatch(path)
     if match:
         if method != "POST":
             return 405, {"error": "use POST"}, []
+        if match.group(1) in RESERVED_SOURCES:
+            return 400, {"error": "source may not be '.' or '..'"}, []
         try:
             return store_webhook(match.group(1), environ)
         except Refused as refused:

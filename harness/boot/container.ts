@@ -83,7 +83,7 @@ export async function startContainer(spec: ContainerSpec): Promise<Container> {
     prepareRoot(spec, root);
     let service: Service | undefined;
     let started = 0;
-    let stopping = false;
+    let stopping: Promise<void> | undefined;
 
     const boot = () => {
         started = Date.now();
@@ -140,18 +140,20 @@ export async function startContainer(spec: ContainerSpec): Promise<Container> {
             if (status === "timeout") await stopPid(current.pid, "SIGKILL", 0);
             boot();
         },
-        async stop() {
-            if (stopping) return;
-            stopping = true;
-            const current = service;
-            if (current !== undefined && isAlive(current.pid)) {
-                // SIGTERM asks nspawn for an orderly shutdown of the container's systemd.
-                await stopPid(current.pid, "SIGTERM", 30_000).catch(() => undefined);
-            }
-            await run("umount", [root], { timeoutMs: 30_000 });
-            if (fs.existsSync(path.join(root, "etc"))) await run("umount", ["-l", root], { timeoutMs: 30_000 });
-            forgetMount();
-            fs.rmSync(dir, { recursive: true, force: true });
+        stop() {
+            // One shutdown, however many callers (a retired host, then the tier's teardown) wait for it.
+            stopping ??= (async () => {
+                const current = service;
+                if (current !== undefined && isAlive(current.pid)) {
+                    // SIGTERM asks nspawn for an orderly shutdown of the container's systemd.
+                    await stopPid(current.pid, "SIGTERM", 30_000).catch(() => undefined);
+                }
+                await run("umount", [root], { timeoutMs: 30_000 });
+                if (fs.existsSync(path.join(root, "etc"))) await run("umount", ["-l", root], { timeoutMs: 30_000 });
+                forgetMount();
+                fs.rmSync(dir, { recursive: true, force: true });
+            })();
+            return stopping;
         },
     };
     return container;

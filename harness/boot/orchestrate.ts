@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { SECRET_KEYS, SecretKey, TierConfig } from "../../components/schema/schema";
 import { lockStateDir } from "../lock";
-import { loadTierConfig, RawConfig } from "../stack";
+import { loadTierConfig, mergeConfig, RawConfig } from "../stack";
 import { createTestCa } from "../testCa";
 import { buildReceiverArtifact, s3Location } from "./artifact";
 import { ensureBaseRoot } from "./baseRoot";
@@ -39,6 +39,22 @@ export interface BootedHost {
     readonly launchedAt: number;
 }
 
+/** How one more host of a fleet boots (BootedTier.launch). */
+export interface LaunchOptions {
+    /** Version the program's mocked cloud reports per parameter (e.g. a new secrets version: a rotation). */
+    readonly parameterVersions?: Readonly<Record<string, number>>;
+    /**
+     * Stack config overrides for this host's run of the program, on top of the boot's (e.g.
+     * rollout.readinessDeadlineSeconds): its user data is what `pulumi up` would render with them.
+     */
+    readonly overrides?: RawConfig;
+    /**
+     * The host cannot reach PostgreSQL: in its /etc/hosts postgres.host names an address of the boot
+     * network where nothing answers, routed `unreachable` in its namespace (connects fail at once).
+     */
+    readonly postgresUnreachable?: boolean;
+}
+
 export interface BootOptions {
     readonly stack: string;
     readonly progress: (line: string) => void;
@@ -56,8 +72,11 @@ export interface BootedTier {
     readonly network: BootNetwork;
     readonly hosts: BootedHost[];
     host(kind: HostKind): BootedHost;
-    /** Boots another instance of a fleet from a fresh run of the program (e.g. after a rotation). */
-    launch(kind: HostKind, parameterVersions?: Readonly<Record<string, number>>): Promise<BootedHost>;
+    /**
+     * Boots another instance of a fleet, from a fresh run of the program when the options change its
+     * config or parameter versions (runs with the same options are shared). Concurrent launches are fine.
+     */
+    launch(kind: HostKind, options?: LaunchOptions): Promise<BootedHost>;
     /** Retires a host: its container stops and its state goes. */
     retire(host: BootedHost): Promise<void>;
     outputs(): { healthUrl: string; pgbouncerEndpoint: string };
@@ -79,8 +98,15 @@ export async function bootTier(options: BootOptions): Promise<BootedTier> {
     const stateDir = fs.mkdtempSync(path.join("/var/tmp", "receiver-tier-boot-"));
     const undoStateDir = onExitUndo(`state ${stateDir}`, () => fs.rmSync(stateDir, { recursive: true, force: true }));
     const teardown: (() => Promise<void>)[] = [];
+    /** Every container started, retired or not: stopped all at once first (each shutdown waits on its units). */
+    const containers: Container[] = [];
     const stop = async () => {
         const errors: string[] = [];
+        await Promise.all(
+            containers
+                .splice(0)
+                .map((c) => c.stop().catch((err: unknown) => errors.push(err instanceof Error ? err.message : String(err)))),
+        );
         for (const step of teardown.splice(0).reverse()) {
             await step().catch((err: unknown) => errors.push(err instanceof Error ? err.message : String(err)));
         }
@@ -99,8 +125,16 @@ export async function bootTier(options: BootOptions): Promise<BootedTier> {
             postgres: { ...((options.overrides?.postgres as RawConfig) ?? {}), caBundle: postgresCa.certPem },
         };
         progress(`program: ${stack} under the mocked engine (postgres.caBundle: the boot's test CA)`);
-        const deploy = (parameterVersions?: Readonly<Record<string, number>>) =>
-            deployUnderMocks({ stack, overrides, secrets, parameterVersions });
+        const deployments = new Map<string, Promise<Deployment>>();
+        const deploy = (extra: RawConfig = {}, parameterVersions?: Readonly<Record<string, number>>) => {
+            const key = JSON.stringify([extra, parameterVersions ?? {}]);
+            let found = deployments.get(key);
+            if (found === undefined) {
+                found = deployUnderMocks({ stack, overrides: mergeConfig(overrides, extra), secrets, parameterVersions });
+                deployments.set(key, found);
+            }
+            return found;
+        };
         const deployment = await deploy();
         const cfg = loadTierConfig(stack, overrides);
         const region = deployment.region;
@@ -151,11 +185,17 @@ export async function bootTier(options: BootOptions): Promise<BootedTier> {
         const hosts: BootedHost[] = [];
         let nextIndex = 1;
         const pgbouncerAddress = `${network.prefix}.${10 + 1}`;
-        const launchFrom = async (kind: HostKind, from: Deployment): Promise<BootedHost> => {
+        /** In the boot network, never assigned to a host: where an unreachable PostgreSQL "is". */
+        const deadAddress = `${network.prefix}.254`;
+        const launchFrom = async (kind: HostKind, from: Deployment, postgresUnreachable = false): Promise<BootedHost> => {
             const index = nextIndex++;
             const fleet = fleetOf(from, kind);
             const name = `${kind}-${index}`;
             const hostNet = await network.addHost(name, index, standIn.imdsPort);
+            if (postgresUnreachable) {
+                const routed = await hostNet.exec("ip", ["route", "add", "unreachable", `${deadAddress}/32`]);
+                if (routed.code !== 0) throw new Error(`${name}: route to ${deadAddress}: ${routed.stderr}`);
+            }
             const instance = standIn.launchInstance({
                 hostName: name,
                 address: hostNet.address,
@@ -181,15 +221,16 @@ export async function bootTier(options: BootOptions): Promise<BootedTier> {
                 network: hostNet,
                 hosts: [
                     `${pgbouncerAddress} ${cfg.pgbouncer.dnsName}`,
-                    `${network.gateway} ${cfg.postgres.host}`,
+                    `${postgresUnreachable ? deadAddress : network.gateway} ${cfg.postgres.host}`,
                     `${network.gateway} ${endpointNames.join(" ")}`,
                 ],
                 awsCaPem: awsCa.certPem,
                 aptProxyUrl: `http://${network.gateway}:${proxy.port}`,
             });
+            containers.push(container);
             teardown.push(() => container.stop());
             progress(
-                `${name}: booting ${instance.instanceId} at ${hostNet.address} (cloud-init from the ${fleet.fleet} launch template's user data)`,
+                `${name}: booting ${instance.instanceId} at ${hostNet.address} (cloud-init from the ${fleet.fleet} launch template's user data${postgresUnreachable ? `; ${cfg.postgres.host} unreachable` : ""})`,
             );
             const host: BootedHost = { kind, name, instanceId: instance.instanceId, container, fleet, lifecycle, launchedAt };
             hosts.push(host);
@@ -213,8 +254,9 @@ export async function bootTier(options: BootOptions): Promise<BootedTier> {
                 if (found === undefined) throw new Error(`no ${kind} host`);
                 return found;
             },
-            async launch(kind, parameterVersions) {
-                return launchFrom(kind, parameterVersions === undefined ? deployment : await deploy(parameterVersions));
+            async launch(kind, launchOptions = {}) {
+                const from = await deploy(launchOptions.overrides, launchOptions.parameterVersions);
+                return launchFrom(kind, from, launchOptions.postgresUnreachable === true);
             },
             async retire(host) {
                 await host.container.stop();

@@ -1,5 +1,6 @@
 import { BootedTier } from "./orchestrate";
 import { LifecycleEvent } from "./standIn";
+import { signedPostCommand } from "../tryIt";
 
 // What `npm run boot` prints: progress while the hosts come up, then the outputs, each lifecycle action
 // the stand-in received, the boot-to-lifecycle time of each host and a signed delivery to paste.
@@ -44,9 +45,6 @@ export async function waitForLifecycle(tier: BootedTier, say: (line: string) => 
 export function formatBootReport(tier: BootedTier, lifecycle: readonly LifecycleEvent[]): string {
     const { healthUrl, pgbouncerEndpoint } = tier.outputs();
     const receiver = tier.host("receiver");
-    const hooks = tier.cfg.receiver.webhooks;
-    const body = '{"event":"order.created","order_id":42}';
-    const base = healthUrl.replace(tier.cfg.receiver.healthPath, "");
     const lines = [
         `healthUrl          ${healthUrl}`,
         `pgbouncerEndpoint  ${pgbouncerEndpoint}`,
@@ -57,10 +55,7 @@ export function formatBootReport(tier: BootedTier, lifecycle: readonly Lifecycle
         }),
         "",
         `# a signed delivery to ${receiver.name} (this boot's signing secret is inline: it lives only as long as the boot)`,
-        `TS=$(date +%s) ID=demo-$(date +%s%N) SECRET='${tier.secrets.webhookSigningSecret}'; \\`,
-        `  curl -sS -X POST -H 'Content-Type: application/json' -H "${hooks.deliveryIdHeader}: $ID" -H "${hooks.timestampHeader}: $TS" \\`,
-        `  -H "${hooks.signatureHeader}: sha256=$(printf '%s.%s.%s' "$TS" "$ID" '${body}' | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)" \\`,
-        `  -d '${body}' ${base}/webhooks/boot-demo`,
+        signedPostCommand(tier.cfg, new URL(healthUrl).origin, "boot-demo", `'${tier.secrets.webhookSigningSecret}'`),
         "",
     ];
     return lines.join("\n");

@@ -35,10 +35,12 @@ describe("burst of max_client_conn clients through PgBouncer", () => {
     beforeAll(async () => {
         expect(s.max_client_conn).toBe(500);
         tier = await startTier({ cfg });
-        // A table of the test's own in the receiver's schema (the app creates its events table itself).
-        const owner = await tier.receiver();
-        await owner.query("CREATE TABLE burst_events (client int NOT NULL, t int NOT NULL)");
-        await owner.end();
+        // A table of the test's own in the receiver's schema, made by the superuser: the logins may not create tables.
+        const schema = cfg.receiverRole.name;
+        await tier.postgres.query(
+            `CREATE TABLE ${schema}.burst_events (client int NOT NULL, t int NOT NULL); GRANT INSERT, SELECT ON ${schema}.burst_events TO ${schema};`,
+            cfg.postgres.database,
+        );
     });
     afterAll(async () => {
         await Promise.all(clients.map((c) => endQuietly(c)));

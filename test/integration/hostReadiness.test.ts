@@ -40,6 +40,18 @@ describe("pgbouncer-health.sh against the real PgBouncer and PostgreSQL", () => 
         await tier?.stop();
     });
 
+    it("reads the NLB's request headers to their end before answering (no reset for unread bytes)", () => {
+        // What follows the blank line is not the request's: the script must leave exactly that unread.
+        const request = "GET / HTTP/1.1\r\nHost: 10.0.1.5:8008\r\nUser-Agent: ELB-HealthChecker/2.0\r\nAccept: */*\r\n\r\nNEXT";
+        const result = spawnSync("sh", ["-c", `sh "$0" http >/dev/null; cat`, script("pgbouncer/pgbouncer-health.sh")], {
+            input: request,
+            encoding: "utf8",
+            env: { ...process.env, ...healthEnv() },
+            timeout: 20_000,
+        });
+        expect(result.stdout).toBe("NEXT");
+    });
+
     it("passes when the active receiver login reaches PostgreSQL through PgBouncer, and answers the NLB with 200", () => {
         const checked = health("check", healthEnv());
         expect(checked.stdout.trim(), checked.stderr).toBe("healthy");

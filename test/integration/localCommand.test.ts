@@ -282,7 +282,7 @@ describe("npm run local", () => {
             { ...activeLogin(receiverLogins(cfg), secrets), database: cfg.pgbouncer.databaseAlias },
         );
         try {
-            const tables = await empty.query("SELECT 1 FROM pg_tables WHERE tablename = 'webhook_events'");
+            const tables = await empty.query(`SELECT 1 FROM ${cfg.receiverRole.name}.webhook_events`);
             expect(tables.rows).toEqual([]);
         } finally {
             await endQuietly(empty);

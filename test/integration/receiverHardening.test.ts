@@ -54,7 +54,7 @@ describe("reference receiver hardening", () => {
     beforeAll(async () => {
         tier = await startTier({ cfg, gunicorn: true });
         port = tier.gunicorn?.port ?? 0;
-        expect((await post("{}", { deliveryId: "warm-up" })).status).toBe(202); // the app creates its table
+        expect((await post("{}", { deliveryId: "warm-up" })).status).toBe(202);
     });
     afterAll(async () => {
         await tier?.stop();
@@ -82,6 +82,61 @@ describe("reference receiver hardening", () => {
         });
     });
 
+    describe("deliveries bound to what was signed", () => {
+        it("refuses the same delivery and signature replayed to another source with 401, and stores nothing there", async () => {
+            const body = JSON.stringify({ bound: "source" });
+            const headers = signedHeaders(tier.signing, "hardening", body, { deliveryId: "bound-source" });
+            const original = await httpRequest({ port, method: "POST", path: "/webhooks/hardening", body, headers });
+            const replayed = await httpRequest({ port, method: "POST", path: "/webhooks/elsewhere", body, headers });
+            expect(original.status).toBe(202);
+            expect(replayed.status).toBe(401);
+            const sources = await tier.postgres.query<{ source: string }>(
+                `SELECT source FROM ${cfg.receiverRole.name}.webhook_events WHERE delivery_id = 'bound-source'`,
+                cfg.postgres.database,
+            );
+            expect(sources.map((r) => r.source)).toEqual(["hardening"]);
+        });
+
+        it("answers the same delivery id with a different, validly signed body 409, and keeps the first body", async () => {
+            const first = await post(JSON.stringify({ version: 1 }), { deliveryId: "reused-id" });
+            const other = await post(JSON.stringify({ version: 2 }), { deliveryId: "reused-id" });
+            const same = await post(JSON.stringify({ version: 1 }), { deliveryId: "reused-id" });
+            expect(first.status).toBe(202);
+            expect(other.status).toBe(409);
+            expect((other.json as { error: string }).error).toMatch(/different body/);
+            expect(same.status).toBe(202);
+            expect(same.json).toMatchObject({ id: (first.json as { id: number }).id, duplicate: true });
+            const payloads = await tier.postgres.query<{ version: string }>(
+                `SELECT payload->>'version' AS version FROM ${cfg.receiverRole.name}.webhook_events WHERE delivery_id = 'reused-id'`,
+                cfg.postgres.database,
+            );
+            expect(payloads).toEqual([{ version: "1" }]);
+        });
+
+        // Gunicorn decodes %0a to a newline in PATH_INFO; ".." and "." would be resolved by a proxy or a log reader.
+        for (const [source, status] of [
+            ["..", 400],
+            [".", 400],
+            ["foo%0a", 404],
+            ["foo%0d", 404],
+            ["a%2fb", 404],
+        ] as const) {
+            it(`refuses the source '${source}' with ${status} and stores nothing`, async () => {
+                const body = JSON.stringify({ source });
+                const decoded = decodeURIComponent(source);
+                const res = await httpRequest({
+                    port,
+                    method: "POST",
+                    path: `/webhooks/${source}`,
+                    body,
+                    headers: signedHeaders(tier.signing, decoded, body, { deliveryId: `bad-source-${status}` }),
+                });
+                expect(res.status).toBe(status);
+                expect(await rowsFor(`bad-source-${status}`)).toEqual([]);
+            });
+        }
+    });
+
     describe("sender authentication", () => {
         const body = JSON.stringify({ event: "signed" });
         const now = () => Math.floor(Date.now() / 1000);
@@ -92,20 +147,23 @@ describe("reference receiver hardening", () => {
             ["no signature headers at all", () => ({ [tier.signing.deliveryIdHeader]: "unsigned" })],
             [
                 "a signature made with another secret",
-                (id) => signedHeaders({ ...tier.signing, secret: "not-the-stack-secret" }, body, { deliveryId: id }),
+                (id) => signedHeaders({ ...tier.signing, secret: "not-the-stack-secret" }, "hardening", body, { deliveryId: id }),
             ],
             [
                 "a signature of a different body",
-                (id) => signedHeaders(tier.signing, JSON.stringify({ event: "other" }), { deliveryId: id }),
+                (id) => signedHeaders(tier.signing, "hardening", JSON.stringify({ event: "other" }), { deliveryId: id }),
             ],
             [
                 "a signature of another delivery id",
-                (id) => ({ ...signedHeaders(tier.signing, body, { deliveryId: "other" }), [tier.signing.deliveryIdHeader]: id }),
+                (id) => ({
+                    ...signedHeaders(tier.signing, "hardening", body, { deliveryId: "other" }),
+                    [tier.signing.deliveryIdHeader]: id,
+                }),
             ],
             [
                 "a correct signature older than the replay window",
                 (id) =>
-                    signedHeaders(tier.signing, body, {
+                    signedHeaders(tier.signing, "hardening", body, {
                         deliveryId: id,
                         timestamp: now() - cfg.receiver.webhooks.replayWindowSeconds - 30,
                     }),
@@ -113,7 +171,7 @@ describe("reference receiver hardening", () => {
             [
                 "a correct signature from the future beyond the replay window",
                 (id) =>
-                    signedHeaders(tier.signing, body, {
+                    signedHeaders(tier.signing, "hardening", body, {
                         deliveryId: id,
                         timestamp: now() + cfg.receiver.webhooks.replayWindowSeconds + 30,
                     }),
@@ -132,7 +190,7 @@ describe("reference receiver hardening", () => {
         }
 
         it("accepts the same request correctly signed (the cases above differ only in the signature)", async () => {
-            const res = await rawPost(signedHeaders(tier.signing, body, { deliveryId: "auth-good" }));
+            const res = await rawPost(signedHeaders(tier.signing, "hardening", body, { deliveryId: "auth-good" }));
             expect(res.status).toBe(202);
             expect(await rowsFor("auth-good")).toHaveLength(1);
         });
@@ -143,7 +201,7 @@ describe("reference receiver hardening", () => {
             ["JSON nested 2000 deep (RecursionError in Python's parser)", "[".repeat(2000) + "]".repeat(2000), 400, /nested too deeply/],
             ["invalid UTF-8", Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), 400, /not UTF-8/],
             ["a raw NUL byte", '{"a":"x\u0000y"}', 400, /NUL/],
-            ["a \\u0000 escape, which jsonb cannot store", '{"a":"x\\u0000y"}', 400, /refused by the database/],
+            ["a \\u0000 escape, which jsonb cannot store", '{"a":"x\\u0000y"}', 400, /^payload refused by the database$/],
             ["NaN", '{"a": NaN}', 400, /not JSON/],
             ["text that is not JSON", "hello", 400, /not JSON/],
             ["an empty body", "", 400, /empty body/],
@@ -156,6 +214,8 @@ describe("reference receiver hardening", () => {
                 const res = await post(body, { deliveryId: id, chunked });
                 expect(res.status).toBe(status);
                 expect((res.json as { error: string }).error).toMatch(reason);
+                // Never the database's text, which quotes SQL and the sender's body.
+                expect(res.body).not.toMatch(/INSERT|webhook_events|CONTEXT|x\\u0000y|Unicode/);
                 expect(await rowsFor(id)).toEqual([]);
             });
         }

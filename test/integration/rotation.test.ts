@@ -101,9 +101,13 @@ describe("password rotation under load (alternating logins)", () => {
 
     beforeAll(async () => {
         tier = await startTier({ cfg: before });
-        const owner = await tier.receiver();
-        await owner.query("CREATE TABLE rotation_events (id bigserial PRIMARY KEY, receiver int, login name, n int)");
-        await endQuietly(owner);
+        // Made by the superuser: the logins may not create tables (least privilege).
+        const schema = before.receiverRole.name;
+        await tier.postgres.query(
+            `CREATE TABLE ${schema}.rotation_events (id bigserial PRIMARY KEY, receiver int, login name, n int);
+             GRANT INSERT, SELECT ON ${schema}.rotation_events TO ${schema}; GRANT USAGE ON SEQUENCE ${schema}.rotation_events_id_seq TO ${schema};`,
+            before.postgres.database,
+        );
     });
     afterAll(async () => {
         await Promise.all(receivers.map((r) => r.stop()));

@@ -3,10 +3,12 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { tierSchema } from "../../components/schema/schema";
 import { benchCommand } from "../../scripts/bench";
+import { bootCommand } from "../../scripts/boot";
 import { benchDevCommand } from "../../scripts/benchDev";
 import { localCommand } from "../../scripts/local";
 import { importPlanCommand } from "../../scripts/importPlan";
 import { preflightCommand } from "../../scripts/preflight";
+import { waitRollsCommand } from "../../scripts/waitRolls";
 import { planCommand } from "../../scripts/plan";
 import { renderCommand } from "../../scripts/render";
 import { verifyCommand } from "../../scripts/verify";
@@ -54,8 +56,10 @@ describe("README command options", () => {
         benchCommand.spec,
         benchDevCommand.spec,
         localCommand.spec,
+        bootCommand.spec,
         importPlanCommand.spec,
         preflightCommand.spec,
+        waitRollsCommand.spec,
     ];
 
     it.each(commands.map((spec) => [spec.name, spec] as const))("lists every option of %s", (name, spec) => {

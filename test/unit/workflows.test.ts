@@ -158,7 +158,7 @@ describe("deploy.yml", () => {
             const stack = "${{ inputs.stack || 'canary' }}";
             expect(job.environment).toBe(stack);
             expect(job.concurrency).toEqual({ group: `deploy-stack-${stack}`, "cancel-in-progress": false });
-            expect(job.steps?.find((step) => step.uses?.startsWith("pulumi/actions@"))?.with).toMatchObject({
+            expect(job.steps?.find((step) => step.uses?.startsWith("pulumi/actions@") && step.with?.command === "up")?.with).toMatchObject({
                 command: "up",
                 "stack-name": stack,
                 policyPacks: "policy",
@@ -171,11 +171,18 @@ describe("deploy.yml", () => {
             expect(job["runs-on"]).toEqual(["self-hosted", "receiver-tier-${{ inputs.stack || 'canary' }}"]);
             const steps = job.steps ?? [];
             const preflight = steps.findIndex((step) => step.run?.includes('npm run preflight -- --stack "$STACK"'));
-            const up = steps.findIndex((step) => step.uses?.startsWith("pulumi/actions@"));
+            const up = steps.findIndex((step) => step.uses?.startsWith("pulumi/actions@") && step.with?.command === "up");
             expect(preflight).toBeGreaterThan(-1);
             expect(preflight).toBeLessThan(up);
             expect(steps[preflight]?.["continue-on-error"]).toBeUndefined();
             expect(steps[preflight]?.env?.STACK).toBe("${{ inputs.stack || 'canary' }}");
+            // A later deploy hands preflight the stack's state, so what the stack made is not an obstacle.
+            expect(steps[preflight]?.run).toMatch(/pulumi stack export --stack "\$STACK" --file "\$RUNNER_TEMP\/state\.json"/);
+            expect(steps[preflight]?.run).toContain('"${state[@]}"');
+            // `up` returns before the rolls end: the job waits for each and rolls a failed one back.
+            const wait = steps.findIndex((step) => step.run?.includes("npm run -s wait-rolls -- --before"));
+            expect(wait).toBeGreaterThan(up);
+            expect(steps[wait]?.["continue-on-error"]).toBeUndefined();
         }
     });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { AdminFacts, privilegeChecks } from "../../../checks/preflightDatabase";
+import { AdminFacts, privilegeChecks, roleChanges } from "../../../checks/preflightDatabase";
+import { tierRoles } from "../../../components/model/roles";
+import { durationToMs } from "../../../components/schema/duration";
 import { loadCanary } from "../support/stackConfig";
 
 // The version rule the real PostgreSQL 15 of the integration tests cannot show: from 16 on, granting
@@ -32,5 +34,35 @@ describe("ADMIN OPTION on pg_monitor", () => {
         ]);
         expect(failed(facts({ serverVersionNum: 160004, monitorAdmin: true }))).toEqual([]);
         expect(failed(facts({ serverVersionNum: 170000, superuser: true, createrole: false }))).toEqual([]);
+    });
+});
+
+describe("roleChanges: what pulumi up changes on an adopted role", () => {
+    const login = tierRoles(loadCanary()).find((role) => role.login);
+    if (login === undefined) throw new Error("canary has no login role");
+
+    it("sees nothing to change where the role already has what the stack sets, in milliseconds or units", () => {
+        const same = {
+            name: login.name,
+            login: true,
+            connectionLimit: login.connectionLimit ?? -1,
+            settings: [
+                `statement_timeout=${durationToMs(login.statementTimeout ?? "0")}`,
+                ...(login.idleInTransactionSessionTimeout
+                    ? [`idle_in_transaction_session_timeout=${login.idleInTransactionSessionTimeout}`]
+                    : []),
+                ...(login.assumeRole ? [`role=${login.assumeRole}`] : []),
+            ],
+            memberOf: [...login.memberOf].reverse(),
+        };
+        expect(roleChanges(login, same)).toEqual([]);
+    });
+
+    it("names each attribute that differs, from what it is to what the stack sets", () => {
+        const hand = { name: login.name, login: false, connectionLimit: -1, settings: ["statement_timeout=0"], memberOf: [] };
+        const changes = roleChanges(login, hand);
+        expect(changes[0]).toBe("NOLOGIN -> LOGIN");
+        expect(changes).toContain(`statement_timeout 0 -> ${login.statementTimeout}`);
+        expect(changes).toContain(`member of [] -> [${[...login.memberOf].sort().join(", ")}]`);
     });
 });

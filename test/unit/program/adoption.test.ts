@@ -20,7 +20,6 @@ const ADOPT = {
     roles: { webhook_receiver: "webhook_receiver", pgbouncer_stats_a: "pgbouncer_stats_a", receiver_monitor: "receiver_monitor" },
     publicRecord: "Z0C0FFEE0C0FFEE_api-canary.deltacrown.gg_A",
     privateRecord: "Z0C0FFEE0C0FFE1_pgbouncer.internal_A",
-    databaseSetting: "deltacrown/statement_timeout",
 };
 const EXPECTED_IMPORTS = {
     "canary-postgres-role-webhook_receiver": "webhook_receiver",
@@ -28,7 +27,6 @@ const EXPECTED_IMPORTS = {
     "canary-postgres-role-receiver_monitor": "receiver_monitor",
     "canary-receivers-dns": ADOPT.publicRecord,
     "canary-pgbouncer-dns": ADOPT.privateRecord,
-    "canary-postgres-database-statement-timeout": ADOPT.databaseSetting,
 };
 const imports = (run: ProgramRun) =>
     Object.fromEntries(run.resources.filter((r) => r.importId !== undefined).map((r) => [r.name, r.importId]));
@@ -41,6 +39,13 @@ describe("canary with adopt ids", () => {
         run = await runProgram("canary", (raw) => {
             raw.adopt = ADOPT;
         });
+    });
+
+    it("never imports the database setting (a dynamic resource: the engine would read it without its provider)", () => {
+        expect(byName(run, "canary-postgres-database-statement-timeout").importId).toBeUndefined();
+        expect(() =>
+            parseTierConfig({ ...readStackFile(PROJECT_DIR, "canary").raw, adopt: { databaseSetting: "deltacrown/statement_timeout" } }),
+        ).toThrow(/receiver-tier:adopt\.databaseSetting: is not needed \(and would break pulumi preview\)/);
     });
 
     it("registers exactly the adopted resources with the `import` option and exactly those ids", () => {
@@ -64,9 +69,7 @@ describe("canary with adopt ids", () => {
     it("import-plan names the same resources, ids, parents and provider as the program registers", () => {
         const plan = renderImportPlan(adoptedCanary(), "canary", CONFIG_NAMESPACE);
         const withIds = plan.resources.filter((entry) => entry.id !== undefined);
-        // The database setting is dynamic: only the program's import option takes it over.
-        const { ["canary-postgres-database-statement-timeout"]: _dynamic, ...cliImportable } = EXPECTED_IMPORTS;
-        expect(Object.fromEntries(withIds.map((entry) => [entry.name, entry.id]))).toEqual(cliImportable);
+        expect(Object.fromEntries(withIds.map((entry) => [entry.name, entry.id]))).toEqual(EXPECTED_IMPORTS);
         for (const entry of plan.resources) {
             const registered = byName(run, entry.name);
             expect(registered.type, entry.name).toBe(entry.type);

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { roleSecret } from "../../../components/model/authSecrets";
 import { parseTierConfig } from "../../../components/config/load";
 import { readStackFile } from "../../../components/config/stackFile";
+import { renderEventsTableSql } from "../../../components/render/eventsTableSql";
 import {
     byName,
     byType,
@@ -56,7 +57,15 @@ describe("canary: PostgreSQL settings", () => {
         );
         expect(files["userlist.txt"]).not.toContain("webhook_receiver_b");
         expect(inputs("canary-postgres-role-webhook_receiver")).toMatchObject({ name: "webhook_receiver", login: false });
-        expect(inputs("canary-postgres-receiver-schema")).toMatchObject({ name: "webhook_receiver", owner: "webhook_receiver" });
+        expect(inputs("canary-postgres-role-webhook_receiver_owner")).toMatchObject({
+            name: "webhook_receiver_owner",
+            login: false,
+            roles: [],
+        });
+        expect(inputs("canary-postgres-receiver-schema")).toMatchObject({ name: "webhook_receiver", owner: "webhook_receiver_owner" });
+        // The same statements database.sql runs: the events table, its owner and the group role's INSERT and SELECT.
+        expect(inputs("canary-postgres-events-table").statements).toEqual(renderEventsTableSql(config));
+        expect(inputs("canary-postgres-public-database")).toMatchObject({ database: "deltacrown", role: "public", privileges: [] });
     });
 
     it("sets the database statement_timeout through the dynamic provider", () => {
@@ -228,6 +237,17 @@ describe("canary: PgBouncer hosts", () => {
     });
 });
 
+describe("canary: the names move last", () => {
+    // A record that names its load balancer before any target is in service sends traffic nowhere.
+    it.each([
+        ["canary-pgbouncer-dns", "canary-pgbouncer-hosts-asg"],
+        ["canary-receivers-dns", "canary-receivers-hosts-asg"],
+    ])("%s waits for %s, whose creation waits for its instances to be in service", (record, group) => {
+        const groupUrn = (dependency: string) => dependency.endsWith(`aws:autoscaling/group:Group::${group}`);
+        expect(byName(run, record).dependencies.some(groupUrn), byName(run, record).dependencies.join("\n")).toBe(true);
+    });
+});
+
 describe("canary: security groups", () => {
     const rules = (type: string): Record<string, any>[] =>
         byType(run, type).map((r) => ({ name: r.name, ...(plain(r.inputs) as Record<string, any>) }));
@@ -371,6 +391,7 @@ describe("canary: sender limits and outputs", () => {
             WEBHOOK_MAX_QPS: "10",
             WEBHOOK_MAX_INFLIGHT: "100",
             WEBHOOK_BURST_LIMIT: "20",
+            WEBHOOK_REQUEST_TIMEOUT_SECONDS: "10",
             WEBHOOK_CB_FAILURE_THRESHOLD: "5",
             WEBHOOK_CB_TIMEOUT_SECONDS: "30",
             WEBHOOK_CB_HALF_OPEN_PROBES: "1",

@@ -99,7 +99,7 @@ describe("what a canary config change touches", () => {
         expect(diff).toEqual({ changed: ["canary-receivers-hosts-lt"], added: [], removed: [] });
     });
 
-    it("a statement timeout change reaches both logins and the database setting, and nothing on the hosts", async () => {
+    it("a statement timeout change reaches both logins, the database setting and the receivers' retry budget (receiver.env), nothing on PgBouncer hosts", async () => {
         const diff = await compare((raw) => {
             raw.receiverRole.statementTimeout = "4s";
         });
@@ -110,6 +110,7 @@ describe("what a canary config change touches", () => {
                 "canary-postgres-database-statement-timeout",
                 "canary-postgres-role-webhook_receiver_a",
                 "canary-postgres-role-webhook_receiver_b",
+                "canary-receivers-hosts-lt",
             ],
             added: [],
             removed: [],

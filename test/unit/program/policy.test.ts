@@ -26,6 +26,8 @@ describe.each(["canary", "prod", "local"] as const)("stack %s under its own poli
         vi.resetModules();
         const run = await runProgram(stack, (raw) => {
             raw.receiverRole = { ...raw.receiverRole, statementTimeout: "30s" };
+            // A sender timeout the 30 s statement timeout fits in (rule retryBudgetFitsSenderTimeout), so only the pack objects.
+            raw.sender = { ...raw.sender, requestTimeoutSeconds: 60 };
             raw.pgbouncer.settings = { ...raw.pgbouncer.settings, query_timeout: 0, pool_mode: "session" };
         });
         const violations = run.resources.flatMap((r) => RULES.flatMap((rule) => rule(r.type, plain(r.inputs) as rules.Props)));

@@ -12,6 +12,7 @@ import { preflightCommand } from "../../../scripts/preflight";
 import { planCommand } from "../../../scripts/plan";
 import { renderCommand } from "../../../scripts/render";
 import { verifyCommand } from "../../../scripts/verify";
+import { waitRollsCommand } from "../../../scripts/waitRolls";
 
 const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-tier-cli-"));
 afterAll(() => fs.rmSync(tempRoot, { recursive: true, force: true }));
@@ -46,6 +47,7 @@ const COMMANDS = {
     local: localCommand,
     "import-plan": importPlanCommand,
     preflight: preflightCommand,
+    "wait-rolls": waitRollsCommand,
 } as const;
 
 /** A misspelling of one real option per command, and the option it should suggest. */
@@ -58,10 +60,18 @@ const TYPOS: Record<keyof typeof COMMANDS, [string, string]> = {
     local: ["--port-bse", "--port-base"],
     "import-plan": ["--ot", "--out"],
     preflight: ["--stak", "--stack"],
+    "wait-rolls": ["--befor", "--before"],
 };
 
 /** Options each command accepts, to put beside the one under test. */
-const validArgs = (name: string) => (name === "bench" ? ["--seconds", "5"] : name === "local" ? ["--fresh"] : ["--stack", "local"]);
+const validArgs = (name: string) =>
+    name === "bench"
+        ? ["--seconds", "5"]
+        : name === "local"
+          ? ["--fresh"]
+          : name === "wait-rolls"
+            ? ["--before", "a.json", "--after", "-", "--since", "2026-12-03T10:00:00Z"]
+            : ["--stack", "local"];
 
 describe.each(Object.entries(COMMANDS))("npm run %s", (name, command) => {
     it("--help lists every option and an example, exits 0 and runs nothing", async () => {

@@ -62,8 +62,24 @@ const errorCases: readonly RuleCase[] = [
     {
         rule: rules.queryTimeoutClearOfStatementTimeout,
         behaviour: "refuses the runbook's query_timeout 5 racing statement_timeout 5s (runbook mistake 4)",
-        edits: [["pgbouncer.settings.query_timeout", 5]],
+        // idle_transaction_timeout below it, or that rule objects too.
+        edits: [
+            ["pgbouncer.settings.query_timeout", 5],
+            ["pgbouncer.settings.idle_transaction_timeout", 4],
+        ],
         finding: "receiver-tier:pgbouncer.settings.query_timeout (error)",
+    },
+    {
+        rule: rules.idleTransactionBeforeQueryTimeout,
+        behaviour: "refuses the former idle_transaction_timeout 15, which query_timeout 10 always pre-empts",
+        edits: [["pgbouncer.settings.idle_transaction_timeout", 15]],
+        finding: "receiver-tier:pgbouncer.settings.idle_transaction_timeout (error)",
+    },
+    {
+        rule: rules.retryBudgetFitsSenderTimeout,
+        behaviour: "refuses a 7 s sender timeout: 7 - statement timeout 5 - margin 2 = 0 s to retry a lost connection",
+        edits: [["sender.requestTimeoutSeconds", 7]],
+        finding: "receiver-tier:sender.requestTimeoutSeconds (error)",
     },
     {
         rule: rules.clientCapacity,
@@ -99,6 +115,13 @@ const errorCases: readonly RuleCase[] = [
         behaviour: "refuses an operator network wider than a /16 on PgBouncer's port",
         edits: [["monitoring.operatorCidrs", ["10.20.0.0/24", "10.0.0.0/8"]]],
         finding: "receiver-tier:monitoring.operatorCidrs.1 (error)",
+    },
+    {
+        rule: rules.readinessWithinLaunchHook,
+        behaviour:
+            "refuses a readiness deadline the launch hook and the group's wait cannot hold after the boot allowance (240 s + 661 s > 900 s)",
+        edits: [["rollout.readinessDeadlineSeconds", 661]],
+        finding: "receiver-tier:rollout.readinessDeadlineSeconds (error)",
     },
     {
         rule: rules.serverTlsAsStrictAsPostgres,
@@ -168,12 +191,6 @@ const errorCases: readonly RuleCase[] = [
         behaviour: "refuses a record import id of another zone or name than the stack's record",
         edits: [["adopt", { publicRecord: "Z0C0FFEE0C0FFEE_api.deltacrown.gg_A" }]],
         finding: "receiver-tier:adopt.publicRecord (error)",
-    },
-    {
-        rule: adoptionIdsMatch,
-        behaviour: "refuses a database setting import id of another database",
-        edits: [["adopt", { databaseSetting: "postgres/statement_timeout" }]],
-        finding: "receiver-tier:adopt.databaseSetting (error)",
     },
     {
         rule: rules.receiverDomainStated,
@@ -347,11 +364,12 @@ describe("rule boundaries", () => {
         // 20000ms rather than the 1min this once used: a statement of a minute outlasts the ALB (proxyChainCoherent).
         const statement: Edit = ["receiverRole.statementTimeout", "20000ms"];
         const gunicorn: Edit = ["receiver.gunicorn.timeout", 90];
-        expect(refusedAt(statement, gunicorn, ["pgbouncer.settings.query_timeout", 20 + rules.QUERY_TIMEOUT_MARGIN_SECONDS - 1])).toEqual([
-            "receiver-tier:pgbouncer.settings.query_timeout (error)",
-        ]);
+        const sender: Edit = ["sender.requestTimeoutSeconds", 90];
+        expect(
+            refusedAt(statement, gunicorn, sender, ["pgbouncer.settings.query_timeout", 20 + rules.QUERY_TIMEOUT_MARGIN_SECONDS - 1]),
+        ).toEqual(["receiver-tier:pgbouncer.settings.query_timeout (error)"]);
         expect(() =>
-            accepted(statement, gunicorn, ["pgbouncer.settings.query_timeout", 20 + rules.QUERY_TIMEOUT_MARGIN_SECONDS]),
+            accepted(statement, gunicorn, sender, ["pgbouncer.settings.query_timeout", 20 + rules.QUERY_TIMEOUT_MARGIN_SECONDS]),
         ).not.toThrow();
     });
 

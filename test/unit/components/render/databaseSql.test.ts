@@ -55,14 +55,24 @@ describe("database.sql for the canary stack", () => {
         expect(scramVerifierAccepts(password ?? "", TEST_SECRETS.receiverPasswordA)).toBe(true);
     });
 
-    it("makes both logins act as the NOLOGIN group role that owns the schema, so their tables are shared", () => {
+    it("makes both logins act as the NOLOGIN group role, whose only privileges are INSERT and SELECT on the events table", () => {
         expect(roleAttributes(sql, "webhook_receiver")).toMatch(/\bNOLOGIN\b/);
         expect(passwordLiteral(sql, "webhook_receiver")).toBeUndefined();
         for (const login of ["webhook_receiver_a", "webhook_receiver_b"]) {
             expect(lines(sql)).toContain(`GRANT "webhook_receiver" TO "${login}";`);
             expect(lines(sql)).toContain(`ALTER ROLE "${login}" SET role = 'webhook_receiver';`);
         }
-        expect(lines(sql)).toContain('CREATE SCHEMA IF NOT EXISTS "webhook_receiver" AUTHORIZATION "webhook_receiver";');
+        expect(roleAttributes(sql, "webhook_receiver_owner")).toMatch(/\bNOLOGIN\b/);
+        expect(lines(sql).filter((line) => line.startsWith('GRANT "webhook_receiver_owner"'))).toEqual([]);
+        expect(lines(sql)).toContain('CREATE SCHEMA IF NOT EXISTS "webhook_receiver" AUTHORIZATION "webhook_receiver_owner";');
+        expect(lines(sql)).toContain('ALTER TABLE "webhook_receiver"."webhook_events" OWNER TO "webhook_receiver_owner";');
+        expect(lines(sql).filter((line) => line.startsWith("GRANT") && line.includes(" ON "))).toEqual([
+            'GRANT CONNECT ON DATABASE "deltacrown" TO "webhook_receiver", "receiver_monitor";',
+            'GRANT USAGE ON SCHEMA "webhook_receiver" TO "webhook_receiver";',
+            'GRANT INSERT, SELECT ON TABLE "webhook_receiver"."webhook_events" TO "webhook_receiver";',
+            'GRANT USAGE ON SEQUENCE "webhook_receiver"."webhook_events_id_seq" TO "webhook_receiver";',
+        ]);
+        expect(lines(sql)).toContain('REVOKE CONNECT, TEMPORARY ON DATABASE "deltacrown" FROM PUBLIC;');
     });
 
     it("lets the closed standby login exist without logging in, with its own verifier", () => {

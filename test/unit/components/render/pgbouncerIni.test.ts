@@ -24,6 +24,8 @@ const RUNBOOK_STATEMENT_TIMEOUT_SECONDS = 5;
 
 /** Settings PgBouncer 1.18 knows (docs/config.md) that this stack may write; an unknown key stops PgBouncer at start. */
 const PGBOUNCER_118_KEYS = new Set([
+    "server_reset_query",
+    "server_reset_query_always",
     "listen_addr",
     "listen_port",
     "unix_socket_dir",

@@ -163,7 +163,7 @@ describe("defaults", () => {
             auth_type: "scram-sha-256",
             reserve_pool_timeout: 1,
             query_timeout: 10,
-            idle_transaction_timeout: 15,
+            idle_transaction_timeout: 8,
             ignore_startup_parameters: ["extra_float_digits", "options"],
         });
         expect(config.receiverRole).toEqual({

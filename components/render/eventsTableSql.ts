@@ -1,0 +1,31 @@
+import { SchemaConfig } from "../schema/schema";
+import { EVENTS_SEQUENCE_PRIVILEGES, EVENTS_TABLE_PRIVILEGES, eventsTable, schemaOwnerRole } from "../model/roles";
+import { sqlIdent } from "./sql";
+
+/**
+ * The receivers' schema and events table, owned by the NOLOGIN owner role, and the group role's only
+ * privileges on them; idempotent. database.sql and the Pulumi program (EventsTable) run the same statements.
+ * body_sha256 lets the app tell a repeated delivery (same digest) from a reused delivery id (409).
+ */
+export function renderEventsTableSql(cfg: Pick<SchemaConfig, "receiverRole">): string[] {
+    const owner = sqlIdent(schemaOwnerRole(cfg));
+    const group = sqlIdent(cfg.receiverRole.name);
+    const t = eventsTable(cfg);
+    const schema = sqlIdent(t.schema);
+    const table = `${schema}.${sqlIdent(t.table)}`;
+    const sequence = `${schema}.${sqlIdent(t.sequence)}`;
+    return [
+        `CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${owner};`,
+        `ALTER SCHEMA ${schema} OWNER TO ${owner};`,
+        `REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC, ${group};`,
+        `GRANT USAGE ON SCHEMA ${schema} TO ${group};`,
+        `CREATE TABLE IF NOT EXISTS ${table} (id bigserial PRIMARY KEY, source text NOT NULL, delivery_id text NOT NULL, payload jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now(), body_sha256 text NOT NULL, UNIQUE (source, delivery_id));`,
+        "-- Tables the app created before the owner role existed: no digest (answered as duplicates), owner moved.",
+        `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS body_sha256 text;`,
+        `ALTER TABLE ${table} OWNER TO ${owner};`,
+        `REVOKE ALL ON TABLE ${table} FROM PUBLIC, ${group};`,
+        `GRANT ${EVENTS_TABLE_PRIVILEGES.join(", ")} ON TABLE ${table} TO ${group};`,
+        `REVOKE ALL ON SEQUENCE ${sequence} FROM PUBLIC, ${group};`,
+        `GRANT ${EVENTS_SEQUENCE_PRIVILEGES.join(", ")} ON SEQUENCE ${sequence} TO ${group};`,
+    ];
+}
