@@ -265,7 +265,7 @@ export async function bootTier(options: BootOptions): Promise<BootedTier> {
             outputs() {
                 const receiver = tier.host("receiver");
                 return {
-                    healthUrl: `http://${receiver.container.address}:${cfg.receiver.port}${cfg.receiver.healthPath}`,
+                    healthUrl: `http://${receiver.container.address}:${cfg.receiver.nginx.port}${cfg.receiver.healthPath}`,
                     pgbouncerEndpoint: `${cfg.pgbouncer.dnsName}:${cfg.pgbouncer.port} (${tier.host("pgbouncer").container.address})`,
                 };
             },

@@ -42,7 +42,7 @@ const faultHosts: BootedHost[] = [];
 
 /** Signed POST of body to a receiver host's /webhooks/<source>. */
 async function postTo(host: BootedHost, source: string, body: string) {
-    const url = `http://${host.container.address}:${tier.cfg.receiver.port}/webhooks/${source}`;
+    const url = `http://${host.container.address}:${tier.cfg.receiver.nginx.port}/webhooks/${source}`;
     const response = await fetch(url, {
         method: "POST",
         body,
@@ -135,6 +135,21 @@ describe.skipIf(!asRoot)("canary booted from its user data", () => {
             const states = await host.container.unitStates(units);
             expect(states, host.name).toEqual(Object.fromEntries(units.map((u) => [u, "active"])));
         }
+    });
+
+    it("from outside the receiver host only nginx answers: Gunicorn listens on 127.0.0.1 behind it", async () => {
+        const { address } = receiver().container;
+        const viaProxy = await fetch(`http://${address}:${tier.cfg.receiver.nginx.port}${tier.cfg.receiver.healthPath}`, {
+            signal: AbortSignal.timeout(10_000),
+        });
+        expect(viaProxy.status).toBe(200);
+        const direct = await fetch(`http://${address}:${tier.cfg.receiver.port}${tier.cfg.receiver.healthPath}`, {
+            signal: AbortSignal.timeout(10_000),
+        }).then(
+            (response) => `answered ${response.status}`,
+            (err: Error) => String((err.cause as NodeJS.ErrnoException | undefined)?.code),
+        );
+        expect(direct).toBe("ECONNREFUSED");
     });
 
     it("each host completes its lifecycle action only after its own readiness check passed", async () => {
@@ -327,7 +342,7 @@ describe.skipIf(!asRoot)("canary booted from its user data", () => {
         // It read the new (wrong) version of its secrets, and PgBouncer refused the login.
         const secretsRead = tier.standIn.calls.filter((c) => c.host === host.name && c.action === "ssm:GetParameter" && c.allowed);
         expect(secretsRead.length).toBeGreaterThan(0);
-        const health = await fetch(`http://${host.container.address}:${tier.cfg.receiver.port}${tier.cfg.receiver.healthPath}`, {
+        const health = await fetch(`http://${host.container.address}:${tier.cfg.receiver.nginx.port}${tier.cfg.receiver.healthPath}`, {
             signal: AbortSignal.timeout(10_000),
         }).catch(() => undefined);
         expect(health?.status).not.toBe(200);
@@ -373,7 +388,7 @@ describe.skipIf(!asRoot)("prod booted from its user data", () => {
         expect(events.map((e) => `${e.host} ${e.result}`).sort()).toEqual(["pgbouncer-1 CONTINUE", "receiver-2 CONTINUE"]);
         const receiver = prod.host("receiver");
         const body = '{"event":"order.created","order_id":43}';
-        const response = await fetch(`http://${receiver.container.address}:${prod.cfg.receiver.port}/webhooks/boot-prod`, {
+        const response = await fetch(`http://${receiver.container.address}:${prod.cfg.receiver.nginx.port}/webhooks/boot-prod`, {
             method: "POST",
             body,
             headers: { "Content-Type": "application/json", ...signedHeaders(webhookSigning(prod.cfg, prod.secrets), "boot-prod", body) },
