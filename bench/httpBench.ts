@@ -8,21 +8,25 @@ import {
     GunicornProcess,
     loadTierConfig,
     mergeConfig,
+    NginxProcess,
     RawConfig,
     receiverSecretEnv,
     Sandbox,
     startGunicorn,
+    startNginx,
     startTier,
     Tier,
 } from "../harness";
 import { PROJECT_DIR } from "../runtime/projectDir";
 import { contractLoad, HttpPhaseResult, HttpTarget, inflightLoad, openLoad, SENDER_TIMEOUT_MS } from "./httpLoad";
 
-/** One receiver setup under test: a config variant, and whether the app goes through PgBouncer. */
+/** One receiver setup under test: a config variant, whether the app goes through PgBouncer, and whether senders go through nginx. */
 interface Variant {
+    readonly key: "sync" | "gthread" | "proxied" | "direct";
     readonly label: string;
     readonly cfg: TierConfig;
     readonly direct: boolean;
+    readonly proxy: boolean;
 }
 
 interface VariantResult {
@@ -50,13 +54,10 @@ function describeReceivers(cfg: TierConfig): string {
     return `${cfg.receiver.instances} x Gunicorn ${g.workers} ${g.worker_class} workers x ${workerConcurrency(cfg)} thread(s), dbPool ${cfg.receiver.dbPool.max} = ${receiverRequestCapacity(cfg)} requests at once`;
 }
 
-async function startReceivers(
-    tier: Tier,
-    variant: Variant,
-    stack: string,
-): Promise<{ gunicorns: GunicornProcess[]; sandboxes: Sandbox[] }> {
+async function startReceivers(tier: Tier, variant: Variant, stack: string): Promise<Receivers> {
     const files = renderPublicFiles(variant.cfg, stack);
     const gunicorns: GunicornProcess[] = [];
+    const proxies: NginxProcess[] = [];
     const sandboxes: Sandbox[] = [];
     try {
         for (let i = 0; i < variant.cfg.receiver.instances; i++) {
@@ -72,17 +73,28 @@ async function startReceivers(
                     sandbox,
                 }),
             );
+            const gunicorn = gunicorns[gunicorns.length - 1] as GunicornProcess;
+            if (variant.proxy) proxies.push(await startNginx({ conf: files["nginx.conf"], upstreamPort: gunicorn.port, sandbox }));
         }
     } catch (err) {
-        await stopReceivers(gunicorns, sandboxes);
+        await stopReceivers({ gunicorns, proxies, sandboxes, ports: [] });
         throw err;
     }
-    return { gunicorns, sandboxes };
+    return { gunicorns, proxies, sandboxes, ports: (variant.proxy ? proxies : gunicorns).map((p) => p.port) };
 }
 
-async function stopReceivers(gunicorns: readonly GunicornProcess[], sandboxes: readonly Sandbox[]): Promise<void> {
-    for (const g of gunicorns) await g.stop();
-    for (const s of sandboxes) s.remove();
+/** The processes of one setup, and the ports senders post to (nginx's, or Gunicorn's when alone). */
+interface Receivers {
+    readonly gunicorns: readonly GunicornProcess[];
+    readonly proxies: readonly NginxProcess[];
+    readonly sandboxes: readonly Sandbox[];
+    readonly ports: readonly number[];
+}
+
+async function stopReceivers(receivers: Receivers): Promise<void> {
+    for (const p of receivers.proxies) await p.stop();
+    for (const g of receivers.gunicorns) await g.stop();
+    for (const s of receivers.sandboxes) s.remove();
 }
 
 async function rowsOf(tier: Tier, cfg: TierConfig, source: string): Promise<number> {
@@ -95,9 +107,9 @@ async function rowsOf(tier: Tier, cfg: TierConfig, source: string): Promise<numb
 }
 
 async function measure(tier: Tier, variant: Variant, index: number, seconds: number, senders: number): Promise<VariantResult> {
-    const { gunicorns, sandboxes } = await startReceivers(tier, variant, "bench");
+    const receivers = await startReceivers(tier, variant, "bench");
     try {
-        const target: HttpTarget = { ports: gunicorns.map((g) => g.port), signing: tier.signing };
+        const target: HttpTarget = { ports: receivers.ports, signing: tier.signing };
         const sender = variant.cfg.sender;
         const source = (phase: string) => `bench-${index}-${phase}`;
         const contract = await contractLoad(target, source("contract"), senders, sender, seconds);
@@ -110,7 +122,7 @@ async function measure(tier: Tier, variant: Variant, index: number, seconds: num
             phases.push({ ...result, rows: await rowsOf(tier, variant.cfg, result.source) });
         return { variant, inFlight, phases };
     } finally {
-        await stopReceivers(gunicorns, sandboxes);
+        await stopReceivers(receivers);
     }
 }
 
@@ -128,12 +140,12 @@ function table(results: readonly VariantResult[]): string {
     const rows = results.flatMap(({ variant, phases }) =>
         phases.map(
             (p) =>
-                `| ${variant.label} | ${p.phase} | ${p.sent}${p.notSent ? ` (+${p.notSent} not sent)` : ""} | ${p.acceptedPerSecond.toFixed(0)} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${statusList(p.statuses)} | ${p.statuses.timeout ?? 0} | ${p.accepted} | ${p.rows} | ${(p.generatorCores * 100).toFixed(0)}% |`,
+                `| ${variant.label} | ${p.phase} | ${p.sent}${p.notSent ? ` (+${p.notSent} not sent)` : ""} | ${p.acceptedPerSecond.toFixed(0)} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${ms(p.p99AllMs)} | ${statusList(p.statuses)} | ${p.statuses.timeout ?? 0} | ${p.accepted} | ${p.rows} | ${(p.generatorCores * 100).toFixed(0)}% |`,
         ),
     );
     return [
-        "| receivers | load | sent | 202/s | p50 ms | p99 ms | statuses | timeouts | 202s | rows | generator CPU (of one core) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| receivers | load | sent | 202/s | p50 ms | p99 ms | p99 ms, every answer | statuses | timeouts | 202s | rows | generator CPU (of one core) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ...rows,
     ].join("\n");
 }
@@ -160,17 +172,20 @@ function summary(results: readonly VariantResult[]): string[] {
             `${variant.label}: at ${inFlight} in flight, ${inService} in service / ${full.acceptedPerSecond.toFixed(0)} per s = ${((inService / full.acceptedPerSecond) * 1000).toFixed(0)} ms in service each${queued > 0 ? `; the other ${queued} wait in the listen backlog` : ""}`,
         );
     }
-    const inflight = (i: number) => results[i]?.phases[1];
-    const [sync, threaded, direct] = [inflight(0), inflight(1), inflight(2)];
-    if (sync && threaded) {
-        lines.push(
-            `gthread vs sync at the contract's inflight: ${(threaded.acceptedPerSecond / sync.acceptedPerSecond).toFixed(2)}x accepted/s, p99 ${(threaded.p99Ms / sync.p99Ms).toFixed(2)}x`,
-        );
-    }
-    if (threaded && direct) {
-        lines.push(
-            `through PgBouncer vs straight to PostgreSQL (gthread): ${(threaded.acceptedPerSecond / direct.acceptedPerSecond).toFixed(2)}x accepted/s, p99 ${(threaded.p99Ms / direct.p99Ms).toFixed(2)}x`,
-        );
+    const phase = (key: Variant["key"], index: number) => results.find((r) => r.variant.key === key)?.phases[index];
+    const ratio = (a: HttpPhaseResult, b: HttpPhaseResult) =>
+        `${(a.acceptedPerSecond / b.acceptedPerSecond).toFixed(2)}x accepted/s, p99 ${(a.p99Ms / b.p99Ms).toFixed(2)}x`;
+    const [sync, threaded, proxied, direct] = (["sync", "gthread", "proxied", "direct"] as const).map((key) => phase(key, 1));
+    if (sync && threaded) lines.push(`gthread vs sync at the contract's inflight: ${ratio(threaded, sync)}`);
+    if (proxied && threaded)
+        lines.push(`through nginx vs Gunicorn alone (gthread) at the contract's inflight: ${ratio(proxied, threaded)}`);
+    if (threaded && direct) lines.push(`through PgBouncer vs straight to PostgreSQL (gthread): ${ratio(threaded, direct)}`);
+    for (const key of ["gthread", "proxied"] as const) {
+        const overload = phase(key, 2);
+        if (overload)
+            lines.push(
+                `${key === "proxied" ? "through nginx" : "Gunicorn alone"}, open loop at 2x: ${overload.statuses.timeout ?? 0} timeouts, p99 of every answer ${ms(overload.p99AllMs)} ms`,
+            );
     }
     if (lines.every((line) => !line.startsWith("MISMATCH")))
         lines.unshift("every run: rows == 202s (rows may exceed them only by requests that timed out)");
@@ -182,16 +197,22 @@ export async function runHttpBench(seconds: number, senders: number): Promise<st
     const canary = canaryVariant({});
     const variants: Variant[] = [
         {
+            key: "sync",
             label: "sync (canary before)",
             cfg: canaryVariant({ receiver: { gunicorn: { worker_class: "sync", threads: undefined }, dbPool: { max: 1 } } }),
             direct: false,
+            proxy: false,
         },
-        { label: "gthread (canary now)", cfg: canary, direct: false },
+        { key: "gthread", label: "gthread, Gunicorn alone", cfg: canary, direct: false, proxy: false },
+        // As canary's hosts run it: the rendered nginx in front of each Gunicorn.
+        { key: "proxied", label: "gthread through nginx (canary now)", cfg: canary, direct: false, proxy: true },
         // The same app and workers; DB_NAME is PostgreSQL's database name when nothing sits in between.
         {
+            key: "direct",
             label: "gthread, straight to PostgreSQL",
             cfg: canaryVariant({ pgbouncer: { databaseAlias: canary.postgres.database } }),
             direct: true,
+            proxy: false,
         },
     ];
     const directBackends = receiverRequestCapacity(canary) + canary.receiver.instances * canary.receiver.gunicorn.workers;
@@ -208,7 +229,8 @@ export async function runHttpBench(seconds: number, senders: number): Promise<st
             `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
             `load: ${seconds} s per phase, ${senders} sender(s), signed ~230-byte webhooks, a new connection per request, sender timeout ${SENDER_TIMEOUT_MS / 1000} s, 127.0.0.1`,
             ...variants.map(
-                (v) => `${v.label}: ${describeReceivers(v.cfg)}${v.direct ? ", straight to PostgreSQL" : ", through PgBouncer"}`,
+                (v) =>
+                    `${v.label}: ${describeReceivers(v.cfg)}${v.proxy ? ", nginx in front" : ""}${v.direct ? ", straight to PostgreSQL" : ", through PgBouncer"}`,
             ),
             "",
             table(results),

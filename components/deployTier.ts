@@ -212,8 +212,9 @@ function deployDocker(rendered: Rendered<DockerTierConfig>) {
             userlist: rendered.userlist,
         },
         receiver: {
-            port: cfg.receiver.port,
+            proxyPort: cfg.receiver.nginx.port,
             publishedPort: cfg.docker.receiverHostPort,
+            nginxConf: rendered.files["nginx.conf"],
             gunicornConf: rendered.files["gunicorn.conf.py"],
             env: rendered.files["receiver.env"],
             secretsEnv: rendered.receiverSecretsEnv,

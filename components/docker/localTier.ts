@@ -33,12 +33,14 @@ export interface LocalPgbouncerArgs {
     readonly userlist: pulumi.Output<string>;
 }
 
-/** The reference receiver's container. */
+/** The reference receiver's container: nginx in front of Gunicorn, as on a receiver host. */
 export interface LocalReceiverArgs {
-    /** Gunicorn's port in the container (receiver.port). */
-    readonly port: number;
-    /** Its port on the host's loopback (docker.receiverHostPort). */
+    /** nginx's port in the container (receiver.nginx.port); Gunicorn listens on the container's loopback behind it. */
+    readonly proxyPort: number;
+    /** nginx's port on the host's loopback (docker.receiverHostPort). */
     readonly publishedPort: number;
+    /** Rendered nginx.conf. */
+    readonly nginxConf: string;
     /** Rendered gunicorn.conf.py. */
     readonly gunicornConf: string;
     /** Rendered receiver.env. */
@@ -129,7 +131,7 @@ export class LocalTier extends pulumi.ComponentResource {
         );
     }
 
-    /** The reference receiver with the rendered Gunicorn config and env files. */
+    /** The reference receiver behind the rendered nginx, with the rendered Gunicorn config and env files. */
     private receiverContainer(args: LocalReceiverArgs): docker.Container {
         const child = { parent: this };
         const image = new docker.Image(
@@ -147,12 +149,13 @@ export class LocalTier extends pulumi.ComponentResource {
                 image: image.imageName,
                 name: `${this.name}-receiver`,
                 uploads: [
+                    { file: HOST_PATHS.stagedNginxConf, content: args.nginxConf },
                     { file: HOST_PATHS.gunicornConf, content: args.gunicornConf },
                     { file: HOST_PATHS.receiverEnv, content: args.env },
                     { file: HOST_PATHS.receiverSecretsEnv, content: pulumi.secret(args.secretsEnv) },
                 ],
                 networksAdvanced: this.onNetwork("receiver"),
-                ports: [{ internal: args.port, external: args.publishedPort, ip: LOOPBACK }],
+                ports: [{ internal: args.proxyPort, external: args.publishedPort, ip: LOOPBACK }],
                 restart: "unless-stopped",
             },
             child,

@@ -11,13 +11,11 @@ function pythonLiteral(value: string | number | boolean): string {
 /** gunicorn.conf.py for the receivers. */
 export function renderGunicornConf(cfg: TierConfig, stack: string): string {
     const r = cfg.receiver;
-    // On a receiver host only nginx (on the same host) talks to Gunicorn; the local Docker stack's
-    // container has no proxy and is reached through Docker's published port, so it binds every address.
-    const bindHost = cfg.platform === "aws" ? "127.0.0.1" : "0.0.0.0";
+    // Only nginx on the same host (or in the same local container) talks to Gunicorn.
     const settings: [string, string | number | boolean][] = [
         ["wsgi_app", r.app.wsgi],
         ["chdir", `${HOST_PATHS.receiverDir}/app`],
-        ["bind", `${bindHost}:${r.port}`],
+        ["bind", `127.0.0.1:${r.port}`],
     ];
     const keepalive = gunicornKeepalive(cfg);
     for (const [key, value] of Object.entries({ ...r.gunicorn, keepalive })) {

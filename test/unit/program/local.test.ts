@@ -52,6 +52,14 @@ describe("local stack (platform docker)", () => {
         expect(inputs("local-local-pgbouncer").networksAdvanced[0].aliases).toEqual(["pgbouncer"]);
     });
 
+    it("publishes the receiver container's nginx, the rendered nginx.conf in front of Gunicorn on the container's loopback", () => {
+        const receiver = inputs("local-local-receiver");
+        expect(uploads("local-local-receiver").get("/etc/receiver-tier/nginx.conf")).toBe(files["nginx.conf"]);
+        expect(files["nginx.conf"]).toMatch(/^\s*listen 8080 default_server;$/m);
+        expect(receiver.ports).toEqual([{ internal: 8080, external: 8000, ip: "127.0.0.1" }]);
+        expect(files["gunicorn.conf.py"]).toMatch(/^bind = "127\.0\.0\.1:8000"$/m);
+    });
+
     it("runs the reference receiver with the rendered gunicorn.conf.py and receiver.env", () => {
         const mounted = uploads("local-local-receiver");
         expect(mounted.get("/etc/webhook-receiver/gunicorn.conf.py")).toBe(files["gunicorn.conf.py"]);

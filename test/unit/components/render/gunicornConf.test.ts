@@ -63,10 +63,10 @@ describe("gunicorn.conf.py follows the config", () => {
         expect(conf).toMatchObject({ worker_class: "gthread", threads: 40, keepalive: 45, bind: "127.0.0.1:9000" });
     });
 
-    it("renders no keepalive for sync workers (they close every connection) and binds every address in the local container", () => {
+    it("renders no keepalive for sync workers (they close every connection) and binds loopback in the local container too", () => {
         const conf = parsePythonAssignments(renderGunicornConf(parseTierConfig(readStackFile(PROJECT_DIR, "local").raw).config, "local"));
         expect(conf).not.toHaveProperty("keepalive");
-        expect(conf.bind).toBe("0.0.0.0:8000");
+        expect(conf.bind).toBe("127.0.0.1:8000");
     });
 
     it("quotes a path with a quote in it as a valid Python string", () => {
