@@ -360,6 +360,11 @@ describe.skipIf(!asRoot)("canary booted from its user data", () => {
         const { host } = postgresUnreachable;
         const journal = await expectAbandonAtDeadline(postgresUnreachable);
         log(`${host.name}: ${journal.trim()}`);
+        // The readiness can only name PostgreSQL once the boot's config apply wrote the health env: say how it went.
+        const applied = await host.container.exec(
+            "tail -n 40 /var/log/cloud-init-output.log; journalctl -t receiver-tier-config --no-pager -o cat",
+        );
+        log(`${host.name}: config apply at boot:\n${applied.stdout.trim()}`);
         expect(journal).toMatch(/unhealthy/);
         const response = await fetch(`http://${host.container.address}:${PGBOUNCER_HEALTH_PORT}/`, { signal: AbortSignal.timeout(15_000) });
         expect(response.status).toBe(503);
