@@ -12,7 +12,6 @@ import {
 import { BOOT_ALLOWANCE_SECONDS, GROUP_CAPACITY_WAIT_SECONDS, LAUNCH_HOOK_TIMEOUT_SECONDS } from "../model/rollout";
 import { configKey, Problem } from "../schema/problems";
 import { ALB_IDLE_TIMEOUT_SECONDS } from "../model/rollout";
-import { gunicornKeepalive, gunicornKeepsAlive } from "../model/proxy";
 import { ANSWER_MARGIN_SECONDS, answerWithinSeconds, retryBudgetSeconds } from "../model/answerDeadline";
 import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "../schema/schema";
 
@@ -379,15 +378,6 @@ export function proxyChainCoherent(cfg: SchemaConfig): Problem[] {
             error(
                 ["receiver", "nginx", "proxy_read_timeout"],
                 `${n.proxy_read_timeout}s must be above the app's slowest answer (dbPool.timeout ${cfg.receiver.dbPool.timeout}s + query_wait_timeout ${cfg.pgbouncer.settings.query_wait_timeout}s + statement timeout ${cfg.receiverRole.statementTimeout} = ${round(appSeconds)}s) and below ${alb}: nginx must not cut off an answer on its way, and must answer 503 + Retry-After before the ALB answers 504 without one`,
-            ),
-        );
-    }
-    const keepalive = gunicornKeepalive(cfg);
-    if (gunicornKeepsAlive(cfg) && keepalive !== undefined && keepalive <= n.upstream_keepalive_timeout) {
-        problems.push(
-            error(
-                ["receiver", "gunicorn", "keepalive"],
-                `${keepalive}s must be above receiver.nginx.upstream_keepalive_timeout (${n.upstream_keepalive_timeout}s): Gunicorn would close idle connections nginx still reuses, and a webhook sent on one gets a 502 (leave keepalive unset to derive it)`,
             ),
         );
     }

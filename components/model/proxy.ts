@@ -9,9 +9,6 @@ export function localHealthUrl(cfg: SchemaConfig): string {
     return `http://127.0.0.1:${cfg.receiver.nginx.port}${cfg.receiver.healthPath}`;
 }
 
-/** Seconds Gunicorn keeps an idle connection beyond nginx's upstream keepalive, so nginx always closes first. */
-export const GUNICORN_KEEPALIVE_MARGIN_SECONDS = 5;
-
 /** Requests one receiver host's Gunicorn serves at once: a thread serves one while it holds a pooled connection. */
 export function hostRequestCapacity(cfg: SchemaConfig): number {
     const { gunicorn, dbPool } = cfg.receiver;
@@ -25,18 +22,4 @@ export function hostRequestCapacity(cfg: SchemaConfig): number {
  */
 export function upstreamMaxConns(cfg: SchemaConfig): number {
     return hostRequestCapacity(cfg) + cfg.receiver.nginx.upstream_queue;
-}
-
-/** True when Gunicorn's workers keep connections open between requests (gthread); sync workers close each one. */
-export function gunicornKeepsAlive(cfg: SchemaConfig): boolean {
-    return cfg.receiver.gunicorn.worker_class === "gthread" || (cfg.receiver.gunicorn.threads ?? 1) > 1;
-}
-
-/**
- * Gunicorn's keepalive: as configured, or, for gthread workers, the upstream keepalive plus a margin
- * (Gunicorn's default of 2 s would close connections nginx still reuses). Undefined for sync workers.
- */
-export function gunicornKeepalive(cfg: SchemaConfig): number | undefined {
-    if (cfg.receiver.gunicorn.keepalive !== undefined) return cfg.receiver.gunicorn.keepalive;
-    return gunicornKeepsAlive(cfg) ? cfg.receiver.nginx.upstream_keepalive_timeout + GUNICORN_KEEPALIVE_MARGIN_SECONDS : undefined;
 }

@@ -1,6 +1,5 @@
 import { TierConfig } from "../schema/schema";
 import { HOST_PATHS } from "../model/hostPaths";
-import { gunicornKeepalive } from "../model/proxy";
 
 // JSON strings, integers and true/false map onto Python literals once booleans are renamed.
 function pythonLiteral(value: string | number | boolean): string {
@@ -17,8 +16,7 @@ export function renderGunicornConf(cfg: TierConfig, stack: string): string {
         ["chdir", `${HOST_PATHS.receiverDir}/app`],
         ["bind", `127.0.0.1:${r.port}`],
     ];
-    const keepalive = gunicornKeepalive(cfg);
-    for (const [key, value] of Object.entries({ ...r.gunicorn, keepalive })) {
+    for (const [key, value] of Object.entries(r.gunicorn)) {
         if (value !== undefined) settings.push([key, value]);
     }
     return (

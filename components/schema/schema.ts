@@ -137,10 +137,6 @@ export const nginxSchema = z.strictObject({
     proxy_connect_timeout: count(1).default(2),
     /** Above the app's slowest answer (pool wait + PgBouncer wait + statement timeout), below the ALB's idle timeout. */
     proxy_read_timeout: count(1).default(40),
-    /** Idle connections to Gunicorn each nginx worker keeps (the upstream's keepalive). */
-    upstream_keepalive: count(1).default(32),
-    /** Seconds an idle upstream connection is kept: below Gunicorn's keepalive, so nginx, never Gunicorn, closes it. */
-    upstream_keepalive_timeout: count(1).default(30),
     /**
      * Requests per host nginx lets wait inside Gunicorn beyond those its threads serve (upstream max_conns =
      * workers x threads + this); beyond it, 503 + Retry-After at once.

@@ -43,12 +43,6 @@ const errorCases: readonly RuleCase[] = [
     },
     {
         rule: rules.proxyChainCoherent,
-        behaviour: "refuses a Gunicorn keepalive at the upstream keepalive (Gunicorn would close connections nginx reuses)",
-        edits: [["receiver.gunicorn.keepalive", 30]],
-        finding: "receiver-tier:receiver.gunicorn.keepalive (error)",
-    },
-    {
-        rule: rules.proxyChainCoherent,
         behaviour: "refuses nginx on Gunicorn's own port",
         edits: [["receiver.nginx.port", 8000]],
         finding: "receiver-tier:receiver.nginx.port (error)",
@@ -322,10 +316,8 @@ describe("rule boundaries", () => {
         ]);
     });
 
-    it("accepts a keepalive_timeout one second above the ALB's and a Gunicorn keepalive one above the upstream's", () => {
-        expect(() =>
-            accepted(["receiver.nginx.keepalive_timeout", ALB_IDLE_TIMEOUT_SECONDS + 1], ["receiver.gunicorn.keepalive", 31]),
-        ).not.toThrow();
+    it("accepts a keepalive_timeout one second above the ALB's", () => {
+        expect(() => accepted(["receiver.nginx.keepalive_timeout", ALB_IDLE_TIMEOUT_SECONDS + 1])).not.toThrow();
     });
 
     it("refuses reserve_pool_timeout equal to query_wait_timeout: the reserve needs strictly less", () => {

@@ -36,11 +36,6 @@ describe("gunicorn.conf.py for the canary stack", () => {
         expect(conf).not.toHaveProperty("worker_connections");
     });
 
-    it("keeps idle connections longer than nginx keeps them towards it, so nginx never reuses one Gunicorn closed (issue 20)", () => {
-        const cfg = loadCanary();
-        expect(conf.keepalive).toBeGreaterThan(cfg.receiver.nginx.upstream_keepalive_timeout);
-    });
-
     it("binds the receiver port on loopback only (nginx on the host is its one client), and names the WSGI app", () => {
         expect(conf.bind).toBe("127.0.0.1:8000");
         expect(conf.wsgi_app).toMatch(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/);

@@ -64,10 +64,9 @@ describe("nginx.conf for the canary stack", () => {
         }
     });
 
-    it("reuses connections to Gunicorn (HTTP/1.1, no Connection: close) and closes them before Gunicorn would", () => {
-        expect(Number(one("keepalive", "upstream receiver_app")[0])).toBe(cfg.receiver.nginx.upstream_keepalive);
-        expect(one("proxy_http_version")).toEqual(["1.1"]);
-        expect(all.some((d) => d.name === "proxy_set_header" && d.args[0] === "Connection" && d.args[1] === '""')).toBe(true);
+    it("opens a fresh connection to Gunicorn per request: no upstream keepalive, no Connection header override", () => {
+        expect(all.filter((d) => d.name === "keepalive" && d.block.includes("upstream"))).toEqual([]);
+        expect(all.filter((d) => d.name === "proxy_set_header" && d.args[0] === "Connection")).toEqual([]);
     });
 
     it("lets through at most what the host's Gunicorn serves at once plus the configured queue, sheds the rest as 503 + Retry-After", () => {
