@@ -230,10 +230,20 @@ export function renderReceiverUserData(
     );
 }
 
+/** EC2's limit on user data, counted before base64 (here: on the gzip). */
+export const EC2_USER_DATA_LIMIT_BYTES = 16 * 1024;
+
 /**
- * User data as a launch template takes it: gzip (cloud-init unpacks it) in base64. EC2 counts the
- * 16 KiB limit on the gzip; no timestamp in the header, so an unchanged text gives an unchanged template.
+ * User data as a launch template takes it: gzip (cloud-init unpacks it) in base64; no timestamp in
+ * the header, so an unchanged text gives an unchanged template. Beyond EC2's limit it throws, so
+ * preview fails instead of the launch template at `up`.
  */
 export function launchTemplateUserData(text: string): string {
-    return gzipSync(text, { level: 9 }).toString("base64");
+    const gzip = gzipSync(text, { level: 9 });
+    if (gzip.length > EC2_USER_DATA_LIMIT_BYTES) {
+        throw new Error(
+            `user data is ${gzip.length} bytes gzipped, above EC2's ${EC2_USER_DATA_LIMIT_BYTES}: ship the app as receiver.app.artifactUrl rather than in user data (receiver.app.reference)`,
+        );
+    }
+    return gzip.toString("base64");
 }
