@@ -1,5 +1,6 @@
 import * as http from "http";
 import { signedHeaders, WebhookSigning } from "../harness";
+import { NGINX_BUSY_MESSAGE } from "../components/render/nginxConf";
 
 /** How long a sender waits for an answer before it counts the request as timed out (and would retry). */
 export const SENDER_TIMEOUT_MS = 10_000;
@@ -73,7 +74,7 @@ class Phase {
             this.statuses[outcome] = (this.statuses[outcome] ?? 0) + 1;
             const ms = performance.now() - t0;
             if (outcome === "202") this.latencies.push(ms);
-            if (/^\d{3}$/.test(outcome)) this.answerLatencies.push(ms);
+            if (/^\d{3}/.test(outcome)) this.answerLatencies.push(ms);
             this.pending.delete(done);
         });
         this.pending.add(done);
@@ -123,8 +124,12 @@ function post(port: number, source: string, headers: Record<string, string>): Pr
                 },
             },
             (res) => {
-                res.resume();
-                res.on("end", () => resolve(String(res.statusCode)));
+                let body = "";
+                res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+                // nginx's own 503 (the upstream's max_conns reached) apart from the app's (a database wait).
+                res.on("end", () =>
+                    resolve(res.statusCode === 503 && body.includes(NGINX_BUSY_MESSAGE) ? "503 shed" : String(res.statusCode)),
+                );
                 res.on("error", () => resolve("error"));
             },
         );

@@ -9,9 +9,14 @@ import {
     serverConnectionsPerHost,
     workerConcurrency,
 } from "../model/capacity";
-import { BOOT_ALLOWANCE_SECONDS, GROUP_CAPACITY_WAIT_SECONDS, LAUNCH_HOOK_TIMEOUT_SECONDS } from "../model/rollout";
+import {
+    ALB_IDLE_TIMEOUT_SECONDS,
+    BOOT_ALLOWANCE_SECONDS,
+    GROUP_CAPACITY_WAIT_SECONDS,
+    LAUNCH_HOOK_TIMEOUT_SECONDS,
+} from "../model/rollout";
+import { hostRequestCapacity, upstreamMaxConns } from "../model/proxy";
 import { configKey, Problem } from "../schema/problems";
-import { ALB_IDLE_TIMEOUT_SECONDS } from "../model/rollout";
 import { ANSWER_MARGIN_SECONDS, answerWithinSeconds, retryBudgetSeconds } from "../model/answerDeadline";
 import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "../schema/schema";
 
@@ -389,6 +394,28 @@ export function proxyChainCoherent(cfg: SchemaConfig): Problem[] {
     return problems;
 }
 
+/** How many times its even share of the senders' inflight one receiver host admits before nginx sheds. */
+export const HOST_SHARE_FACTOR = 2;
+
+/**
+ * nginx sheds only beyond the sender contract: round robin keeps more requests open on a slower host
+ * (a worker being recycled, a busy core), and one of two hosts lost sends it everything, so each
+ * host's upstream max_conns must admit twice its even share of sender.maxInflight.
+ */
+export function shedOnlyBeyondContract(cfg: SchemaConfig): Problem[] {
+    if (cfg.platform === "docker") return [];
+    const { instances } = cfg.receiver;
+    const share = Math.ceil((HOST_SHARE_FACTOR * cfg.sender.maxInflight) / instances);
+    const admitted = upstreamMaxConns(cfg);
+    if (admitted >= share) return [];
+    return [
+        error(
+            ["receiver", "nginx", "upstream_queue"],
+            `each host's nginx admits ${hostRequestCapacity(cfg)} served + upstream_queue ${cfg.receiver.nginx.upstream_queue} = ${admitted} requests, below ${HOST_SHARE_FACTOR} x sender.maxInflight ${cfg.sender.maxInflight} / ${instances} receivers = ${share}: requests the contract allows would get 503 whenever round robin leaves more of them open on one host; raise upstream_queue to at least ${share - hostRequestCapacity(cfg)}`,
+        ),
+    ];
+}
+
 /** Widest operator network that may reach PgBouncer: a /16 is a site's network, anything wider is most of the internet. */
 export const WIDEST_OPERATOR_PREFIX = 16;
 
@@ -447,6 +474,7 @@ export const RULES = [
     idleTransactionsBounded,
     gunicornOutlivesStatement,
     proxyChainCoherent,
+    shedOnlyBeyondContract,
     operatorAccessNarrow,
     readinessWithinLaunchHook,
 ];

@@ -14,6 +14,9 @@ export const NGINX_TEMP_DIRECTIVES = ["client_body_temp_path", "proxy_temp_path"
 
 const s = (seconds: number) => `${seconds}s`;
 
+/** nginx's own 503 when Gunicorn is full (upstream max_conns), down or too slow. */
+export const NGINX_BUSY_MESSAGE = "receiver busy, retry later";
+
 /** A JSON body nginx answers itself, in the reference receiver's shape ({"error": ...}). */
 const jsonError = (message: string) => `'${JSON.stringify({ error: message })}'`;
 
@@ -104,7 +107,7 @@ export function renderNginxConf(cfg: TierConfig, stack: string): string {
             "        }",
             "        location @unavailable {",
             `            add_header Retry-After ${retryAfter} always;`,
-            `            return 503 ${jsonError("receiver busy, retry later")};`,
+            `            return 503 ${jsonError(NGINX_BUSY_MESSAGE)};`,
             "        }",
             "        location @too_large {",
             `            return 413 ${jsonError(`body above the ${body}-byte limit`)};`,

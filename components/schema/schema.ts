@@ -141,7 +141,7 @@ export const nginxSchema = z.strictObject({
      * Requests per host nginx lets wait inside Gunicorn beyond those its threads serve (upstream max_conns =
      * workers x threads + this); beyond it, 503 + Retry-After at once.
      */
-    upstream_queue: count(0).default(32),
+    upstream_queue: count(0).default(40),
     worker_connections: count(64).default(4096),
 });
 

@@ -30,6 +30,13 @@ interface RuleCase {
 
 const errorCases: readonly RuleCase[] = [
     {
+        rule: rules.shedOnlyBeyondContract,
+        behaviour:
+            "refuses an upstream_queue that lets a host admit less than twice its share of the senders' inflight (contract traffic shed)",
+        edits: [["receiver.nginx.upstream_queue", 35]],
+        finding: "receiver-tier:receiver.nginx.upstream_queue (error)",
+    },
+    {
         rule: rules.proxyChainCoherent,
         behaviour: "refuses an nginx keepalive_timeout at the ALB's idle timeout (the ALB would reuse a connection nginx closed: 502)",
         edits: [["receiver.nginx.keepalive_timeout", ALB_IDLE_TIMEOUT_SECONDS]],
@@ -88,6 +95,8 @@ const errorCases: readonly RuleCase[] = [
             ["receiver.gunicorn.worker_class", "sync"],
             ["receiver.gunicorn.threads", undefined],
             ["receiver.dbPool.max", 1],
+            // nginx would queue the contract's inflight in front of the two sync workers (shedOnlyBeyondContract holds).
+            ["receiver.nginx.upstream_queue", 98],
         ],
         finding: "receiver-tier:sender.maxInflight (error)",
     },
@@ -246,6 +255,7 @@ const warningCases: readonly RuleCase[] = [
         edits: [
             ["receiver.gunicorn.threads", 26],
             ["receiver.dbPool.max", 26],
+            ["receiver.nginx.upstream_queue", 48],
         ],
         finding: "receiver-tier:sender.maxInflight (warning)",
     },
@@ -314,6 +324,10 @@ describe("rule boundaries", () => {
         expect(refusedAt(["receiver.nginx.proxy_read_timeout", 12], ["receiverRole.statementTimeout", "6000ms"], noQueryTimeout)).toEqual([
             "receiver-tier:receiver.nginx.proxy_read_timeout (error)",
         ]);
+    });
+
+    it("accepts an upstream_queue that admits exactly twice a host's share of the senders' inflight (canary: 64 + 36 = 100)", () => {
+        expect(() => accepted(["receiver.nginx.upstream_queue", 36])).not.toThrow();
     });
 
     it("accepts a keepalive_timeout one second above the ALB's", () => {

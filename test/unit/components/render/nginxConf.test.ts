@@ -85,7 +85,7 @@ describe("nginx.conf for the canary stack", () => {
 
     it("follows the config: a bigger queue, a longer keepalive, another body limit", () => {
         const changed = loadCanaryWith(
-            ["receiver.nginx.upstream_queue", 7],
+            ["receiver.nginx.upstream_queue", 77],
             ["receiver.nginx.keepalive_timeout", 90],
             ["receiver.webhooks.maxBodyBytes", 4096],
         );
@@ -93,7 +93,7 @@ describe("nginx.conf for the canary stack", () => {
         expect(d.find((x) => x.name === "server" && x.block.endsWith("upstream receiver_app"))?.args[1]).toBe(
             `max_conns=${upstreamMaxConns(changed)}`,
         );
-        expect(upstreamMaxConns(changed)).toBe(upstreamMaxConns(cfg) - 32 + 7);
+        expect(upstreamMaxConns(changed)).toBe(upstreamMaxConns(cfg) - cfg.receiver.nginx.upstream_queue + 77);
         expect(d.find((x) => x.name === "keepalive_timeout" && x.block === "http")?.args).toEqual(["90s"]);
         expect(d.find((x) => x.name === "client_max_body_size")?.args).toEqual(["4096"]);
     });
