@@ -16,6 +16,7 @@ import { renderLocalPostgres } from "./render/dockerContainers";
 import { renderDashboard } from "./render/dashboard";
 import { AlarmTargets, renderAlarms } from "./render/alarms";
 import { dashboardName, metricsNamespace } from "./model/names";
+import { alarmSubscriptions } from "./model/alarmSubscriptions";
 import { RESOURCE_NAMES } from "./model/resources";
 import { configOutputs, localStackOutputs } from "./model/outputs";
 import { ParameterNames, parameterNames } from "./model/parameterNames";
@@ -159,7 +160,7 @@ function monitoringOf({ rendered, region }: AwsTier, targets: AlarmTargets<pulum
     return new Monitoring(`${rendered.stack}-monitoring`, {
         alarms: renderAlarms(cfg, rendered.stack, targets),
         alarmTopicArn: cfg.monitoring.alarmTopicArn,
-        alarmEmail: cfg.monitoring.alarmEmail,
+        subscriptions: alarmSubscriptions(cfg),
         dashboardName: dashboardName(rendered.stack),
         dashboardBody: pulumi
             .all([targets.alb, targets.receiverTargetGroup, targets.nlb, targets.pgbouncerTargetGroup])
