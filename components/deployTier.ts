@@ -121,6 +121,7 @@ function pgbouncerFleetArgs({ rendered, region, parameters, groups, tls }: AwsTi
         network: cfg.aws,
         recordAdoption: { importId: cfg.adopt.privateRecord, allowOverwrite: cfg.adopt.overwriteRecords.private },
         metricsNamespace: metricsNamespace(cfg, rendered.stack),
+        region,
         parameters,
         userData: renderPgbouncerUserData(cfg, region, parameters),
         pgbouncerIni: rendered.files["pgbouncer.ini"],
@@ -144,6 +145,7 @@ function receiverFleetArgs({ rendered, region, parameters, groups, tls }: AwsTie
         network: cfg.aws,
         recordAdoption: { importId: cfg.adopt.publicRecord, allowOverwrite: cfg.adopt.overwriteRecords.public },
         metricsNamespace: metricsNamespace(cfg, rendered.stack),
+        region,
         secretsParameter: parameters.receiverSecrets,
         secretsEnv: rendered.receiverSecretsEnv,
         // A new secrets version (a login switch) or CA makes new user data: the fleet rolls onto it.

@@ -201,6 +201,13 @@ describe("canary: PgBouncer hosts", () => {
                 Resource: "*",
                 Condition: { StringEquals: { "cloudwatch:namespace": "ReceiverTier/canary" } },
             },
+            // Session Manager (README "A shell on a host"; test/unit/program/sessionManager.test.ts).
+            expect.objectContaining({ Action: expect.arrayContaining(["ssmmessages:OpenDataChannel"]), Resource: "*" }),
+            {
+                Effect: "Allow",
+                Action: ["s3:GetObject"],
+                Resource: "arn:aws:s3:::amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb",
+            },
         ]);
         expect(group().tags).toContainEqual({ key: "receiver-tier-fleet", value: "canary-pgbouncer", propagateAtLaunch: false });
         expect(byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
