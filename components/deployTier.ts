@@ -16,6 +16,7 @@ import { renderLocalPostgres } from "./render/dockerContainers";
 import { renderDashboard } from "./render/dashboard";
 import { AlarmTargets, renderAlarms } from "./render/alarms";
 import { dashboardName, metricsNamespace } from "./model/names";
+import { alarmSubscriptions } from "./model/alarmSubscriptions";
 import { RESOURCE_NAMES } from "./model/resources";
 import { configOutputs, localStackOutputs } from "./model/outputs";
 import { ParameterNames, parameterNames } from "./model/parameterNames";
@@ -120,6 +121,7 @@ function pgbouncerFleetArgs({ rendered, region, parameters, groups, tls }: AwsTi
         network: cfg.aws,
         recordAdoption: { importId: cfg.adopt.privateRecord, allowOverwrite: cfg.adopt.overwriteRecords.private },
         metricsNamespace: metricsNamespace(cfg, rendered.stack),
+        region,
         parameters,
         userData: renderPgbouncerUserData(cfg, region, parameters),
         pgbouncerIni: rendered.files["pgbouncer.ini"],
@@ -143,6 +145,7 @@ function receiverFleetArgs({ rendered, region, parameters, groups, tls }: AwsTie
         network: cfg.aws,
         recordAdoption: { importId: cfg.adopt.publicRecord, allowOverwrite: cfg.adopt.overwriteRecords.public },
         metricsNamespace: metricsNamespace(cfg, rendered.stack),
+        region,
         secretsParameter: parameters.receiverSecrets,
         secretsEnv: rendered.receiverSecretsEnv,
         // A new secrets version (a login switch) or CA makes new user data: the fleet rolls onto it.
@@ -159,7 +162,7 @@ function monitoringOf({ rendered, region }: AwsTier, targets: AlarmTargets<pulum
     return new Monitoring(`${rendered.stack}-monitoring`, {
         alarms: renderAlarms(cfg, rendered.stack, targets),
         alarmTopicArn: cfg.monitoring.alarmTopicArn,
-        alarmEmail: cfg.monitoring.alarmEmail,
+        subscriptions: alarmSubscriptions(cfg),
         dashboardName: dashboardName(rendered.stack),
         dashboardBody: pulumi
             .all([targets.alb, targets.receiverTargetGroup, targets.nlb, targets.pgbouncerTargetGroup])

@@ -46,8 +46,10 @@ export const REPLACE_ONLY_INPUTS: Readonly<Record<string, readonly ReplaceOnlyIn
     ],
     // Every other change makes a new template version; see "rolls" in diff.ts.
     "aws:ec2/launchTemplate:LaunchTemplate": always("name", "namePrefix"),
-    // A changed launch lifecycle hook (rollingGroup.ts sets one) makes a new group, not a new version.
+    // A changed initial launch lifecycle hook makes a new group (rollingGroup.ts ignores it after creation).
     "aws:autoscaling/group:Group": always("name", "namePrefix", "initialLifecycleHooks"),
+    // Create and update are both PutLifecycleHook: only a new name makes a new hook.
+    "aws:autoscaling/lifecycleHook:LifecycleHook": always("name"),
     "aws:sns/topic:Topic": always("name", "namePrefix", "fifoTopic"),
     "aws:sns/topicSubscription:TopicSubscription": always("topic", "protocol", "endpoint"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": always("name"),

@@ -12,6 +12,8 @@ export interface InstanceRoleArgs {
     readonly fleet: string;
     /** The only CloudWatch namespace the instances may publish metrics to. */
     readonly metricsNamespace: string;
+    /** AWS region of the instances: Session Manager's agent package comes from the region's bucket. */
+    readonly region: string;
 }
 
 /** An instance profile that may read exactly the given parameters and admit itself to its own group. */
@@ -29,7 +31,7 @@ export class InstanceRole extends pulumi.ComponentResource {
                 role: role.id,
                 policy: pulumi
                     .all(args.parameterArns)
-                    .apply((arns) => renderInstancePolicy(arns, args.fleet, args.metricsNamespace, args.s3ObjectUrl)),
+                    .apply((arns) => renderInstancePolicy(arns, args.fleet, args.metricsNamespace, args.region, args.s3ObjectUrl)),
             },
             { parent: this },
         );

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlarmSpec } from "../render/alarms";
+import { AlarmSubscription } from "../model/alarmSubscriptions";
 import { dashboardUrl } from "../model/names";
 import { COMPONENT_TYPES } from "../model/resources";
 
@@ -9,8 +10,8 @@ export interface MonitoringArgs {
     readonly alarms: readonly AlarmSpec<pulumi.Output<string>>[];
     /** An existing SNS topic the alarms notify (monitoring.alarmTopicArn); without one the component makes a topic. */
     readonly alarmTopicArn?: string;
-    /** An address subscribed to the alarms by e-mail (monitoring.alarmEmail). */
-    readonly alarmEmail?: string;
+    /** Who the topic notifies (monitoring.alarmEmail and monitoring.alarmSubscribers), one subscription each. */
+    readonly subscriptions: readonly AlarmSubscription[];
     /** The dashboard's name, as dashboardName renders it. */
     readonly dashboardName: string;
     /** The dashboard's body, as renderDashboard renders it. */
@@ -31,12 +32,8 @@ export class Monitoring extends pulumi.ComponentResource {
         const child = { parent: this };
 
         this.topicArn = args.alarmTopicArn ? pulumi.output(args.alarmTopicArn) : new aws.sns.Topic(`${name}-alarms`, {}, child).arn;
-        if (args.alarmEmail) {
-            new aws.sns.TopicSubscription(
-                `${name}-alarms-email`,
-                { topic: this.topicArn, protocol: "email", endpoint: args.alarmEmail },
-                child,
-            );
+        for (const { id, protocol, endpoint } of args.subscriptions) {
+            new aws.sns.TopicSubscription(`${name}-alarms-${id}`, { topic: this.topicArn, protocol, endpoint }, child);
         }
         for (const { id, ...alarm } of args.alarms) {
             new aws.cloudwatch.MetricAlarm(

@@ -22,6 +22,8 @@ export interface PgbouncerFleetArgs {
     readonly recordAdoption: RecordAdoption;
     /** The only CloudWatch namespace the hosts may publish metrics to. */
     readonly metricsNamespace: string;
+    /** AWS region of the stack (the instance role names its Session Manager agent package). */
+    readonly region: string;
     /** SSM parameter names of this stack. */
     readonly parameters: ParameterNames;
     /** Rendered user data of a host: packages, scripts and units, which files it fetches from Parameter Store; no secret, no setting value. */
@@ -75,7 +77,7 @@ export class PgbouncerFleet extends pulumi.ComponentResource {
         const parameters = this.configParameters(args);
         const role = new InstanceRole(
             `${name}-instance`,
-            { parameterArns: parameters.map((p) => p.arn), fleet: name, metricsNamespace: args.metricsNamespace },
+            { parameterArns: parameters.map((p) => p.arn), fleet: name, metricsNamespace: args.metricsNamespace, region: args.region },
             { parent: this },
         );
         const { nlb, targetGroup } = this.loadBalancer(args);

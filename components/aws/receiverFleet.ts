@@ -29,6 +29,8 @@ export interface ReceiverFleetArgs {
     readonly recordAdoption: RecordAdoption;
     /** The only CloudWatch namespace the receivers may publish metrics to. */
     readonly metricsNamespace: string;
+    /** AWS region of the stack (the instance role names its Session Manager agent package). */
+    readonly region: string;
     /** SSM name of the receivers' secrets.env. */
     readonly secretsParameter: string;
     /** Rendered secrets.env (secret): the active logins' passwords, the webhook signing secret. */
@@ -78,6 +80,7 @@ export class ReceiverFleet extends pulumi.ComponentResource {
                 s3ObjectUrl: args.receiver.app.artifactUrl,
                 fleet: name,
                 metricsNamespace: args.metricsNamespace,
+                region: args.region,
             },
             { parent: this },
         );

@@ -33,6 +33,14 @@ export interface RollingGroupArgs {
     readonly bootDependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
+/** Holds a new instance until it completes the hook after its readiness check, or abandons it at the timeout. */
+const LAUNCH_HOOK = {
+    name: LAUNCH_HOOK_NAME,
+    lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+    defaultResult: "ABANDON",
+    heartbeatTimeout: LAUNCH_HOOK_TIMEOUT_SECONDS,
+};
+
 /**
  * An auto scaling group whose instances enter service only after they proved themselves (a
  * launch lifecycle hook the instance completes after a local readiness check) and whose launch
@@ -83,14 +91,7 @@ export class RollingGroup extends pulumi.ComponentResource {
                 // The provider's wait for instances in service outlasts the launch hook (rule readinessWithinLaunchHook).
                 waitForCapacityTimeout: GROUP_CAPACITY_WAIT,
                 // On the group from its creation, so its very first instances are held too.
-                initialLifecycleHooks: [
-                    {
-                        name: LAUNCH_HOOK_NAME,
-                        lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
-                        defaultResult: "ABANDON",
-                        heartbeatTimeout: LAUNCH_HOOK_TIMEOUT_SECONDS,
-                    },
-                ],
+                initialLifecycleHooks: [LAUNCH_HOOK],
                 // Replacing an impaired instance also launches first.
                 instanceMaintenancePolicy: healthy,
                 instanceRefresh: {
@@ -107,6 +108,14 @@ export class RollingGroup extends pulumi.ComponentResource {
                     { key: FLEET_TAG, value: args.fleet, propagateAtLaunch: false },
                 ],
             },
+            // The provider replaces a group whose initial hooks changed: a second full fleet beside the old
+            // one, twice the hosts and server connections. Later changes of the hook go to the same hook below.
+            { parent: this, ignoreChanges: ["initialLifecycleHooks"] },
+        );
+        // The same hook (one name, so AWS holds one hook): PutLifecycleHook creates or updates it in place.
+        new aws.autoscaling.LifecycleHook(
+            `${name}-launch-hook`,
+            { autoscalingGroupName: this.group.name, ...LAUNCH_HOOK },
             { parent: this },
         );
         this.registerOutputs({ group: this.group.name, launchTemplate: this.launchTemplate.id });

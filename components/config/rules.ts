@@ -1,5 +1,6 @@
 import { durationToMs } from "../schema/duration";
 import { adoptionIdsMatch } from "./adoption";
+import { alarmsReachSomeone } from "./alarmRecipients";
 import {
     HEALTH_CONSOLE_CONNECTIONS,
     pgbouncerHostsDuringRoll,
@@ -477,6 +478,7 @@ export const RULES = [
     shedOnlyBeyondContract,
     operatorAccessNarrow,
     readinessWithinLaunchHook,
+    alarmsReachSomeone,
 ];
 
 export function checkRules(cfg: SchemaConfig): Problem[] {

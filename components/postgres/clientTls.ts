@@ -1,7 +1,3 @@
-import { createHash } from "crypto";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import type { ClientConfig } from "pg";
 
 /** What a client needs to reach PostgreSQL with libpq's sslmode semantics. */
@@ -27,14 +23,4 @@ export function clientTls(target: TlsTarget): ClientConfig["ssl"] {
     return sslmode === "verify-ca"
         ? { ca: sslrootcert, rejectUnauthorized: true, checkServerIdentity: () => undefined }
         : { ca: sslrootcert, rejectUnauthorized: true };
-}
-
-/**
- * The CA bundle as a file on the machine running Pulumi, for the PostgreSQL provider's `sslrootcert`
- * (it takes a path only). Named by its content, so every run writes the same path.
- */
-export function caBundleFile(pem: string): string {
-    const file = path.join(os.tmpdir(), `receiver-tier-ca-${createHash("sha256").update(pem).digest("hex").slice(0, 16)}.pem`);
-    fs.writeFileSync(file, pem, { mode: 0o644 });
-    return file;
 }

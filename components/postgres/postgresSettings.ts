@@ -3,7 +3,7 @@ import * as postgresql from "@pulumi/postgresql";
 import { Adoption, TierSecrets } from "../schema/schema";
 import { RoleSpec, roleInputs } from "../model/roles";
 import { DatabaseSetting, PostgresConnection } from "./databaseSetting";
-import { caBundleFile } from "./clientTls";
+import { caBundleFile } from "./caBundleFile";
 import { EventsTable } from "./eventsTable";
 import { COMPONENT_TYPES, RESOURCE_NAMES } from "../model/resources";
 
@@ -83,7 +83,7 @@ export class PostgresSettings extends pulumi.ComponentResource {
                 password: pulumi.secret(admin.password),
                 database: admin.database,
                 sslmode: admin.sslmode,
-                sslrootcert: admin.apply((a) => (a.sslrootcert === undefined ? undefined : caBundleFile(a.sslrootcert))),
+                sslrootcert: admin.apply((a) => (a.sslrootcert === undefined ? undefined : caBundleFile(a.sslrootcert, a.password))),
                 superuser: false,
             },
             { parent: this },

@@ -12,6 +12,7 @@ import { PGBOUNCER_LOGS, receiverLogs, renderLogrotate, renderMetricsEnv } from 
 import { renderMonitorSql, renderMonitorTimer } from "./longQueryMonitor";
 import { pgbouncerServesTls } from "../model/tlsModes";
 import { localHealthUrl } from "../model/proxy";
+import { ssmAgentPackage } from "../model/sessionManager";
 
 interface WriteFile {
     path: string;
@@ -40,6 +41,20 @@ function metricsFiles(): WriteFile[] {
         file("/usr/local/bin/receiver-tier-put-metric", asset("host/put-metric.sh"), "0755"),
         file("/usr/local/bin/receiver-tier-host-id", asset("host/host-id.sh"), "0755"),
         file("/etc/systemd/system/receiver-tier-metrics.timer", asset("systemd/receiver-tier-metrics.timer")),
+    ];
+}
+
+/** Installs the SSM agent in the background: operators' Session Manager access, off the host's readiness path. */
+const START_SSM_AGENT_INSTALL = ["systemctl", "start", "--no-block", "receiver-tier-ssm-agent.service"];
+
+/** What every host needs for Session Manager: the unit that installs the agent from the region's package. */
+function sessionManagerFiles(region: string): WriteFile[] {
+    const unit = asset("systemd/receiver-tier-ssm-agent.service")
+        .replace("@AWS_REGION@", region)
+        .replace("@SSM_AGENT_PACKAGE@", ssmAgentPackage(region).url);
+    return [
+        file("/usr/local/sbin/receiver-tier-install-ssm-agent", asset("host/install-ssm-agent.sh"), "0755"),
+        file("/etc/systemd/system/receiver-tier-ssm-agent.service", unit),
     ];
 }
 
@@ -154,9 +169,11 @@ export function renderPgbouncerUserData(cfg: TierConfig, region: string, names: 
             file("/usr/local/lib/receiver-tier/pgbouncer-metrics.py", asset("pgbouncer/pgbouncer-metrics.py"), "0755"),
             file("/etc/systemd/system/receiver-tier-metrics.service", asset("systemd/pgbouncer-metrics.service")),
             file("/etc/systemd/system/receiver-long-query-monitor.service", asset("systemd/receiver-long-query-monitor.service")),
+            ...sessionManagerFiles(region),
         ],
         [
             ["systemctl", "daemon-reload"],
+            START_SSM_AGENT_INSTALL,
             [APPLY_PGBOUNCER_CONFIG],
             ["systemctl", "enable", "pgbouncer.service", "receiver-long-query-monitor.timer"],
             [
@@ -217,11 +234,14 @@ export function renderReceiverUserData(
             ...metricsFiles(),
             file("/usr/local/sbin/receiver-tier-health-metric", asset("receiver/health-metric.sh"), "0755"),
             file("/etc/systemd/system/receiver-tier-metrics.service", asset("systemd/receiver-metrics.service")),
+            ...sessionManagerFiles(region),
         ],
         [
             ["useradd", "--system", "--home-dir", HOST_PATHS.receiverDir, "--shell", "/usr/sbin/nologin", "webhook-receiver"],
             ["/usr/local/sbin/receiver-tier-install-receiver"],
             [INSTALL_PROXY],
+            // After the receiver's install, whose daemon-reload loaded the unit.
+            START_SSM_AGENT_INSTALL,
             // In service only once the app answers its health check through nginx, as the ALB asks it
             // (the app's check logs in through PgBouncer).
             [COMPLETE_LAUNCH, "curl", "-fsS", "-o", "/dev/null", "--max-time", String(ALB_HEALTH_CHECK.timeout), localHealthUrl(cfg)],

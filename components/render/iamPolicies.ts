@@ -1,3 +1,4 @@
+import { SESSION_MANAGER_ACTIONS, ssmAgentPackage } from "../model/sessionManager";
 import { FLEET_TAG } from "../model/rollout";
 
 /** Trust policy letting EC2 instances assume a role. */
@@ -10,13 +11,14 @@ export function renderEc2AssumeRolePolicy(): string {
 
 /**
  * Read access to exactly these SSM parameters (and, optionally, one S3 object); the right to
- * complete launch lifecycle actions of the auto scaling group tagged with `fleet` only; and to
- * publish metrics to `metricsNamespace` only.
+ * complete launch lifecycle actions of the auto scaling group tagged with `fleet` only; to
+ * publish metrics to `metricsNamespace` only; and what Session Manager's agent needs, with its package.
  */
 export function renderInstancePolicy(
     parameterArns: readonly string[],
     fleet: string,
     metricsNamespace: string,
+    region: string,
     s3ObjectUrl?: string,
 ): string {
     const statements: object[] = [{ Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [...parameterArns] }];
@@ -38,5 +40,8 @@ export function renderInstancePolicy(
         Resource: "*",
         Condition: { StringEquals: { "cloudwatch:namespace": metricsNamespace } },
     });
+    // Session Manager: the agent registers the instance and opens its channels; the package it installs from.
+    statements.push({ Effect: "Allow", Action: [...SESSION_MANAGER_ACTIONS], Resource: "*" });
+    statements.push({ Effect: "Allow", Action: ["s3:GetObject"], Resource: ssmAgentPackage(region).arn });
     return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }

@@ -222,6 +222,25 @@ export const monitorSchema = z.strictObject({
     minQueryAgeSeconds: count(1).default(10),
 });
 
+/**
+ * One SNS subscription to the alarm topic, with the endpoint SNS takes for its protocol. An e-mail or
+ * https subscription waits for its owner to confirm it (README "Monitoring").
+ */
+export const alarmSubscriberSchema = z.discriminatedUnion("protocol", [
+    z.strictObject({ protocol: z.enum(["email", "email-json"]), endpoint: z.email("must be an e-mail address") }),
+    z.strictObject({ protocol: z.literal("https"), endpoint: z.url({ protocol: /^https$/, error: "must be an https:// URL" }) }),
+    z.strictObject({ protocol: z.literal("sqs"), endpoint: z.string().regex(/^arn:aws[\w-]*:sqs:/, "must be an SQS queue ARN") }),
+    z.strictObject({
+        protocol: z.literal("lambda"),
+        endpoint: z.string().regex(/^arn:aws[\w-]*:lambda:/, "must be a Lambda function ARN"),
+    }),
+    z.strictObject({
+        protocol: z.literal("sms"),
+        endpoint: z.string().regex(/^\+[1-9]\d{6,14}$/, "must be a phone number in E.164 form (+...)"),
+    }),
+]);
+export type AlarmSubscriber = z.infer<typeof alarmSubscriberSchema>;
+
 /** CloudWatch metrics, alarms, the dashboard and log retention (AWS stacks; the local stack ignores it). */
 export const monitoringSchema = z.strictObject({
     // Unset: ReceiverTier/<stack>. The hosts may publish to this namespace only.
@@ -240,6 +259,10 @@ export const monitoringSchema = z.strictObject({
     logRetentionDays: count(1).default(14),
     operatorCidrs: z.array(z.cidrv4("must be an IPv4 CIDR such as 10.1.0.0/24")).default([]),
     operatorSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, "must be a security group id (sg-...)")).default([]),
+    /** Who the alarm topic notifies, besides alarmEmail: one SNS subscription each (rule alarmsReachSomeone). */
+    alarmSubscribers: z.array(alarmSubscriberSchema).default([]),
+    /** Why this stack's alarms notify no one: the explicit opt-out of rule alarmsReachSomeone. */
+    alarmsUnsubscribedBecause: z.string().trim().min(10, "say why no one is to be notified (at least 10 characters)").optional(),
 });
 
 /** Seconds a new host's readiness loop tries before it abandons its launch (README "Config reference"). */

@@ -202,6 +202,13 @@ describe("canary: PgBouncer hosts", () => {
                 Resource: "*",
                 Condition: { StringEquals: { "cloudwatch:namespace": "ReceiverTier/canary" } },
             },
+            // Session Manager (README "A shell on a host"; test/unit/program/sessionManager.test.ts).
+            expect.objectContaining({ Action: expect.arrayContaining(["ssmmessages:OpenDataChannel"]), Resource: "*" }),
+            {
+                Effect: "Allow",
+                Action: ["s3:GetObject"],
+                Resource: "arn:aws:s3:::amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb",
+            },
         ]);
         expect(group().tags).toContainEqual({ key: "receiver-tier-fleet", value: "canary-pgbouncer", propagateAtLaunch: false });
         expect(byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
@@ -342,7 +349,7 @@ describe("canary: receivers", () => {
         expect(userData).toMatch(/packages:[\s\S]*- nginx\n/);
         // The readiness check runs after the proxy is installed, and the proxy after Gunicorn.
         expect(userData).toMatch(
-            /- - \/usr\/local\/sbin\/receiver-tier-install-receiver\n\s*- - \/usr\/local\/sbin\/receiver-tier-install-proxy\n\s*- - \/usr\/local\/sbin\/receiver-tier-complete-launch/,
+            /- - \/usr\/local\/sbin\/receiver-tier-install-receiver\n\s*- - \/usr\/local\/sbin\/receiver-tier-install-proxy\n\s*- - systemctl\n\s*- start\n\s*- --no-block\n\s*- receiver-tier-ssm-agent\.service\n\s*- - \/usr\/local\/sbin\/receiver-tier-complete-launch/,
         );
         const install = written.get("/usr/local/sbin/receiver-tier-install-proxy") ?? "";
         expect(install.indexOf("nginx -t")).toBeGreaterThan(-1);

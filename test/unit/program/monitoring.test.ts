@@ -20,6 +20,15 @@ describe.each(["canary", "prod"] as const)("monitoring of stack %s", (stack) => 
         expect(byType(r, "aws:sns/topic:Topic")).toHaveLength(1);
     });
 
+    it("subscribes the stack file's alarm subscriber to the stack's topic, as a child of the monitoring component", async () => {
+        const r = await load();
+        const subscriptions = byType(r, "aws:sns/topicSubscription:TopicSubscription");
+        expect(subscriptions.map((s) => plain(s.inputs))).toEqual([
+            { topic: `<arn of ${stack}-monitoring-alarms>`, protocol: "email", endpoint: expect.stringMatching(/@deltacrown\.gg$/) },
+        ]);
+        expect(subscriptions[0]?.parentUrn).toMatch(new RegExp(`receiver-tier:aws:Monitoring::${stack}-monitoring$`));
+    });
+
     it("keys the AWS metrics by the real load balancers and the custom ones by the pool's database", async () => {
         const alarms = alarmsOf(await load());
         const byId = (id: string) => alarms.find((a) => a.name === `${stack}-${id}`) as Record<string, any>;
@@ -87,5 +96,31 @@ describe("monitoring of a stack that names its alarm topic", () => {
                 .map(([, v]) => v)
                 .join(" "),
         ).not.toMatch(/PASSWORD|SCRAM-SHA-256/);
+    });
+});
+
+describe("alarm subscribers of a stack", () => {
+    const pager = { protocol: "https", endpoint: "https://pager.example.com/sns" };
+    const queue = { protocol: "sqs", endpoint: "arn:aws:sqs:us-east-1:111111111111:alarms" };
+    const subscriptionsOf = async (subscribers: object[]) => {
+        vi.resetModules();
+        const run = await runProgram("canary", (raw) => {
+            raw.monitoring = { alarmSubscribers: subscribers };
+        });
+        return byType(run, "aws:sns/topicSubscription:TopicSubscription").map((s) => [s.name, plain(s.inputs)] as const);
+    };
+
+    it("makes one subscription each, named by its endpoint, so reordering the list replaces none", async () => {
+        const listed = await subscriptionsOf([pager, queue]);
+        expect(listed.map(([, inputs]) => inputs)).toEqual([
+            { topic: "<arn of canary-monitoring-alarms>", ...pager },
+            { topic: "<arn of canary-monitoring-alarms>", ...queue },
+        ]);
+        expect(listed.map(([name]) => name)).toEqual([
+            expect.stringMatching(/^canary-monitoring-alarms-https-[0-9a-f]{8}$/),
+            expect.stringMatching(/^canary-monitoring-alarms-sqs-[0-9a-f]{8}$/),
+        ]);
+        const reordered = await subscriptionsOf([queue, pager]);
+        expect(new Map(reordered)).toEqual(new Map(listed));
     });
 });

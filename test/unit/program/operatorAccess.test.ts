@@ -5,7 +5,7 @@ describe("operator access to PgBouncer", () => {
     it("admits exactly the configured operators on PgBouncer's port, at the NLB and the hosts", async () => {
         vi.resetModules();
         const run = await runProgram("canary", (raw) => {
-            raw.monitoring = { operatorCidrs: ["10.99.1.0/24"], operatorSecurityGroupIds: ["sg-0aaa0aaa0aaa0aaa1"] };
+            raw.monitoring = { ...raw.monitoring, operatorCidrs: ["10.99.1.0/24"], operatorSecurityGroupIds: ["sg-0aaa0aaa0aaa0aaa1"] };
         });
         const operatorRules = byType(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
             .filter((r) => r.name.includes("operator"))

@@ -31,7 +31,11 @@ describe("prod stack", () => {
         expect(artifact).toBeDefined();
         const policies = byType(run, "aws:iam/rolePolicy:RolePolicy").map((p) => JSON.parse(plain(p.inputs.policy) as string));
         const s3Reads = policies.flatMap((p) => p.Statement).filter((s: { Action: string[] }) => s.Action.includes("s3:GetObject"));
-        expect(s3Reads.map((s: { Resource: string }) => s.Resource)).toEqual([`arn:aws:s3:::${artifact?.slice("s3://".length)}`]);
+        // Beside each fleet's Session Manager agent package (README "A shell on a host").
+        const agent = "arn:aws:s3:::amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb";
+        expect(s3Reads.map((s: { Resource: string }) => s.Resource).sort()).toEqual(
+            [`arn:aws:s3:::${artifact?.slice("s3://".length)}`, agent, agent].sort(),
+        );
     });
 
     it("limits each receiver login to what three hosts, plus one during a roll, can open", () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseTierConfig } from "../../../../components/config/load";
 import { Problem } from "../../../../components/schema/problems";
 import { adoptionIdsMatch } from "../../../../components/config/adoption";
+import { alarmsReachSomeone } from "../../../../components/config/alarmRecipients";
 import * as rules from "../../../../components/config/rules";
 import { receiverRequestCapacity } from "../../../../components/model/capacity";
 import { SchemaConfig, tierSchema } from "../../../../components/schema/schema";
@@ -209,6 +210,12 @@ const errorCases: readonly RuleCase[] = [
             ["pgbouncer.hosts", 1],
         ],
         finding: "receiver-tier:pgbouncer.settings.client_tls_sslmode (error)",
+    },
+    {
+        rule: alarmsReachSomeone,
+        behaviour: "refuses an aws stack whose alarm topic has no subscriber, so its alarms would reach no one",
+        edits: [["monitoring.alarmSubscribers", []]],
+        finding: "receiver-tier:monitoring.alarmSubscribers (error)",
     },
 ];
 
@@ -508,5 +515,54 @@ describe("the reference receiver on a cloud stack", () => {
 
     it("is what the local docker stack runs without choosing it", () => {
         expect(findings(["platform", "docker"], ["receiver.app.reference", undefined])).toEqual([]);
+    });
+});
+
+describe("whom the alarms reach", () => {
+    const none: Edit = ["monitoring.alarmSubscribers", []];
+    const findings = (...edits: Edit[]) => problemKeys(alarmsReachSomeone(schemaOnly(edits)));
+
+    it("names every way out in its message", () => {
+        const [problem] = alarmsReachSomeone(schemaOnly([none]));
+        expect(problem?.message).toMatch(/monitoring\.alarmTopicArn/);
+        expect(problem?.message).toMatch(/monitoring\.alarmsUnsubscribedBecause/);
+    });
+
+    it("accepts an alarmEmail, an existing topic, or a stated reason instead of a subscriber", () => {
+        expect(findings(none, ["monitoring.alarmEmail", "ops@example.com"])).toEqual([]);
+        expect(findings(none, ["monitoring.alarmTopicArn", "arn:aws:sns:us-east-1:111111111111:ops"])).toEqual([]);
+        expect(findings(none, ["monitoring.alarmsUnsubscribedBecause", "a throwaway load-test stack nobody watches"])).toEqual([]);
+        expect(findings(none, ["platform", "docker"], ["pgbouncer.hosts", 1])).toEqual([]);
+    });
+
+    it("refuses a stated reason beside a subscriber, and a subscriber listed twice", () => {
+        expect(findings(["monitoring.alarmsUnsubscribedBecause", "nobody watches this stack"])).toEqual([
+            "receiver-tier:monitoring.alarmsUnsubscribedBecause (error)",
+        ]);
+        const twice: Edit = [
+            "monitoring.alarmSubscribers",
+            [
+                { protocol: "email", endpoint: "ops@example.com" },
+                { protocol: "https", endpoint: "https://pager.example.com/sns" },
+                { protocol: "email", endpoint: "OPS@example.com" },
+            ],
+        ];
+        expect(findings(twice)).toEqual(["receiver-tier:monitoring.alarmSubscribers.2 (error)"]);
+        expect(
+            findings(
+                ["monitoring.alarmEmail", "ops@example.com"],
+                ["monitoring.alarmSubscribers", [{ protocol: "email", endpoint: "ops@example.com" }]],
+            ),
+        ).toEqual(["receiver-tier:monitoring.alarmSubscribers.0 (error)"]);
+    });
+
+    it("refuses an endpoint that does not fit its protocol, by key", () => {
+        expect(
+            problemKeys(
+                refusedProblems(
+                    edited(canaryRaw(), ["monitoring.alarmSubscribers", [{ protocol: "https", endpoint: "http://pager.example.com" }]]),
+                ),
+            ),
+        ).toEqual(["receiver-tier:monitoring.alarmSubscribers[0].endpoint (error)"]);
     });
 });

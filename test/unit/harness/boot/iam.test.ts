@@ -9,7 +9,7 @@ import { evaluatePolicy, PolicyDocument, wildcardMatch } from "../../../../harne
 const region = "us-east-1";
 const ini = parameterArn(region, "/receiver-tier/canary/pgbouncer/pgbouncer.ini");
 const policy = JSON.parse(
-    renderInstancePolicy([ini], "canary-pgbouncer", "ReceiverTier/canary", "s3://bucket/app.tar.gz"),
+    renderInstancePolicy([ini], "canary-pgbouncer", "ReceiverTier/canary", region, "s3://bucket/app.tar.gz"),
 ) as PolicyDocument;
 
 describe("evaluatePolicy on the rendered instance policy", () => {
@@ -49,6 +49,25 @@ describe("evaluatePolicy on the rendered instance policy", () => {
         expect(evaluatePolicy(policy, { action: "s3:GetObject", resource: "arn:aws:s3:::bucket/other.tar.gz", context: {} }).allowed).toBe(
             false,
         );
+    });
+
+    it("allows Session Manager's agent to register and open its channels, and to fetch its own region's package only", () => {
+        for (const action of [
+            "ssm:UpdateInstanceInformation",
+            "ssmmessages:CreateControlChannel",
+            "ssmmessages:CreateDataChannel",
+            "ssmmessages:OpenControlChannel",
+            "ssmmessages:OpenDataChannel",
+        ]) {
+            expect(evaluatePolicy(policy, { action, resource: "*", context: {} }).allowed, action).toBe(true);
+        }
+        const get = (object: string) => evaluatePolicy(policy, { action: "s3:GetObject", resource: `arn:aws:s3:::${object}`, context: {} });
+        expect(get("amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb").allowed).toBe(true);
+        expect(get("amazon-ssm-eu-west-1/latest/debian_amd64/amazon-ssm-agent.deb").allowed).toBe(false);
+        expect(get("amazon-ssm-us-east-1/latest/linux_amd64/amazon-ssm-agent.rpm").allowed).toBe(false);
+        // The agent's statement grants no parameter beyond the instance's own.
+        expect(evaluatePolicy(policy, { action: "ssm:GetParameter", resource: "*", context: {} }).allowed).toBe(false);
+        expect(evaluatePolicy(policy, { action: "ssm:SendCommand", resource: "*", context: {} }).allowed).toBe(false);
     });
 
     it("lets an explicit Deny win and fails closed on unknown condition operators", () => {
