@@ -14,20 +14,28 @@ import { StackState } from "./stackState";
 export interface LegacyLoginFacts {
     /** undefined: no such role. */
     readonly login: boolean | undefined;
-    /** Sessions per client address (null: a role without pg_read_all_stats sees no addresses). */
+    /**
+     * Sessions a client used within the window, per client address (null: hidden from an admin without
+     * pg_read_all_stats, whose sessions count as used). PgBouncer keeps up to min_pool_size idle server
+     * connections of a user nobody uses any more until server_lifetime: those are not counted.
+     */
     readonly sessions: readonly { readonly address: string | null; readonly count: number }[];
+    /** The window: seconds a session must have been idle to count as unused (server_idle_timeout). */
+    readonly idleSeconds: number;
 }
 
 const stepName = (step: CutoverStep) => `cutover step ${step.number} of ${CUTOVER_STEPS.length} (${step.name})`;
 const step = (name: string) => CUTOVER_STEPS.find((s) => s.name === name) as CutoverStep;
 
-export async function legacyLoginFacts(client: Client, name: string): Promise<LegacyLoginFacts> {
+export async function legacyLoginFacts(client: Client, name: string, idleSeconds: number): Promise<LegacyLoginFacts> {
     const role = await client.query<{ login: boolean }>("SELECT rolcanlogin AS login FROM pg_roles WHERE rolname = $1", [name]);
     const sessions = await client.query<{ address: string | null; count: number }>(
-        "SELECT host(client_addr) AS address, count(*)::int AS count FROM pg_stat_activity WHERE usename = $1 GROUP BY 1 ORDER BY 1",
-        [name],
+        `SELECT host(client_addr) AS address, count(*)::int AS count FROM pg_stat_activity
+          WHERE usename = $1 AND (state IS DISTINCT FROM 'idle' OR state_change > now() - make_interval(secs => $2))
+          GROUP BY 1 ORDER BY 1`,
+        [name, idleSeconds],
     );
-    return { login: role.rows[0]?.login, sessions: sessions.rows };
+    return { login: role.rows[0]?.login, sessions: sessions.rows, idleSeconds };
 }
 
 /**
@@ -57,11 +65,15 @@ export function cutoverStepChecks(cfg: TierConfig, stack: string, state: StackSt
     if (!ownRole || facts.login !== true) return [];
     const retire = step("retire");
     const sessions = facts.sessions.reduce((sum, s) => sum + s.count, 0);
-    if (sessions === 0) return [pass(`${stepName(retire)}: pulumi up: ${name} ${retire.legacyLogin}; no session is logged in as it`)];
+    if (sessions === 0) {
+        return [
+            pass(`${stepName(retire)}: pulumi up: ${name} ${retire.legacyLogin}; no session used it in the last ${facts.idleSeconds} s`),
+        ];
+    }
     const from = facts.sessions.map((s) => `${s.address ?? "(address hidden)"} x ${s.count}`).join(", ");
     return [
         fail(
-            `${stepName(retire)}: pulumi up turns ${name}'s LOGIN off, but ${sessions} session(s) are logged in as it (${from}): finish step 2 (senders moved, hand-made receivers and PgBouncer stopped; the stack's PgBouncer closes idle ones after server_idle_timeout)`,
+            `${stepName(retire)}: pulumi up turns ${name}'s LOGIN off, but ${sessions} session(s) logged in as it were used in the last ${facts.idleSeconds} s (${from}): finish step 2 (senders moved, hand-made receivers and PgBouncer stopped)`,
         ),
     ];
 }
@@ -122,7 +134,7 @@ export async function cutoverChecks(
     let facts: LegacyLoginFacts;
     try {
         await client.connect();
-        facts = await legacyLoginFacts(client, legacyLoginName(cfg));
+        facts = await legacyLoginFacts(client, legacyLoginName(cfg), cfg.pgbouncer.settings.server_idle_timeout);
     } catch {
         // The database checks report an unreachable database already.
         return [];

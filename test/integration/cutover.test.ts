@@ -18,6 +18,11 @@ import {
     TEST_SECRETS,
 } from "../../harness";
 import { LEGACY_RECEIVER_TEST_PASSWORD } from "../../harness/testSecrets";
+import { cutoverChecks } from "../../checks/preflightCutover";
+import { Check } from "../../checks/result";
+import { NO_STATE, StackState } from "../../checks/stackState";
+import { md5Secret } from "../../components/model/authSecrets";
+import { PostgresConnection } from "../../components/postgres/databaseSetting";
 
 // The cutover from the hand-made canary (README "First deploy into an existing environment") rehearsed on the
 // real PostgreSQL 15 and PgBouncer 1.18. The database and a PgBouncer are set up as the runbook did by hand
@@ -179,6 +184,22 @@ describe("cutover from the hand-made canary under load", () => {
         const sql = renderTierFiles(steps[step], TEST_SECRETS, "canary")["database.sql"];
         await pg.psqlFile("deltacrown", sandbox.write(`database-step-${step}.sql`, sql, 0o600));
     };
+    /** `npm run preflight` before a step: its cutover lines, as the admin over verify-full TLS. */
+    const preflight = (step: 1 | 3, state: StackState, secret = TEST_SECRETS.legacyReceiverSecret) => {
+        const admin: PostgresConnection = {
+            host: pg.host,
+            port: pg.port,
+            user: pg.superuser,
+            password: pg.superuserPassword,
+            database: "deltacrown",
+            sslmode: "verify-full",
+            sslrootcert: postgresCa.certPem,
+        };
+        return cutoverChecks(steps[step], "canary", state, admin, secret);
+    };
+    const failures = (checks: Check[]) => checks.filter((c) => !c.passed).map((c) => c.name);
+    /** After step 1 the stack's state holds every role it adopted or created. */
+    const AFTER_STEP_1: StackState = { has: () => true };
     const stackFiles = (step: 1 | 3) => renderTierFiles(steps[step], TEST_SECRETS, "canary");
     const role = async () =>
         (
@@ -251,6 +272,20 @@ describe("cutover from the hand-made canary under load", () => {
             await sleep(1500);
             expect(counts.legacyInserts.get("hand-made") ?? 0).toBeGreaterThan(0);
 
+            // Preflight before step 1 proves the stack's copy of the hand-made secret logs in as webhook_receiver.
+            const step1Checks = await preflight(1, NO_STATE);
+            expect(failures(step1Checks)).toEqual([]);
+            expect(step1Checks.map((c) => c.name)).toEqual([
+                expect.stringMatching(/^cutover step 1 of 3 \(takeover\): pulumi up: webhook_receiver keeps LOGIN/),
+                "receiver-tier:legacyReceiverSecret logs in to PostgreSQL as webhook_receiver: the stack's PgBouncer accepts the hand-made receivers' password",
+            ]);
+            const wrong = await preflight(1, NO_STATE, md5Secret("webhook_receiver", "not-the-hand-made-password"));
+            expect(failures(wrong)).toEqual([
+                expect.stringMatching(
+                    /^receiver-tier:legacyReceiverSecret does not log in to PostgreSQL as webhook_receiver \(.*password authentication failed/,
+                ),
+            ]);
+
             // Step 1, `pulumi up`: the roles and the table's owner first, then the stack's PgBouncer fleet.
             await applyDatabaseSql(1);
             expect(await role()).toEqual({ login: true, create: true, owner: "webhook_receiver_owner" });
@@ -291,7 +326,27 @@ describe("cutover from the hand-made canary under load", () => {
             for (; sendersMoved < LEGACY_CLIENTS; sendersMoved++) await sleep(30);
             await Promise.all(legacyLoad);
             await handMade.stop();
-            await sleep(1000);
+            // Preflight before step 3 refuses while sessions as webhook_receiver were used within server_idle_timeout,
+            // and passes once they were not (PgBouncer keeps up to min_pool_size of them idle: harmless, not counted).
+            expect(failures(await preflight(3, AFTER_STEP_1))).toEqual([
+                expect.stringMatching(
+                    /^cutover step 3 of 3 \(retire\): pulumi up turns webhook_receiver's LOGIN off, but \d+ session\(s\) logged in as it were used in the last 30 s \(127\.0\.0\.1 x \d+\)/,
+                ),
+            ]);
+            let retireChecks = await preflight(3, AFTER_STEP_1);
+            for (
+                const deadline = Date.now() + (steps[1].pgbouncer.settings.server_idle_timeout + 15) * 1000;
+                failures(retireChecks).length > 0 && Date.now() < deadline;
+            ) {
+                await sleep(1000);
+                retireChecks = await preflight(3, AFTER_STEP_1);
+            }
+            expect(retireChecks.map((c) => [c.passed, c.name])).toEqual([
+                [
+                    true,
+                    "cutover step 3 of 3 (retire): pulumi up: webhook_receiver NOLOGIN (refused by PostgreSQL) and gone from the stack's userlist; no session used it in the last 30 s",
+                ],
+            ]);
 
             // Step 3, `pulumi up` without the cutover block: the login closes, and the stack's PgBouncer drops
             // it at its next poll (the new files and a reload).
