@@ -9,7 +9,7 @@ export const preflightCommand = command({
     spec: {
         name: "preflight",
         summary:
-            "Checks, before `pulumi up`, what would make it fail: AWS credentials and region, the VPC, subnets, security group, certificate and zones, names no other stack file claims, existing records and roles that need adoption (and what adopting them changes; with --state, what the stack already holds is its own), egress from the private subnets, the AMI parameter and the receiver artifact, and the database reachable with the admin user's privileges. One line each.",
+            "Checks, before `pulumi up`, what would make it fail: AWS credentials and region, the VPC, subnets, security group, certificate and zones, names no other stack file claims, existing records and roles that need adoption (and what adopting them changes; with --state, what the stack already holds is its own), the cutover step from the hand-made canary and what would fail it, egress from the private subnets, the AMI parameter and the receiver artifact, and the database reachable with the admin user's privileges. One line each.",
         options: {
             stack: required("<name>", "stack to check (Pulumi.<name>.yaml)", text),
             state: optional(

@@ -69,7 +69,8 @@ describe("cutover step 3: the block removed", () => {
             for (const key of Object.keys(raw)) delete raw[key];
             Object.assign(raw, retired);
         });
-    });
+        // A whole program run: on a loaded 2-core runner it can take longer than a hook's default 10 s.
+    }, 60_000);
 
     it("makes webhook_receiver the NOLOGIN group role, drops it from the userlist and PgBouncer back to scram-sha-256", () => {
         expect(role(run).importId).toBeUndefined();
