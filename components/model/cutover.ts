@@ -1,5 +1,4 @@
-import { CUTOVER_SECRET_KEY, SchemaConfig, TierSecrets } from "../schema/schema";
-import { CONFIG_NAMESPACE } from "../schema/schema";
+import { CONFIG_NAMESPACE, CUTOVER_SECRET_KEY, SchemaConfig, TierSecrets } from "../schema/schema";
 
 // The cutover from the hand-made canary (README "First deploy into an existing environment"). The runbook's
 // `webhook_receiver` is a LOGIN role with an md5 password that hand-made receivers and a hand-made PgBouncer use;
