@@ -8,7 +8,7 @@ const { config, warnings } = loadPulumiConfig();
 if (warnings.length > 0) {
     pulumi.log.warn(`receiver-tier config warnings:\n${formatProblems(warnings)}`);
 }
-const secrets = loadPulumiSecrets();
+const secrets = loadPulumiSecrets(config);
 const tier = deployTier(config, secrets, pulumi.getStack(), () => new pulumi.Config("aws").require("region"));
 
 export const healthUrl = tier.healthUrl;

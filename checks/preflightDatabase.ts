@@ -142,7 +142,7 @@ export function adoptionChecks(cfg: TierConfig, stack: string, state: StackState
         const changes = roleChanges(spec, role);
         if (role.login && !spec.login) {
             return fail(
-                `adopting role ${name} turns its LOGIN off: whoever logs in as ${name} today is locked out (${changes.join("; ")})`,
+                `adopting role ${name} turns its LOGIN off: whoever logs in as ${name} today is locked out (${changes.join("; ")}); the receiver-tier:cutover block keeps it a login until they moved (README "First deploy into an existing environment")`,
             );
         }
         return pass(

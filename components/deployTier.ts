@@ -5,7 +5,15 @@ import { PgbouncerTls } from "./aws/pgbouncerTls";
 import { ReceiverFleet, ReceiverFleetArgs } from "./aws/receiverFleet";
 import { SecurityGroups } from "./aws/securityGroups";
 import { SenderLimits } from "./aws/senderLimits";
-import { AwsTierConfig, DockerTierConfig, SecretKey, TIER_SECRET_KEYS, TierConfig, TierSecrets } from "./schema/schema";
+import {
+    AwsTierConfig,
+    CUTOVER_SECRET_KEY,
+    DockerTierConfig,
+    StackSecrets,
+    TIER_SECRET_KEYS,
+    TierConfig,
+    TierSecrets,
+} from "./schema/schema";
 import { LocalTier } from "./docker/localTier";
 import { PostgresConnection } from "./postgres/databaseSetting";
 import { PostgresSettings } from "./postgres/postgresSettings";
@@ -110,6 +118,7 @@ function securityGroups(rendered: Rendered<AwsTierConfig>): SecurityGroups {
         pgbouncerPort: cfg.pgbouncer.port,
         postgresPort: cfg.postgres.port,
         operators: [...cfg.monitoring.operatorCidrs, ...cfg.monitoring.operatorSecurityGroupIds],
+        legacyClients: cfg.cutover ? [...cfg.cutover.legacyClientCidrs, ...cfg.cutover.legacyClientSecurityGroupIds] : [],
     });
 }
 
@@ -250,14 +259,11 @@ function adminConnection(
 }
 
 /** The files and secrets both platforms place, rendered once. */
-function renderTier<Config extends TierConfig>(
-    cfg: Config,
-    stack: string,
-    allSecrets: pulumi.Output<Record<SecretKey, string>>,
-): Rendered<Config> {
-    const secrets = allSecrets.apply(
-        (all): TierSecrets => Object.fromEntries(TIER_SECRET_KEYS.map((key) => [key, all[key]])) as TierSecrets,
-    );
+function renderTier<Config extends TierConfig>(cfg: Config, stack: string, allSecrets: pulumi.Output<StackSecrets>): Rendered<Config> {
+    const secrets = allSecrets.apply((all): TierSecrets => ({
+        ...(Object.fromEntries(TIER_SECRET_KEYS.map((key) => [key, all[key]])) as TierSecrets),
+        ...(all[CUTOVER_SECRET_KEY] === undefined ? {} : { [CUTOVER_SECRET_KEY]: all[CUTOVER_SECRET_KEY] }),
+    }));
     return {
         cfg,
         stack,
@@ -271,12 +277,7 @@ function renderTier<Config extends TierConfig>(
 }
 
 /** Places the whole tier for one stack and returns its outputs. */
-export function deployTier(
-    cfg: TierConfig,
-    allSecrets: pulumi.Output<Record<SecretKey, string>>,
-    stack: string,
-    awsRegion: () => string,
-): TierOutputs {
+export function deployTier(cfg: TierConfig, allSecrets: pulumi.Output<StackSecrets>, stack: string, awsRegion: () => string): TierOutputs {
     const deployed =
         cfg.platform === "aws"
             ? deployAws(renderTier(cfg, stack, allSecrets), awsRegion())

@@ -4,6 +4,7 @@
  * Each module's exports carry their own doc lines; runningTier.ts (startTier) is where to begin.
  */
 export * from "./clients";
+export * from "./cutoverSteps";
 export * from "./gunicorn";
 export * from "./lock";
 export * from "./packages";

@@ -1,4 +1,8 @@
 import type { TierSecrets } from "../components/schema/schema";
+import { md5Secret } from "../components/model/authSecrets";
+
+/** The hand-made canary's `webhook_receiver` password in tests (the cutover rehearsal logs in with it). */
+export const LEGACY_RECEIVER_TEST_PASSWORD = "legacy-receiver-test-password";
 
 /**
  * Passwords for throwaway tiers and for rendering in tests; a stack's own secrets are never used.
@@ -12,4 +16,6 @@ export const TEST_SECRETS: TierSecrets = {
     statsPasswordB: "stats-b-test-password",
     monitorPassword: "monitor-test-password",
     webhookSigningSecret: "signing-test-secret",
+    // As the hand-made userlist.txt holds it: what the cutover block's stack file needs.
+    legacyReceiverSecret: md5Secret("webhook_receiver", LEGACY_RECEIVER_TEST_PASSWORD),
 };

@@ -2,13 +2,14 @@ import { loadStackConfig, lookupSecret, readStackFile } from "../components/conf
 import { endpointChecks, projectStacks } from "../checks/preflightStacks";
 import { Check, fail, formatChecks } from "../checks/result";
 import { NO_STATE, readStackState } from "../checks/stackState";
+import { CUTOVER_SECRET_KEY } from "../components/schema/schema";
 import { command, Io, main, optional, required, text, projectDirOption } from "./args";
 
 export const preflightCommand = command({
     spec: {
         name: "preflight",
         summary:
-            "Checks, before `pulumi up`, what would make it fail: AWS credentials and region, the VPC, subnets, security group, certificate and zones, names no other stack file claims, existing records and roles that need adoption (and what adopting them changes; with --state, what the stack already holds is its own), egress from the private subnets, the AMI parameter and the receiver artifact, and the database reachable with the admin user's privileges. One line each.",
+            "Checks, before `pulumi up`, what would make it fail: AWS credentials and region, the VPC, subnets, security group, certificate and zones, names no other stack file claims, existing records and roles that need adoption (and what adopting them changes; with --state, what the stack already holds is its own), the cutover step from the hand-made canary and what would fail it, egress from the private subnets, the AMI parameter and the receiver artifact, and the database reachable with the admin user's privileges. One line each.",
         options: {
             stack: required("<name>", "stack to check (Pulumi.<name>.yaml)", text),
             state: optional(
@@ -33,9 +34,10 @@ async function preflight(stack: string, stateFile: string | undefined, projectDi
     const state = stateFile === undefined ? NO_STATE : readStackState(stateFile, stack);
     const { config } = loadStackConfig(stackFile);
     // The AWS SDK and the database client load only for a real run, not for --help.
-    const [{ awsChecks, awsClients }, { databaseChecks }] = await Promise.all([
+    const [{ awsChecks, awsClients }, { databaseChecks }, { cutoverChecks }] = await Promise.all([
         import("../checks/preflightAws"),
         import("../checks/preflightDatabase"),
+        import("../checks/preflightCutover"),
     ]);
     const checks: Check[] = endpointChecks(stack, { ...projectStacks(projectDir), [stack]: config });
     if (config.platform === "aws") {
@@ -47,17 +49,18 @@ async function preflight(stack: string, stateFile: string | undefined, projectDi
         checks.push(fail(password.missing));
     } else {
         const pg = config.postgres;
-        checks.push(
-            ...(await databaseChecks(config, stack, state, {
-                host: pg.host,
-                port: pg.port,
-                user: pg.adminUser,
-                password: password.value,
-                database: pg.database,
-                sslmode: pg.sslmode,
-                sslrootcert: pg.caBundle,
-            })),
-        );
+        const admin = {
+            host: pg.host,
+            port: pg.port,
+            user: pg.adminUser,
+            password: password.value,
+            database: pg.database,
+            sslmode: pg.sslmode,
+            sslrootcert: pg.caBundle,
+        };
+        checks.push(...(await databaseChecks(config, stack, state, admin)));
+        const legacy = lookupSecret(stackFile, stack, CUTOVER_SECRET_KEY, process.env);
+        checks.push(...(await cutoverChecks(config, stack, state, admin, "value" in legacy ? legacy.value : undefined)));
     }
     io.stdout(formatChecks(checks));
     const failed = checks.filter((c) => !c.passed).length;

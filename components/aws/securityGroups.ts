@@ -16,6 +16,8 @@ export interface SecurityGroupsArgs {
     readonly postgresPort: number;
     /** CIDRs and security group ids of the operators admitted to PgBouncer (monitoring.operatorCidrs, operatorSecurityGroupIds). */
     readonly operators: readonly string[];
+    /** CIDRs and security group ids of the hand-made receivers while the cutover runs (cutover.legacyClient*); else none. */
+    readonly legacyClients: readonly string[];
 }
 
 const HTTPS = 443;
@@ -55,6 +57,7 @@ export class SecurityGroups extends pulumi.ComponentResource {
         this.receiverPaths(args);
         this.pgbouncerPaths(args);
         this.operatorPaths(args);
+        this.legacyClientPaths(args);
         this.postgresPaths(args);
         this.outboundToAws();
         this.registerOutputs({
@@ -136,6 +139,18 @@ export class SecurityGroups extends pulumi.ComponentResource {
             const description = `PgBouncer for operator ${operator}`;
             this.ingress(`nlb-from-operator-${index + 1}`, this.pgbouncerNlb, args.pgbouncerPort, operator, description);
             this.ingress(`pgbouncer-from-operator-${index + 1}`, this.pgbouncer, args.pgbouncerPort, operator, description);
+        });
+    }
+
+    /**
+     * The hand-made receivers during the cutover: pgbouncer.dnsName moves to the NLB under them, so their new
+     * connections arrive there (and, like the operators', keep their source address up to the hosts).
+     */
+    private legacyClientPaths(args: SecurityGroupsArgs): void {
+        args.legacyClients.forEach((client, index) => {
+            const description = `PgBouncer for the hand-made receivers ${client} (cutover)`;
+            this.ingress(`nlb-from-legacy-${index + 1}`, this.pgbouncerNlb, args.pgbouncerPort, client, description);
+            this.ingress(`pgbouncer-from-legacy-${index + 1}`, this.pgbouncer, args.pgbouncerPort, client, description);
         });
     }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConfigError, configKey, Problem } from "../schema/problems";
 import { checkRules, RULES } from "./rules";
-import { CONFIG_NAMESPACE, hasPlatformSection, SchemaConfig, SECRET_KEYS, TierConfig, tierSchema } from "../schema/schema";
+import { CONFIG_NAMESPACE, hasPlatformSection, KNOWN_SECRET_KEYS, SchemaConfig, TierConfig, tierSchema } from "../schema/schema";
 import { closest } from "../schema/spelling";
 
 /** A validated config and the doubtful-but-legal settings found in it. */
@@ -25,7 +25,7 @@ function keysAt(path: readonly PropertyKey[]): string[] {
 
 function unknownKeyMessage(path: readonly PropertyKey[], key: string): string {
     // Secrets sit beside the top-level keys in a stack file.
-    const candidates = [...keysAt(path), ...(path.length === 0 ? SECRET_KEYS : [])];
+    const candidates = [...keysAt(path), ...(path.length === 0 ? KNOWN_SECRET_KEYS : [])];
     const near = closest(key, candidates);
     return `unknown key${near === undefined ? "" : `; did you mean ${near}?`} (PgBouncer and Gunicorn names are used as-is; see the config reference)`;
 }
@@ -61,7 +61,7 @@ function decodeValue(value: unknown): unknown {
  */
 export function projectConfig(all: Record<string, unknown>): Record<string, unknown> {
     const prefix = `${CONFIG_NAMESPACE}:`;
-    const secretKeys: readonly string[] = SECRET_KEYS;
+    const secretKeys = KNOWN_SECRET_KEYS;
     const raw: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(all)) {
         if (!key.startsWith(prefix)) continue;

@@ -452,6 +452,52 @@ export function readinessWithinLaunchHook(cfg: SchemaConfig): Problem[] {
           ];
 }
 
+/**
+ * During the cutover the hand-made PgBouncer's pool and the stack's fleet (one extra host during a roll) are
+ * connected to PostgreSQL at once: together they must fit its budget.
+ */
+export function cutoverServerCapacity(cfg: SchemaConfig): Problem[] {
+    if (cfg.cutover === undefined) return [];
+    const s = cfg.pgbouncer.settings;
+    const legacy = cfg.cutover.legacyServerConnections;
+    const hosts = pgbouncerHostsDuringRoll(cfg);
+    const needed = legacy + hosts * serverConnectionsPerHost(cfg);
+    const budget = postgresBudget(cfg);
+    if (needed <= budget) return [];
+    const pg = cfg.postgres;
+    const counted = hosts === cfg.pgbouncer.hosts ? `${hosts} hosts` : `(pgbouncer.hosts ${cfg.pgbouncer.hosts} + 1 during a roll)`;
+    return [
+        error(
+            ["cutover", "legacyServerConnections"],
+            `the hand-made pool's ${legacy} + ${counted} x (default_pool_size ${s.default_pool_size} + reserve_pool_size ${s.reserve_pool_size}) = ${needed} server connections exceeds postgres.maxConnections ${pg.maxConnections} - superuserReservedConnections ${pg.superuserReservedConnections} - reservedForOtherClients ${pg.reservedForOtherClients} = ${budget}; lower the stack's pool sizes until the hand-made PgBouncer is stopped (README "First deploy into an existing environment")`,
+        ),
+    ];
+}
+
+/** Once pgbouncer.dnsName moves to the stack's NLB, the hand-made receivers must be let in, narrowly. */
+export function cutoverLegacyClientsAdmitted(cfg: SchemaConfig): Problem[] {
+    if (cfg.cutover === undefined || cfg.platform !== "aws") return [];
+    const { legacyClientSecurityGroupIds, legacyClientCidrs } = cfg.cutover;
+    if (legacyClientSecurityGroupIds.length + legacyClientCidrs.length === 0) {
+        return [
+            error(
+                ["cutover", "legacyClientSecurityGroupIds"],
+                "names no hand-made receivers (nor legacyClientCidrs): once pgbouncer.dnsName points at the stack's NLB its security group would refuse them",
+            ),
+        ];
+    }
+    return legacyClientCidrs.flatMap((cidr, index) =>
+        Number(cidr.split("/")[1]) >= WIDEST_OPERATOR_PREFIX
+            ? []
+            : [
+                  error(
+                      ["cutover", "legacyClientCidrs", String(index)],
+                      `${cidr} opens PgBouncer's port to more than the hand-made receivers; use networks of /${WIDEST_OPERATOR_PREFIX} or narrower, or legacyClientSecurityGroupIds`,
+                  ),
+              ],
+    );
+}
+
 export const RULES = [
     reservePoolReachable,
     queryTimeoutClearOfStatementTimeout,
@@ -479,6 +525,8 @@ export const RULES = [
     operatorAccessNarrow,
     readinessWithinLaunchHook,
     alarmsReachSomeone,
+    cutoverServerCapacity,
+    cutoverLegacyClientsAdmitted,
 ];
 
 export function checkRules(cfg: SchemaConfig): Problem[] {

@@ -4,7 +4,17 @@ import { parse } from "yaml";
 import { LoadedConfig, parseTierConfig, projectConfig } from "./load";
 import { namespaceProblems } from "./namespaces";
 import { ConfigError, Problem } from "../schema/problems";
-import { CONFIG_NAMESPACE, SECRET_KEYS, SecretKey, TIER_SECRET_KEYS, TierConfig, TierSecrets } from "../schema/schema";
+import {
+    CONFIG_NAMESPACE,
+    CUTOVER_SECRET_KEY,
+    CutoverSecretKey,
+    KNOWN_SECRET_KEYS,
+    SECRET_KEYS,
+    SecretKey,
+    TIER_SECRET_KEYS,
+    TierConfig,
+    TierSecrets,
+} from "../schema/schema";
 import { weakSecretProblems } from "./secretStrength";
 import { closest } from "../schema/spelling";
 
@@ -60,7 +70,7 @@ function pulumiConfigEnv(text: string): Record<string, unknown> {
     throw new Error(`PULUMI_CONFIG must be a JSON object such as {"${CONFIG_NAMESPACE}:${SECRET_KEYS[0]}":"..."}`);
 }
 
-const SECRET_CONFIG_KEYS: readonly string[] = SECRET_KEYS.map((key) => `${CONFIG_NAMESPACE}:${key}`);
+const SECRET_CONFIG_KEYS: readonly string[] = KNOWN_SECRET_KEYS.map((key) => `${CONFIG_NAMESPACE}:${key}`);
 
 /**
  * Offline commands take only secrets from PULUMI_CONFIG (everything else comes from the stack
@@ -86,7 +96,12 @@ export type SecretLookup = { value: string } | { missing: string };
  * variable (JSON), else a plain value in the stack file. An encrypted (`secure:`) value cannot be
  * read offline, so it counts as missing with a hint.
  */
-export function lookupSecret(stackFile: StackFileConfig, stack: string, key: SecretKey, env: NodeJS.ProcessEnv): SecretLookup {
+export function lookupSecret(
+    stackFile: StackFileConfig,
+    stack: string,
+    key: SecretKey | CutoverSecretKey,
+    env: NodeJS.ProcessEnv,
+): SecretLookup {
     const fullKey = `${CONFIG_NAMESPACE}:${key}`;
     const fromEnv = env.PULUMI_CONFIG ? pulumiConfigEnv(env.PULUMI_CONFIG)[fullKey] : undefined;
     if (typeof fromEnv === "string" && fromEnv !== "") {
@@ -143,5 +158,7 @@ export function readTierSecrets(
     }
     const weak = weakSecretProblems(platform, secrets);
     if (weak.length > 0) throw new ConfigError(weak);
-    return secrets as TierSecrets;
+    // The cutover's secret is optional here: the userlist renderer names it when the cutover block needs it.
+    const legacy = lookupSecret(stackFile, stack, CUTOVER_SECRET_KEY, env);
+    return { ...(secrets as TierSecrets), ...("value" in legacy ? { [CUTOVER_SECRET_KEY]: legacy.value } : {}) };
 }

@@ -3,6 +3,7 @@ import { loginPassword, receiverLogins, statsLogins } from "./logins";
 import { pgbouncerHostsDuringRoll, serverConnectionsPerHost } from "./capacity";
 import { SchemaConfig, TierSecrets } from "../schema/schema";
 import { roleSecret } from "./authSecrets";
+import { legacyLoginLive } from "./cutover";
 
 /** Statement timeout of the monitor role: the monitor query must never hang itself. */
 export const MONITOR_STATEMENT_TIMEOUT = "30s";
@@ -68,12 +69,7 @@ export function tierRoles(cfg: SchemaConfig): RoleSpec[] {
             memberOf: [],
             purpose: "owns the receiver schema and its tables; no login is a member",
         },
-        {
-            name: receivers.base,
-            login: false,
-            memberOf: [],
-            purpose: "the receivers' privileges (INSERT and SELECT on the events table); the two logins act as it",
-        },
+        receiverGroupRole(cfg, receivers.base),
         ...receivers.both.map((login): RoleSpec => ({
             name: login.name,
             login: accepted.has(login.name),
@@ -101,6 +97,23 @@ export function tierRoles(cfg: SchemaConfig): RoleSpec[] {
             purpose: "the long-running-query check: sees every session through pg_monitor",
         },
     ];
+}
+
+/**
+ * The receivers' group role. During the cutover it is the hand-made canary's login as well: it keeps LOGIN and
+ * the runbook's statement timeout, and no password is set (it keeps its own), so whoever logs in as it today
+ * still does; the procedure's last step removes the cutover block, which makes it NOLOGIN.
+ */
+function receiverGroupRole(cfg: SchemaConfig, name: string): RoleSpec {
+    const privileges = "the receivers' privileges (INSERT and SELECT on the events table); the two logins act as it";
+    if (!legacyLoginLive(cfg)) return { name, login: false, memberOf: [], purpose: privileges };
+    return {
+        name,
+        login: true,
+        statementTimeout: cfg.receiverRole.statementTimeout,
+        memberOf: [],
+        purpose: `${privileges}; until the cutover's last step also the hand-made login, its password left as it is`,
+    };
 }
 
 /** The roles that need CONNECT on the database (members of a group inherit it); PUBLIC has none. */

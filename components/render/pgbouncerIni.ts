@@ -3,6 +3,7 @@ import { serverConnectionsPerHost } from "../model/capacity";
 import { HOST_PATHS } from "../model/hostPaths";
 import { statsLogins } from "../model/logins";
 import { pgbouncerServesTls } from "../model/tlsModes";
+import { legacyLoginLive } from "../model/cutover";
 
 /** Run on a server connection after each client's transaction, before the next client gets it. */
 export const SERVER_RESET_QUERY = "DISCARD ALL";
@@ -22,6 +23,19 @@ const REASONS: Partial<Record<keyof PgbouncerSettings, string>> = {
     server_login_retry: "after a PostgreSQL restart PgBouncer refuses every client until this has passed (default 15)",
     ignore_startup_parameters: "drivers send these; the statement timeout comes from role/database settings, not 'options'",
 };
+
+/**
+ * PgBouncer's scram-sha-256 refuses a userlist md5 secret, and the hand-made login has one: while the cutover
+ * runs PgBouncer checks passwords in md5 mode, which still uses SCRAM for every user whose secret is SCRAM.
+ */
+function authTypeLines(cfg: TierConfig): string[] {
+    const configured = cfg.pgbouncer.settings.auth_type;
+    if (!legacyLoginLive(cfg) || configured === "md5") return [iniLine("auth_type", configured)];
+    return [
+        `;; cutover: md5 for the hand-made login's md5 secret; SCRAM users still log in with SCRAM (configured: ${configured})`,
+        iniLine("auth_type", "md5"),
+    ];
+}
 
 /** pgbouncer.ini for one PgBouncer host. */
 export function renderPgbouncerIni(cfg: TierConfig, stack: string): string {
@@ -56,7 +70,7 @@ export function renderPgbouncerIni(cfg: TierConfig, stack: string): string {
     for (const [key, value] of Object.entries(pb.settings) as [keyof PgbouncerSettings, IniValue][]) {
         const reason = REASONS[key];
         if (reason) lines.push(`;; ${reason}`);
-        lines.push(iniLine(key, value));
+        lines.push(...(key === "auth_type" ? authTypeLines(cfg) : [iniLine(key, value)]));
     }
     if (pg.caBundle !== undefined) {
         lines.push(";; PostgreSQL's certificate must chain to postgres.caBundle", iniLine("server_tls_ca_file", HOST_PATHS.postgresCa));

@@ -1,6 +1,7 @@
 import { TierConfig, TierSecrets } from "../schema/schema";
 import { roleSecret } from "../model/authSecrets";
 import { loginPassword, receiverLogins, statsLogins } from "../model/logins";
+import { legacyLoginName, legacyLoginSecret } from "../model/cutover";
 
 /**
  * PgBouncer's auth_file: the receiver and stats logins it accepts (the active one of each pair, and
@@ -8,5 +9,12 @@ import { loginPassword, receiverLogins, statsLogins } from "../model/logins";
  */
 export function renderUserlist(cfg: TierConfig, secrets: TierSecrets): string {
     const logins = [...receiverLogins(cfg).accepted, ...statsLogins(cfg).accepted];
-    return logins.map((login) => `"${login.name}" "${roleSecret(cfg, login.name, loginPassword(secrets, login))}"\n`).join("");
+    const lines = logins.map((login) => `"${login.name}" "${roleSecret(cfg, login.name, loginPassword(secrets, login))}"\n`);
+    return lines.join("") + legacyLoginLine(cfg, secrets);
+}
+
+/** During the cutover the hand-made login too, with the hand-made userlist's own secret, so its receivers can move here. */
+function legacyLoginLine(cfg: TierConfig, secrets: TierSecrets): string {
+    const secret = legacyLoginSecret(cfg, secrets);
+    return secret === undefined ? "" : `"${legacyLoginName(cfg)}" "${secret}"\n`;
 }

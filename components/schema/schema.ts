@@ -308,6 +308,18 @@ export const adoptSchema = z.strictObject({
     overwriteRecords: z.strictObject({ public: z.boolean().default(false), private: z.boolean().default(false) }).prefault({}),
 });
 
+/**
+ * The cutover from the hand-made canary (README "First deploy into an existing environment"): present while
+ * the runbook's `webhook_receiver` login still serves hand-made receivers; removing it is the procedure's last step.
+ */
+export const cutoverSchema = z.strictObject({
+    /** Server connections the hand-made PgBouncer may hold: its default_pool_size + reserve_pool_size (runbook 25 + 10). */
+    legacyServerConnections: count(0),
+    /** The hand-made receivers, admitted to the stack's PgBouncer once pgbouncer.dnsName points at it. */
+    legacyClientSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, "must be a security group id (sg-...)")).default([]),
+    legacyClientCidrs: z.array(z.cidrv4("must be an IPv4 CIDR such as 10.1.0.0/24")).default([]),
+});
+
 export const dockerSchema = z.strictObject({
     postgresImage: z.string().default("postgres:15"),
     postgresHostPort: count(1).max(65535).default(15432),
@@ -328,6 +340,7 @@ export const tierSchema = z.strictObject({
     aws: awsSchema.optional(),
     docker: dockerSchema.prefault({}),
     adopt: adoptSchema.prefault({}),
+    cutover: cutoverSchema.optional(),
 });
 
 /**
@@ -343,6 +356,7 @@ export type NginxSettings = ReceiverSection["nginx"];
 export type AwsSettings = NonNullable<SchemaConfig["aws"]>;
 export type DockerSettings = SchemaConfig["docker"];
 export type Adoption = SchemaConfig["adopt"];
+export type Cutover = NonNullable<SchemaConfig["cutover"]>;
 
 type PlatformIndependent = Omit<SchemaConfig, "platform" | "aws">;
 /** An aws stack: its network, zones and certificate are there. */
@@ -373,7 +387,17 @@ export const SECRET_KEYS = [
 export type SecretKey = (typeof SECRET_KEYS)[number];
 /** The secrets the rendered files need. */
 export type TierSecretKey = Exclude<SecretKey, "postgresAdminPassword">;
-export type TierSecrets = Record<TierSecretKey, string>;
+/**
+ * The hand-made `webhook_receiver`'s pre-hashed secret, as its userlist.txt holds it: needed only while the
+ * cutover block is there (the stack's PgBouncer accepts the hand-made receivers), never its plaintext password.
+ */
+export const CUTOVER_SECRET_KEY = "legacyReceiverSecret";
+export type CutoverSecretKey = typeof CUTOVER_SECRET_KEY;
+/** Every secret key a stack may set: the required ones and the cutover's. */
+export const KNOWN_SECRET_KEYS: readonly string[] = [...SECRET_KEYS, CUTOVER_SECRET_KEY];
+export type TierSecrets = Record<TierSecretKey, string> & Partial<Record<CutoverSecretKey, string>>;
+/** Every secret a stack's program reads: the required ones and, during the cutover, the legacy login's. */
+export type StackSecrets = Record<SecretKey, string> & Partial<Record<CutoverSecretKey, string>>;
 export const TIER_SECRET_KEYS = SECRET_KEYS.filter((key): key is TierSecretKey => key !== "postgresAdminPassword");
 export type LoginRotation = z.infer<typeof loginRotationSchema>;
 

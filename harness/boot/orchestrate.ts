@@ -1,7 +1,8 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { SECRET_KEYS, SecretKey, TierConfig } from "../../components/schema/schema";
+import { CUTOVER_SECRET_KEY, SECRET_KEYS, SecretKey, StackSecrets, TierConfig } from "../../components/schema/schema";
+import { md5Secret } from "../../components/model/authSecrets";
 import { lockStateDir } from "../lock";
 import { loadTierConfig, mergeConfig, RawConfig } from "../stack";
 import { createTestCa } from "../testCa";
@@ -116,7 +117,11 @@ export async function bootTier(options: BootOptions): Promise<BootedTier> {
         if (errors.length > 0) throw new Error(`boot teardown: ${errors.join("; ")}`);
     };
     try {
-        const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, randomSecret()])) as Record<SecretKey, string>;
+        const secrets: StackSecrets = {
+            ...(Object.fromEntries(SECRET_KEYS.map((key) => [key, randomSecret()])) as Record<SecretKey, string>),
+            // The hand-made login's secret while the stack file holds the cutover block (a pre-hashed one).
+            [CUTOVER_SECRET_KEY]: md5Secret("webhook_receiver", randomSecret()),
+        };
         // The test CA postgres.caBundle names: the stack file holds a placeholder bundle.
         const postgresCa = createTestCa(`receiver-tier boot ${stack} PostgreSQL CA`);
         const awsCa = createTestCa("receiver-tier boot stand-in AWS CA");

@@ -1,5 +1,5 @@
 import * as path from "path";
-import { CONFIG_NAMESPACE, SecretKey } from "../../components/schema/schema";
+import { CONFIG_NAMESPACE, StackSecrets } from "../../components/schema/schema";
 import { readStackFile } from "../../components/config/stackFile";
 import { run } from "../run";
 import { mergeConfig, RawConfig } from "../stack";
@@ -16,7 +16,7 @@ export interface DeploymentOptions {
     readonly stack: string;
     /** Deep-merged into the stack file's receiver-tier config (e.g. postgres.caBundle). */
     readonly overrides: RawConfig;
-    readonly secrets: Record<SecretKey, string>;
+    readonly secrets: StackSecrets;
     readonly parameterVersions?: Readonly<Record<string, number>>;
 }
 

@@ -5,13 +5,14 @@ import { databaseChecks } from "../../checks/preflightDatabase";
 import { Check } from "../../checks/result";
 import { NO_STATE } from "../../checks/stackState";
 import { exportOf, readExport } from "../unit/checks/stackExport";
-import { freePort, loadTierConfig, PostgresCluster, startPostgres } from "../../harness";
+import { canaryStepConfig, freePort, PostgresCluster, startPostgres } from "../../harness";
 
 // Preflight's database half against the real PostgreSQL 15: an admin user lacking each privilege
 // the stack uses fails exactly that line, and PostgreSQL itself refuses the same statement.
 
 const PASSWORD = "preflight-Pw-1";
-const cfg = loadTierConfig("canary", { postgres: { sslmode: "require" } });
+// The canary once its cutover is over (the stack's own group role); the shipped step 1 is tested below too.
+const cfg = canaryStepConfig(3, ["postgres.sslmode", "require"]);
 const DB = cfg.postgres.database;
 
 describe("preflight database checks", () => {
@@ -96,10 +97,11 @@ describe("preflight database checks", () => {
             expect(failures(await databaseChecks(cfg, "canary", NO_STATE, as("pf_owner")))).toEqual([
                 "role webhook_receiver already exists: adopt it (receiver-tier:adopt.roles.webhook_receiver: webhook_receiver), or CREATE ROLE fails",
             ]);
-            const adopting = loadTierConfig("canary", {
-                postgres: { sslmode: "require" },
-                adopt: { roles: { webhook_receiver: "webhook_receiver" } },
-            });
+            const adopting = canaryStepConfig(
+                3,
+                ["postgres.sslmode", "require"],
+                ["adopt", { roles: { webhook_receiver: "webhook_receiver" } }],
+            );
             const checks = await databaseChecks(adopting, "canary", NO_STATE, as("pf_owner"));
             expect(failures(checks)).toEqual([]);
             // The group role carries no timeout of its own (its logins do): the stack resets it.
@@ -113,16 +115,23 @@ describe("preflight database checks", () => {
 
     it("refuses to adopt the runbook's LOGIN webhook_receiver as the stack's NOLOGIN group: its users would be locked out", async () => {
         await pg.query(`CREATE ROLE webhook_receiver LOGIN PASSWORD '${PASSWORD}'`);
+        await pg.query("ALTER ROLE webhook_receiver SET statement_timeout = '5s'");
         try {
-            const adopting = loadTierConfig("canary", {
-                postgres: { sslmode: "require" },
-                adopt: { roles: { webhook_receiver: "webhook_receiver" } },
-            });
+            const adopting = canaryStepConfig(
+                3,
+                ["postgres.sslmode", "require"],
+                ["adopt", { roles: { webhook_receiver: "webhook_receiver" } }],
+            );
             const failed = failures(await databaseChecks(adopting, "canary", NO_STATE, as("pf_owner")));
             expect(failed).toHaveLength(1);
             expect(failed[0]).toMatch(
-                /^adopting role webhook_receiver turns its LOGIN off: whoever logs in as webhook_receiver today is locked out \(LOGIN -> NOLOGIN/,
+                /^adopting role webhook_receiver turns its LOGIN off: whoever logs in as webhook_receiver today is locked out \(LOGIN -> NOLOGIN.*the receiver-tier:cutover block keeps it a login/,
             );
+            // Pulumi.canary.yaml as shipped (cutover step 1) adopts the runbook's role as it is: the import matches.
+            const step1 = canaryStepConfig(1, ["postgres.sslmode", "require"]);
+            const checks = await databaseChecks(step1, "canary", NO_STATE, as("pf_owner"));
+            expect(failures(checks)).toEqual([]);
+            expect(checks.map((c) => c.name)).toContain("role webhook_receiver exists and is adopted; pulumi up changes nothing on it");
         } finally {
             await pg.query("DROP ROLE webhook_receiver");
         }

@@ -86,7 +86,7 @@ describe("canary with adopt ids", () => {
 
 describe("without adopt ids", () => {
     it("imports nothing", async () => {
-        expect(imports(stackRun("canary"))).toEqual({});
+        expect(imports(stackRun("prod"))).toEqual({});
     });
 
     it("overwrites exactly the record a stack chose, and only that one", async () => {
@@ -115,7 +115,7 @@ describe("npm run import-plan", () => {
     const run = (stack: string, out: string) => runInProcess(importPlanCommand, ["--stack", stack, "--out", out]);
 
     it("refuses a stack without adopt ids, naming the key", async () => {
-        const result = await run("canary", path.join(dir, "none.json"));
+        const result = await run("prod", path.join(dir, "none.json"));
         expect(result.status).toBe(1);
         expect(result.stderr).toContain("receiver-tier:adopt");
         expect(fs.existsSync(path.join(dir, "none.json"))).toBe(false);

@@ -45,8 +45,8 @@ describe("canary: PostgreSQL settings", () => {
                 roles: ["webhook_receiver"],
                 assumeRole: "webhook_receiver",
             });
-            // Room for one extra PgBouncer host while a roll overlaps old and new hosts.
-            expect(values.connectionLimit).toBe((2 + 1) * (20 + 5));
+            // Room for one extra PgBouncer host while a roll overlaps old and new hosts (cutover step 1's pools).
+            expect(values.connectionLimit).toBe((2 + 1) * (10 + 4));
             expect(isSecretValue(role.inputs.password)).toBe(true);
             const secret = roleSecret(config, login, password);
             expect(secret).toMatch(/^SCRAM-SHA-256\$4096:/);
@@ -56,7 +56,8 @@ describe("canary: PostgreSQL settings", () => {
             `"webhook_receiver_a" "${roleSecret(config, "webhook_receiver_a", PROGRAM_SECRETS.receiverPasswordA)}"`,
         );
         expect(files["userlist.txt"]).not.toContain("webhook_receiver_b");
-        expect(inputs("canary-postgres-role-webhook_receiver")).toMatchObject({ name: "webhook_receiver", login: false });
+        // Cutover step 1: the group role is still the hand-made login (test/unit/program/cutover.test.ts).
+        expect(inputs("canary-postgres-role-webhook_receiver")).toMatchObject({ name: "webhook_receiver", login: true });
         expect(inputs("canary-postgres-role-webhook_receiver_owner")).toMatchObject({
             name: "webhook_receiver_owner",
             login: false,
@@ -259,10 +260,12 @@ describe("canary: security groups", () => {
     const rules = (type: string): Record<string, any>[] =>
         byType(run, type).map((r) => ({ name: r.name, ...(plain(r.inputs) as Record<string, any>) }));
 
-    it("admits 6432 only from the receivers and the NLB", () => {
+    it("admits 6432 only from the receivers, the NLB and (cutover step 1) the hand-made receivers' group", () => {
         const pgbouncerIngress = rules("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.fromPort === 6432);
         expect(pgbouncerIngress.map((r) => r.name).sort()).toEqual([
+            "canary-sg-nlb-from-legacy-1",
             "canary-sg-nlb-from-receivers",
+            "canary-sg-pgbouncer-from-legacy-1",
             "canary-sg-pgbouncer-from-nlb",
             "canary-sg-pgbouncer-from-receivers",
         ]);

@@ -2,7 +2,7 @@ import { gunzipSync } from "zlib";
 import { parse } from "yaml";
 import { expect, inject } from "vitest";
 import { renderStack } from "../../../offline/renderStack";
-import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../../components/schema/schema";
+import { CONFIG_NAMESPACE, CUTOVER_SECRET_KEY, SECRET_KEYS } from "../../../components/schema/schema";
 import type { ProgramRun, RegisteredResource } from "../../../offline/mockEngine";
 import { isSecretValue } from "../../../offline/secretValues";
 import { PROGRAM_SECRETS } from "./programRun";
@@ -43,7 +43,11 @@ export function byName(run: ProgramRun, name: string): RegisteredResource {
 /** The six files `npm run render` writes for a stack, given the test secrets. */
 export function renderedFiles(stack: string) {
     const env = {
-        PULUMI_CONFIG: JSON.stringify(Object.fromEntries(SECRET_KEYS.map((key) => [`${CONFIG_NAMESPACE}:${key}`, PROGRAM_SECRETS[key]]))),
+        PULUMI_CONFIG: JSON.stringify(
+            Object.fromEntries(
+                ([...SECRET_KEYS, CUTOVER_SECRET_KEY] as const).map((key) => [`${CONFIG_NAMESPACE}:${key}`, PROGRAM_SECRETS[key]]),
+            ),
+        ),
     };
     return renderStack(PROJECT_DIR, stack, env).files;
 }

@@ -1,4 +1,4 @@
-import { CONFIG_NAMESPACE, SecretKey } from "../../../components/schema/schema";
+import { CONFIG_NAMESPACE, StackSecrets } from "../../../components/schema/schema";
 import { readStackFile } from "../../../components/config/stackFile";
 import type { ProgramRun } from "../../../offline/mockEngine";
 import { engineConfig, SECRET_CONFIG_KEYS } from "../../../offline/stackConfig";
@@ -6,7 +6,7 @@ import { PROJECT_DIR } from "../support/projectDir";
 import { TEST_SECRETS } from "../../../harness/testSecrets";
 
 /** Passwords the tests hand the program (the shared test passwords and an admin one); none may appear outside a secret. */
-export const PROGRAM_SECRETS: Record<SecretKey, string> = { ...TEST_SECRETS, postgresAdminPassword: "admin-test-password" };
+export const PROGRAM_SECRETS: StackSecrets = { ...TEST_SECRETS, postgresAdminPassword: "admin-test-password" };
 
 /** A stack file's config with `edit` applied to a copy of its project keys (namespace stripped, as in the stack file). */
 function editedConfig(all: Record<string, unknown>, edit: (raw: Record<string, any>) => void): Record<string, unknown> {

@@ -6,6 +6,10 @@ import { CONFIG_NAMESPACE, TierConfig } from "../../../components/schema/schema"
 import { readStackFile } from "../../../components/config/stackFile";
 import { TEST_SECRETS } from "../../../harness/testSecrets";
 import { PROJECT_DIR } from "./projectDir";
+import { Edit, edited, RETIRE_CUTOVER_EDITS } from "../../../harness/cutoverSteps";
+
+export { edited, RETIRE_CUTOVER_EDITS };
+export type { Edit };
 
 export { PROJECT_DIR };
 
@@ -19,12 +23,20 @@ export function pulumiConfigJson(secrets: Readonly<Record<string, string>>): str
 
 export type RawConfig = Record<string, unknown>;
 
-/** A fresh, editable copy of Pulumi.canary.yaml's project keys (namespace stripped, secrets left out). */
-export function canaryRaw(): RawConfig {
+/** A fresh, editable copy of Pulumi.canary.yaml's project keys as shipped: cutover step 1 (secrets left out). */
+export function shippedCanaryRaw(): RawConfig {
     return structuredClone(readStackFile(PROJECT_DIR, "canary").raw);
 }
 
-/** The canary stack, validated. */
+/**
+ * Pulumi.canary.yaml once its cutover is over (step 3: no cutover block, no adopt entries, full pools): the
+ * canary's steady state, which every test but the cutover's starts from.
+ */
+export function canaryRaw(): RawConfig {
+    return edited(shippedCanaryRaw(), ...RETIRE_CUTOVER_EDITS);
+}
+
+/** The canary stack after its cutover, validated. */
 export function loadCanary(): TierConfig {
     return parseTierConfig(canaryRaw()).config;
 }
@@ -32,26 +44,6 @@ export function loadCanary(): TierConfig {
 /** The canary stack with one edit (or several) applied and validated. */
 export function loadCanaryWith(...edits: readonly Edit[]): TierConfig {
     return parseTierConfig(edited(canaryRaw(), ...edits)).config;
-}
-
-/** Sets a dotted key path such as "pgbouncer.settings.query_timeout"; `undefined` deletes the key. */
-export type Edit = readonly [dottedPath: string, value: unknown];
-
-export function edited(raw: RawConfig, ...edits: readonly Edit[]): RawConfig {
-    const copy = structuredClone(raw);
-    for (const [dottedPath, value] of edits) {
-        const keys = dottedPath.split(".");
-        const last = keys.pop() as string;
-        let node = copy;
-        for (const key of keys) {
-            const child = node[key];
-            if (typeof child !== "object" || child === null) node[key] = {};
-            node = node[key] as RawConfig;
-        }
-        if (value === undefined) delete node[last];
-        else node[last] = value;
-    }
-    return copy;
 }
 
 /** Validates `raw`, expecting it to be refused; returns the ConfigError's problems. */

@@ -7,7 +7,8 @@ import { alarmsReachSomeone } from "../../../../components/config/alarmRecipient
 import * as rules from "../../../../components/config/rules";
 import { receiverRequestCapacity } from "../../../../components/model/capacity";
 import { SchemaConfig, tierSchema } from "../../../../components/schema/schema";
-import { canaryRaw, Edit, edited, problemKeys, refusedProblems } from "../../support/stackConfig";
+import { canaryRaw, Edit, edited, problemKeys, refusedProblems, shippedCanaryRaw } from "../../support/stackConfig";
+import { canaryStepRaw, CUTOVER_STEP_EDITS } from "../../../../harness/cutoverSteps";
 
 type Rule = (cfg: SchemaConfig) => Problem[];
 
@@ -17,6 +18,13 @@ const SYNC_WORKERS: readonly Edit[] = [
     ["receiver.gunicorn.threads", undefined],
     ["receiver.dbPool.max", 1],
     ["receiver.instances", 63],
+];
+
+/** The cutover block as Pulumi.canary.yaml ships it (step 1), and the pool sizes it ships beside it. */
+const SHIPPED_CUTOVER = shippedCanaryRaw().cutover as Record<string, unknown>;
+const CUTOVER_POOLS: readonly Edit[] = [
+    ["pgbouncer.settings.default_pool_size", 10],
+    ["pgbouncer.settings.reserve_pool_size", 4],
 ];
 
 interface RuleCase {
@@ -219,6 +227,28 @@ const errorCases: readonly RuleCase[] = [
     },
 ];
 
+const cutoverCases: readonly RuleCase[] = [
+    {
+        rule: rules.cutoverServerCapacity,
+        behaviour:
+            "refuses the hand-made pool's 35 + (2 hosts + 1 during a roll) x (20 + 5) = 110 server connections against PostgreSQL's 77 (the canary's full pools during the cutover)",
+        edits: [["cutover", SHIPPED_CUTOVER]],
+        finding: "receiver-tier:cutover.legacyServerConnections (error)",
+    },
+    {
+        rule: rules.cutoverLegacyClientsAdmitted,
+        behaviour: "refuses a cutover that admits no hand-made receivers to the stack's PgBouncer (the NLB's group would refuse them)",
+        edits: [["cutover", { ...SHIPPED_CUTOVER, legacyClientSecurityGroupIds: [] }], ...CUTOVER_POOLS],
+        finding: "receiver-tier:cutover.legacyClientSecurityGroupIds (error)",
+    },
+    {
+        rule: rules.cutoverLegacyClientsAdmitted,
+        behaviour: "refuses a hand-made receivers' network wider than a /16",
+        edits: [["cutover", { ...SHIPPED_CUTOVER, legacyClientCidrs: ["10.20.0.0/24", "10.0.0.0/8"] }], ...CUTOVER_POOLS],
+        finding: "receiver-tier:cutover.legacyClientCidrs.1 (error)",
+    },
+];
+
 const warningCases: readonly RuleCase[] = [
     {
         rule: rules.optionsParameterIgnored,
@@ -296,7 +326,7 @@ describe("the canary stack as the baseline", () => {
 });
 
 describe("error rules", () => {
-    for (const c of errorCases) {
+    for (const c of [...errorCases, ...cutoverCases]) {
         it(`${c.rule.name} ${c.behaviour}`, () => {
             expect(problemKeys(refusedProblems(edited(canaryRaw(), ...c.edits)))).toEqual([c.finding]);
             expect(problemKeys(c.rule(schemaOnly(c.edits)))).toEqual([c.finding]);
@@ -314,7 +344,7 @@ describe("warning rules", () => {
 });
 
 it("has a case above for every rule that checkRules runs", () => {
-    const covered = new Set([...errorCases, ...warningCases].map((c) => c.rule));
+    const covered = new Set([...errorCases, ...cutoverCases, ...warningCases].map((c) => c.rule));
     const untested = rules.RULES.filter((rule) => !covered.has(rule)).map((rule) => rule.name);
     expect(untested).toEqual([]);
 });
@@ -414,6 +444,24 @@ describe("rule boundaries", () => {
         // Budget 100 - 3 - 22 = 75 holds the overlap; 100 - 3 - 23 = 74 does not.
         expect(() => accepted(["postgres.reservedForOtherClients", 22])).not.toThrow();
         expect(refusedAt(["postgres.reservedForOtherClients", 23])).toEqual(["receiver-tier:pgbouncer.settings.default_pool_size (error)"]);
+    });
+
+    it("holds PostgreSQL's budget in every documented cutover step, and refuses one server connection more in any of them", () => {
+        const oneMore: Record<1 | 2 | 3, { edit: Edit; key: string }> = {
+            1: { edit: ["cutover.legacyServerConnections", 36], key: "cutover.legacyServerConnections" },
+            2: { edit: ["cutover.legacyServerConnections", 36], key: "cutover.legacyServerConnections" },
+            3: { edit: ["pgbouncer.settings.reserve_pool_size", 6], key: "pgbouncer.settings.default_pool_size" },
+        };
+        for (const step of [1, 2, 3] as const) {
+            expect(parseTierConfig(canaryStepRaw(step)).warnings).toEqual([]);
+            expect(problemKeys(refusedProblems(canaryStepRaw(step, oneMore[step].edit)))).toEqual([
+                `receiver-tier:${oneMore[step].key} (error)`,
+            ]);
+        }
+        expect(Object.keys(CUTOVER_STEP_EDITS)).toEqual(["1", "2", "3"]);
+        expect(() => parseTierConfig(edited(shippedCanaryRaw(), ["cutover.legacyServerConnections", 36]))).toThrow(
+            "the hand-made pool's 36 + (pgbouncer.hosts 2 + 1 during a roll) x (default_pool_size 10 + reserve_pool_size 4) = 78 server connections exceeds postgres.maxConnections 100 - superuserReservedConnections 3 - reservedForOtherClients 20 = 77",
+        );
     });
 
     it("names the roll's extra host in the arithmetic, and counts none for the single local container", () => {

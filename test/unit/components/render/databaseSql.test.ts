@@ -5,6 +5,7 @@ import { renderPgbouncerIni } from "../../../../components/render/pgbouncerIni";
 import { renderUserlist } from "../../../../components/render/userlist";
 import { iniSection, parseScramVerifier, parseUserlist, scramVerifierAccepts } from "../../support/fileParsers";
 import { loadCanary, loadCanaryWith, TEST_SECRETS } from "../../support/stackConfig";
+import { canaryStepConfig } from "../../../../harness/cutoverSteps";
 
 /** The clauses of the single `ALTER ROLE <role> WITH ...;` statement for a role. */
 function roleAttributes(sql: string, role: string): string {
@@ -149,5 +150,26 @@ describe("database.sql follows the config", () => {
         for (const role of ["webhook_receiver_a", "webhook_receiver_b", "receiver_monitor"]) {
             expect(parseScramVerifier(passwordLiteral(sql, role) ?? "").iterations).toBe(4096);
         }
+    });
+});
+
+describe('database.sql through the cutover (README "First deploy into an existing environment")', () => {
+    const sql = (step: 1 | 3) => renderDatabaseSql(canaryStepConfig(step), TEST_SECRETS, "canary");
+
+    it("step 1 keeps webhook_receiver LOGIN with no PASSWORD clause (its own md5 password stays) and CREATE on its schema", () => {
+        expect(roleAttributes(sql(1), "webhook_receiver")).toBe(
+            'ALTER ROLE "webhook_receiver" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;',
+        );
+        expect(sql(1)).toContain(`ALTER ROLE "webhook_receiver" SET statement_timeout = '5s';`);
+        expect(sql(1)).toContain('GRANT CREATE ON SCHEMA "webhook_receiver" TO "webhook_receiver";');
+        expect(sql(1)).toContain('ALTER TABLE "webhook_receiver"."webhook_events" OWNER TO "webhook_receiver_owner";');
+    });
+
+    it("step 3 makes it NOLOGIN and leaves the schema's CREATE revoked", () => {
+        expect(roleAttributes(sql(3), "webhook_receiver")).toBe(
+            'ALTER ROLE "webhook_receiver" WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;',
+        );
+        expect(sql(3)).toContain('REVOKE ALL ON SCHEMA "webhook_receiver" FROM PUBLIC, "webhook_receiver";');
+        expect(sql(3)).not.toContain("GRANT CREATE");
     });
 });

@@ -3,6 +3,7 @@ import { renderUserlist } from "../../../../components/render/userlist";
 import { renderPgbouncerIni } from "../../../../components/render/pgbouncerIni";
 import { iniSection, parseScramVerifier, parseUserlist, scramVerifierAccepts } from "../../support/fileParsers";
 import { canaryRaw, edited, loadCanary, loadCanaryWith, problemKeys, refusedProblems, TEST_SECRETS } from "../../support/stackConfig";
+import { canaryStepConfig } from "../../../../harness/cutoverSteps";
 
 describe("userlist.txt", () => {
     it('has one `"user" "secret"` line for the active receiver login and one for the active stats login', () => {
@@ -70,5 +71,25 @@ describe("userlist.txt and stats_users through a rotation", () => {
         expect(problemKeys(refusedProblems(edited(canaryRaw(), ["pgbouncer.statsLogins.standby", "half"])))).toEqual([
             "receiver-tier:pgbouncer.statsLogins.standby (error)",
         ]);
+    });
+});
+
+describe("userlist.txt and auth_type through the cutover", () => {
+    const legacy = `"webhook_receiver" "${TEST_SECRETS.legacyReceiverSecret}"`;
+
+    it("step 1 adds the hand-made login with the hand-made userlist's secret, and PgBouncer checks passwords in md5 mode", () => {
+        const cfg = canaryStepConfig(1);
+        expect(renderUserlist(cfg, TEST_SECRETS).trimEnd().split("\n")).toEqual([
+            expect.stringMatching(/^"webhook_receiver_a" "SCRAM-SHA-256\$/),
+            expect.stringMatching(/^"pgbouncer_stats_a" "SCRAM-SHA-256\$/),
+            legacy,
+        ]);
+        expect(iniSection(renderPgbouncerIni(cfg, "canary"), "pgbouncer").auth_type).toBe("md5");
+    });
+
+    it("step 3 drops it and returns to the configured scram-sha-256", () => {
+        const cfg = canaryStepConfig(3);
+        expect(renderUserlist(cfg, TEST_SECRETS)).not.toContain(legacy);
+        expect(iniSection(renderPgbouncerIni(cfg, "canary"), "pgbouncer").auth_type).toBe("scram-sha-256");
     });
 });

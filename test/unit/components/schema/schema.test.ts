@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseTierConfig, projectConfig } from "../../../../components/config/load";
 import { ConfigError } from "../../../../components/schema/problems";
 import { readStackFile } from "../../../../components/config/stackFile";
-import { canaryRaw, Edit, edited, PROJECT_DIR, problemKeys, refusedProblems } from "../../support/stackConfig";
+import { canaryRaw, Edit, edited, PROJECT_DIR, problemKeys, refusedProblems, shippedCanaryRaw } from "../../support/stackConfig";
 
 const refusedAt = (...edits: Edit[]) => problemKeys(refusedProblems(edited(canaryRaw(), ...edits)));
 
@@ -118,8 +118,9 @@ describe("projectConfig: config as the Pulumi engine passes it", () => {
             Object.entries(all).map(([key, value]) => [key, typeof value === "object" ? JSON.stringify(value) : String(value)]),
         );
         const fromEngine = parseTierConfig(projectConfig(asPulumiPassesIt)).config;
-        expect(fromEngine).toEqual(parseTierConfig(canaryRaw()).config);
-        expect(fromEngine.pgbouncer.settings.default_pool_size).toBe(20);
+        expect(fromEngine).toEqual(parseTierConfig(shippedCanaryRaw()).config);
+        expect(fromEngine.pgbouncer.settings.default_pool_size).toBe(10);
+        expect(fromEngine.cutover?.legacyServerConnections).toBe(35);
         expect(fromEngine.receiverRole.logins).toEqual({ active: "a", standby: "closed" });
     });
 
