@@ -16,6 +16,10 @@ export function renderEventsTableSql(cfg: Pick<SchemaConfig, "receiverRole" | "c
     const table = `${schema}.${sqlIdent(t.table)}`;
     const sequence = `${schema}.${sqlIdent(t.sequence)}`;
     return [
+        // PostgreSQL lets a user create objects for, or give them to, only a role it is a member of, and take them
+        // only from one (the hand-made ones belong to the group role): the admin need not be a superuser.
+        `GRANT ${owner} TO CURRENT_USER;`,
+        ...(legacyLoginLive(cfg) ? [`GRANT ${group} TO CURRENT_USER;`] : []),
         `CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${owner};`,
         `ALTER SCHEMA ${schema} OWNER TO ${owner};`,
         `REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC, ${group};`,

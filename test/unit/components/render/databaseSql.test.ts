@@ -64,7 +64,10 @@ describe("database.sql for the canary stack", () => {
             expect(lines(sql)).toContain(`ALTER ROLE "${login}" SET role = 'webhook_receiver';`);
         }
         expect(roleAttributes(sql, "webhook_receiver_owner")).toMatch(/\bNOLOGIN\b/);
-        expect(lines(sql).filter((line) => line.startsWith('GRANT "webhook_receiver_owner"'))).toEqual([]);
+        // Only the admin running it becomes a member (to give the schema and table to it), never a tier role.
+        expect(lines(sql).filter((line) => line.startsWith('GRANT "webhook_receiver_owner"'))).toEqual([
+            'GRANT "webhook_receiver_owner" TO CURRENT_USER;',
+        ]);
         expect(lines(sql)).toContain('CREATE SCHEMA IF NOT EXISTS "webhook_receiver" AUTHORIZATION "webhook_receiver_owner";');
         expect(lines(sql)).toContain('ALTER TABLE "webhook_receiver"."webhook_events" OWNER TO "webhook_receiver_owner";');
         expect(lines(sql).filter((line) => line.startsWith("GRANT") && line.includes(" ON "))).toEqual([
