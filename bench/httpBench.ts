@@ -126,6 +126,63 @@ async function measure(tier: Tier, variant: Variant, index: number, seconds: num
     }
 }
 
+/** Rounds of the nginx-vs-Gunicorn comparison: each round measures both, in alternating order. */
+const PROXY_ROUNDS = 3;
+
+interface ProxyRound {
+    readonly alone: HttpPhaseResult;
+    readonly proxied: HttpPhaseResult;
+}
+
+/**
+ * The proxy's cost, measured A/B on the same Gunicorns within seconds of each other (this machine's load
+ * drifts more between the variants above than nginx costs): the contract's full inflight straight to
+ * Gunicorn and through the rendered nginx in front of it, alternately, PROXY_ROUNDS times.
+ */
+async function proxyRounds(tier: Tier, variant: Variant, seconds: number, senders: number): Promise<ProxyRound[]> {
+    const receivers = await startReceivers(tier, variant, "bench");
+    try {
+        const inFlight = senders * variant.cfg.sender.maxInflight;
+        const direct: HttpTarget = { ports: receivers.gunicorns.map((g) => g.port), signing: tier.signing };
+        const proxied: HttpTarget = { ports: receivers.ports, signing: tier.signing };
+        const rounds: ProxyRound[] = [];
+        for (let round = 0; round < PROXY_ROUNDS; round++) {
+            const run = (target: HttpTarget, name: string) => inflightLoad(target, `bench-ab-${round}-${name}`, inFlight, seconds);
+            if (round % 2 === 0) {
+                const alone = await run(direct, "alone");
+                rounds.push({ alone, proxied: await run(proxied, "nginx") });
+            } else {
+                const viaNginx = await run(proxied, "nginx");
+                rounds.push({ alone: await run(direct, "alone"), proxied: viaNginx });
+            }
+        }
+        return rounds;
+    } finally {
+        await stopReceivers(receivers);
+    }
+}
+
+function median(values: readonly number[]): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function proxyTable(rounds: readonly ProxyRound[]): string[] {
+    const non202 = (p: HttpPhaseResult) => p.sent - p.accepted;
+    const ratios = rounds.map((r) => r.proxied.acceptedPerSecond / r.alone.acceptedPerSecond);
+    return [
+        "| round | Gunicorn alone 202/s | p99 ms | non-202 | through nginx 202/s | p99 ms | non-202 | nginx / alone |",
+        "|---|---|---|---|---|---|---|---|",
+        ...rounds.map(
+            (r, i) =>
+                `| ${i + 1} | ${r.alone.acceptedPerSecond.toFixed(0)} | ${ms(r.alone.p99Ms)} | ${non202(r.alone)} | ${r.proxied.acceptedPerSecond.toFixed(0)} | ${ms(r.proxied.p99Ms)} | ${non202(r.proxied)} | ${(ratios[i] as number).toFixed(2)}x |`,
+        ),
+        "",
+        `through nginx vs Gunicorn alone at the contract's inflight, median of ${rounds.length} A/B rounds: ${median(ratios).toFixed(2)}x accepted/s, p99 ${median(rounds.map((r) => r.proxied.p99Ms / r.alone.p99Ms)).toFixed(2)}x`,
+    ];
+}
+
 const ms = (value: number) => (Number.isNaN(value) ? "-" : value.toFixed(1));
 
 function statusList(statuses: Readonly<Record<string, number>>): string {
@@ -175,10 +232,8 @@ function summary(results: readonly VariantResult[]): string[] {
     const phase = (key: Variant["key"], index: number) => results.find((r) => r.variant.key === key)?.phases[index];
     const ratio = (a: HttpPhaseResult, b: HttpPhaseResult) =>
         `${(a.acceptedPerSecond / b.acceptedPerSecond).toFixed(2)}x accepted/s, p99 ${(a.p99Ms / b.p99Ms).toFixed(2)}x`;
-    const [sync, threaded, proxied, direct] = (["sync", "gthread", "proxied", "direct"] as const).map((key) => phase(key, 1));
+    const [sync, threaded, direct] = (["sync", "gthread", "direct"] as const).map((key) => phase(key, 1));
     if (sync && threaded) lines.push(`gthread vs sync at the contract's inflight: ${ratio(threaded, sync)}`);
-    if (proxied && threaded)
-        lines.push(`through nginx vs Gunicorn alone (gthread) at the contract's inflight: ${ratio(proxied, threaded)}`);
     if (threaded && direct) lines.push(`through PgBouncer vs straight to PostgreSQL (gthread): ${ratio(threaded, direct)}`);
     for (const key of ["gthread", "proxied"] as const) {
         const overload = phase(key, 2);
@@ -225,6 +280,8 @@ export async function runHttpBench(seconds: number, senders: number): Promise<st
         await tier.postgres.query(`ALTER ROLE ${receiverLogins(cfg).active.name} CONNECTION LIMIT -1`);
         const results: VariantResult[] = [];
         for (const [index, variant] of variants.entries()) results.push(await measure(tier, variant, index, seconds, senders));
+        const proxiedVariant = variants.find((v) => v.key === "proxied") as Variant;
+        const rounds = await proxyRounds(tier, proxiedVariant, seconds, senders);
         return [
             `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
             `load: ${seconds} s per phase, ${senders} sender(s), signed ~230-byte webhooks, a new connection per request, sender timeout ${SENDER_TIMEOUT_MS / 1000} s, 127.0.0.1`,
@@ -236,6 +293,10 @@ export async function runHttpBench(seconds: number, senders: number): Promise<st
             table(results),
             "",
             ...summary(results),
+            "",
+            `${proxiedVariant.label}, A/B on the same Gunicorns at the contract's inflight:`,
+            "",
+            ...proxyTable(rounds),
             "",
         ].join("\n");
     } finally {
