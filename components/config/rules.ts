@@ -17,6 +17,7 @@ import {
     LAUNCH_HOOK_TIMEOUT_SECONDS,
 } from "../model/rollout";
 import { hostRequestCapacity, upstreamMaxConns } from "../model/proxy";
+import { CRASH_WINDOW_MARGIN_SECONDS, crashWindowSeconds } from "../model/crashWindow";
 import { configKey, Problem } from "../schema/problems";
 import { ANSWER_MARGIN_SECONDS, answerWithinSeconds, retryBudgetSeconds } from "../model/answerDeadline";
 import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "../schema/schema";
@@ -498,6 +499,23 @@ export function cutoverLegacyClientsAdmitted(cfg: SchemaConfig): Problem[] {
     );
 }
 
+/**
+ * A delivery refused with 503 during a primary crash is sent again after Retry-After: the window in which the
+ * tier still refuses, once the new primary answers, must have closed by then, or the resend is refused too.
+ */
+export function crashWindowWithinRetryAfter(cfg: SchemaConfig): Problem[] {
+    const s = cfg.pgbouncer.settings;
+    const window = crashWindowSeconds(cfg);
+    const retryAfter = cfg.receiver.webhooks.retryAfterSeconds;
+    if (window <= retryAfter) return [];
+    return [
+        error(
+            ["pgbouncer", "settings", "server_login_retry"],
+            `after a primary crash the tier refuses for server_connect_timeout ${s.server_connect_timeout} + server_login_retry ${s.server_login_retry} + ${CRASH_WINDOW_MARGIN_SECONDS} s margin = ${window} s once the new primary answers, longer than receiver.webhooks.retryAfterSeconds ${retryAfter}: a sender's resend after Retry-After would be refused again; shorten server_connect_timeout or server_login_retry, or raise retryAfterSeconds`,
+        ),
+    ];
+}
+
 export const RULES = [
     reservePoolReachable,
     queryTimeoutClearOfStatementTimeout,
@@ -527,6 +545,7 @@ export const RULES = [
     alarmsReachSomeone,
     cutoverServerCapacity,
     cutoverLegacyClientsAdmitted,
+    crashWindowWithinRetryAfter,
 ];
 
 export function checkRules(cfg: SchemaConfig): Problem[] {

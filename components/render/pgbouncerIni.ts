@@ -20,6 +20,8 @@ const REASONS: Partial<Record<keyof PgbouncerSettings, string>> = {
     query_timeout: "0 or clearly above statement_timeout: PostgreSQL cancels first and the client gets SQLSTATE 57014",
     idle_transaction_timeout:
         "frees a server connection held by a client idle in a transaction; below query_timeout, which would end the client first",
+    server_connect_timeout:
+        "a connect toward a primary that vanished (crash, switchover) gives up fast, so the pool reaches the new one (default 15)",
     server_login_retry: "after a PostgreSQL restart PgBouncer refuses every client until this has passed (default 15)",
     ignore_startup_parameters: "drivers send these; the statement timeout comes from role/database settings, not 'options'",
 };

@@ -40,7 +40,8 @@ export const pgbouncerSettingsSchema = z.strictObject({
     auth_type: z.enum(["md5", "scram-sha-256"]).default("scram-sha-256"),
     server_idle_timeout: seconds.default(30),
     server_lifetime: seconds.default(3600),
-    server_connect_timeout: seconds.default(15),
+    // A black-holed connect (a primary gone mid-switchover) holds a pool this long: rule crashWindowWithinRetryAfter.
+    server_connect_timeout: seconds.default(2),
     server_login_retry: seconds.default(2),
     // verify-ca/verify-full check PostgreSQL's certificate against postgres.caBundle (server_tls_ca_file).
     server_tls_sslmode: z.enum(SERVER_SSLMODES).default("verify-full"),

@@ -247,6 +247,13 @@ const cutoverCases: readonly RuleCase[] = [
         edits: [["cutover", { ...SHIPPED_CUTOVER, legacyClientCidrs: ["10.20.0.0/24", "10.0.0.0/8"] }], ...CUTOVER_POOLS],
         finding: "receiver-tier:cutover.legacyClientCidrs.1 (error)",
     },
+    {
+        rule: rules.crashWindowWithinRetryAfter,
+        behaviour:
+            "refuses server_connect_timeout 15 (PgBouncer's default): 15 + server_login_retry 2 + 1 s = 18 s of refusals after a crash outlast Retry-After 5",
+        edits: [["pgbouncer.settings.server_connect_timeout", 15]],
+        finding: "receiver-tier:pgbouncer.settings.server_login_retry (error)",
+    },
 ];
 
 const warningCases: readonly RuleCase[] = [
