@@ -14,6 +14,8 @@ export const TEST_SECRETS: TierSecrets = {
     receiverPasswordB: "receiver-b-test-password",
     statsPasswordA: "stats-test-password",
     statsPasswordB: "stats-b-test-password",
+    pgbouncerAdminPasswordA: "pgbouncer-admin-test-password",
+    pgbouncerAdminPasswordB: "pgbouncer-admin-b-test-password",
     monitorPassword: "monitor-test-password",
     webhookSigningSecret: "signing-test-secret",
     // As the hand-made userlist.txt holds it: what the cutover block's stack file needs.

@@ -18,6 +18,7 @@ import {
 } from "../model/rollout";
 import { hostRequestCapacity, upstreamMaxConns } from "../model/proxy";
 import { CRASH_WINDOW_MARGIN_SECONDS, crashWindowSeconds } from "../model/crashWindow";
+import { adminLogins, receiverLogins, statsLogins } from "../model/logins";
 import { configKey, Problem } from "../schema/problems";
 import { ANSWER_MARGIN_SECONDS, answerWithinSeconds, retryBudgetSeconds } from "../model/answerDeadline";
 import { hasPlatformSection, SchemaConfig, SERVER_SSLMODES, Sslmode } from "../schema/schema";
@@ -516,6 +517,31 @@ export function crashWindowWithinRetryAfter(cfg: SchemaConfig): Problem[] {
     ];
 }
 
+/**
+ * PAUSE, RESUME and RELOAD belong to operators: no receiver login, stats reader or tier role may share a name with
+ * an admin login, or its holder would get (or, as a PostgreSQL role, shadow) the admin console.
+ */
+export function consoleLoginsSeparate(cfg: SchemaConfig): Problem[] {
+    const others = new Map<string, string>([
+        ...receiverLogins(cfg).both.map((login): [string, string] => [login.name, "receiverRole.name"]),
+        [cfg.receiverRole.name, "receiverRole.name"],
+        ...statsLogins(cfg).both.map((login): [string, string] => [login.name, "pgbouncer.statsUser"]),
+        [cfg.monitor.role, "monitor.role"],
+        [cfg.postgres.adminUser, "postgres.adminUser"],
+    ]);
+    const clashes = adminLogins(cfg).both.flatMap((login) => {
+        const owner = others.get(login.name);
+        return owner === undefined ? [] : [`${login.name} (also ${owner})`];
+    });
+    if (clashes.length === 0) return [];
+    return [
+        error(
+            ["pgbouncer", "adminUser"],
+            `admin logins ${clashes.join(", ")}: PgBouncer's admin console (PAUSE, RESUME, RELOAD) must be the operators' alone; choose another pgbouncer.adminUser`,
+        ),
+    ];
+}
+
 export const RULES = [
     reservePoolReachable,
     queryTimeoutClearOfStatementTimeout,
@@ -546,6 +572,7 @@ export const RULES = [
     cutoverServerCapacity,
     cutoverLegacyClientsAdmitted,
     crashWindowWithinRetryAfter,
+    consoleLoginsSeparate,
 ];
 
 export function checkRules(cfg: SchemaConfig): Problem[] {

@@ -24,7 +24,11 @@ export interface LoginPair {
     readonly both: readonly Login[];
 }
 
-function loginPair(base: string, rotation: LoginRotation, passwordKeyPrefix: "receiverPassword" | "statsPassword"): LoginPair {
+function loginPair(
+    base: string,
+    rotation: LoginRotation,
+    passwordKeyPrefix: "receiverPassword" | "statsPassword" | "pgbouncerAdminPassword",
+): LoginPair {
     const login = (slot: LoginSlot): Login => ({
         slot,
         name: `${base}_${slot}`,
@@ -49,6 +53,16 @@ export function receiverLogins(cfg: SchemaConfig): LoginPair {
 /** The PgBouncer console's stats logins (`stats_users`). */
 export function statsLogins(cfg: SchemaConfig): LoginPair {
     return loginPair(cfg.pgbouncer.statsUser, cfg.pgbouncer.statsLogins, "statsPassword");
+}
+
+/** The PgBouncer console's admin logins (`admin_users`): held by operators, never by receivers or stats readers. */
+export function adminLogins(cfg: SchemaConfig): LoginPair {
+    return loginPair(cfg.pgbouncer.adminUser, cfg.pgbouncer.adminLogins, "pgbouncerAdminPassword");
+}
+
+/** Every login PgBouncer's console accepts (stats and admin pairs), with what it may do there. */
+export function consoleLoginPairs(cfg: SchemaConfig): readonly LoginPair[] {
+    return [statsLogins(cfg), adminLogins(cfg)];
 }
 
 export function loginPassword(secrets: TierSecrets, login: Login): string {

@@ -1,5 +1,5 @@
 import { durationToMs } from "../schema/duration";
-import { loginPassword, receiverLogins, statsLogins } from "./logins";
+import { consoleLoginPairs, loginPassword, receiverLogins } from "./logins";
 import { pgbouncerHostsDuringRoll, serverConnectionsPerHost } from "./capacity";
 import { SchemaConfig, TierSecrets } from "../schema/schema";
 import { roleSecret } from "./authSecrets";
@@ -81,12 +81,14 @@ export function tierRoles(cfg: SchemaConfig): RoleSpec[] {
             assumeRole: receivers.base,
             purpose: `receiver login ${login.slot} (${login.name === receivers.active.name ? "active" : "standby"})`,
         })),
-        ...statsLogins(cfg).both.map((login): RoleSpec => ({
-            name: login.name,
-            login: false,
-            memberOf: [],
-            purpose: "signs in to PgBouncer's console only; the role reserves the name in PostgreSQL",
-        })),
+        ...consoleLoginPairs(cfg)
+            .flatMap((pair) => pair.both)
+            .map((login): RoleSpec => ({
+                name: login.name,
+                login: false,
+                memberOf: [],
+                purpose: "signs in to PgBouncer's console only; the role reserves the name in PostgreSQL",
+            })),
         {
             name: cfg.monitor.role,
             login: true,

@@ -1,7 +1,7 @@
 import { PgbouncerSettings, TierConfig } from "../schema/schema";
 import { serverConnectionsPerHost } from "../model/capacity";
 import { HOST_PATHS } from "../model/hostPaths";
-import { statsLogins } from "../model/logins";
+import { adminLogins, statsLogins } from "../model/logins";
 import { pgbouncerServesTls } from "../model/tlsModes";
 import { legacyLoginLive } from "../model/cutover";
 
@@ -56,10 +56,14 @@ export function renderPgbouncerIni(cfg: TierConfig, stack: string): string {
         iniLine("logfile", HOST_PATHS.pgbouncerLog),
         iniLine("pidfile", HOST_PATHS.pgbouncerPid),
         iniLine("auth_file", HOST_PATHS.userlist),
-        ";; SHOW POOLS / SHOW CONFIG need a stats user; nobody gets the admin console",
+        ";; SHOW POOLS / SHOW CONFIG need a stats user; PAUSE / RESUME / RELOAD (npm run switchover) an operator's admin login",
         iniLine(
             "stats_users",
             statsLogins(cfg).accepted.map((login) => login.name),
+        ),
+        iniLine(
+            "admin_users",
+            adminLogins(cfg).accepted.map((login) => login.name),
         ),
         ";; hard cap per host = default_pool_size + reserve_pool_size, checked against postgres.maxConnections",
         iniLine("max_db_connections", serverConnectionsPerHost(cfg)),

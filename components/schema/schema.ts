@@ -100,6 +100,9 @@ export const pgbouncerSchema = z.strictObject({
     dnsName: hostName.default("pgbouncer.internal"),
     statsUser: loginBase.default("pgbouncer_stats"),
     statsLogins: loginRotationSchema.prefault({}),
+    /** The console's admin logins (`admin_users`: PAUSE, RESUME, RELOAD for `npm run switchover`), `<adminUser>_a`/`_b`; operators only. */
+    adminUser: loginBase.default("pgbouncer_admin"),
+    adminLogins: loginRotationSchema.prefault({}),
     clientHeadroom: count(0).default(10),
     instanceType: z.string().default("t3.small"),
     settings: pgbouncerSettingsSchema.prefault({}),
@@ -381,6 +384,8 @@ export const SECRET_KEYS = [
     "receiverPasswordB",
     "statsPasswordA",
     "statsPasswordB",
+    "pgbouncerAdminPasswordA",
+    "pgbouncerAdminPasswordB",
     "monitorPassword",
     "webhookSigningSecret",
     "postgresAdminPassword",

@@ -10,6 +10,8 @@ const USERS: Record<string, string> = {
     webhook_receiver_b: PROGRAM_SECRETS.receiverPasswordB,
     pgbouncer_stats_a: PROGRAM_SECRETS.statsPasswordA,
     pgbouncer_stats_b: PROGRAM_SECRETS.statsPasswordB,
+    pgbouncer_admin_a: PROGRAM_SECRETS.pgbouncerAdminPasswordA,
+    pgbouncer_admin_b: PROGRAM_SECRETS.pgbouncerAdminPasswordB,
     receiver_monitor: PROGRAM_SECRETS.monitorPassword,
 };
 const forbidden = [

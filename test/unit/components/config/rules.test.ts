@@ -254,6 +254,12 @@ const cutoverCases: readonly RuleCase[] = [
         edits: [["pgbouncer.settings.server_connect_timeout", 15]],
         finding: "receiver-tier:pgbouncer.settings.server_login_retry (error)",
     },
+    {
+        rule: rules.consoleLoginsSeparate,
+        behaviour: "refuses an admin login that is also the stats reader's (pgbouncer_stats_a would get PAUSE and RESUME)",
+        edits: [["pgbouncer.adminUser", "pgbouncer_stats"]],
+        finding: "receiver-tier:pgbouncer.adminUser (error)",
+    },
 ];
 
 const warningCases: readonly RuleCase[] = [

@@ -179,6 +179,8 @@ describe("secrets for offline commands", () => {
                 receiverPasswordB: strong("b"),
                 statsPasswordA: "short-password",
                 statsPasswordB: strong("s"),
+                pgbouncerAdminPasswordA: strong("p"),
+                pgbouncerAdminPasswordB: strong("q"),
                 monitorPassword: strong("m"),
                 webhookSigningSecret: strong("w"),
             }),

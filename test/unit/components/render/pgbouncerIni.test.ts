@@ -114,9 +114,9 @@ describe("pgbouncer.ini for the canary stack", () => {
         expect(ignored).toEqual(expect.arrayContaining(["options", "extra_float_digits"]));
     });
 
-    it("lets the active stats login run SHOW POOLS, and gives nobody the admin console (mistake 5)", () => {
+    it("lets the active stats login run SHOW POOLS (mistake 5), and only the operators' admin login the admin console", () => {
         expect(pgbouncer.stats_users).toBe("pgbouncer_stats_a");
-        expect(pgbouncer).not.toHaveProperty("admin_users");
+        expect(pgbouncer.admin_users).toBe("pgbouncer_admin_a");
     });
 
     it("caps server connections at default_pool_size + reserve_pool_size (mistake 9)", () => {

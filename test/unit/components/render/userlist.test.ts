@@ -6,11 +6,11 @@ import { canaryRaw, edited, loadCanary, loadCanaryWith, problemKeys, refusedProb
 import { canaryStepConfig } from "../../../../harness/cutoverSteps";
 
 describe("userlist.txt", () => {
-    it('has one `"user" "secret"` line for the active receiver login and one for the active stats login', () => {
+    it('has one `"user" "secret"` line for the active receiver, stats and admin login each', () => {
         const text = renderUserlist(loadCanary(), TEST_SECRETS);
         expect(text.endsWith("\n")).toBe(true);
         for (const line of text.trimEnd().split("\n")) expect(line).toMatch(/^"[a-z_][a-z0-9_]*" "[^"\s]+"$/);
-        expect([...parseUserlist(text).keys()]).toEqual(["webhook_receiver_a", "pgbouncer_stats_a"]);
+        expect([...parseUserlist(text).keys()]).toEqual(["webhook_receiver_a", "pgbouncer_stats_a", "pgbouncer_admin_a"]);
     });
 
     it("holds SCRAM verifiers of each user's own password under scram-sha-256, never the password", () => {
@@ -30,6 +30,7 @@ describe("userlist.txt", () => {
         expect(Object.fromEntries(users)).toEqual({
             webhook_receiver_a: "md53faa6aef3520da4acbb51e224d8817e4",
             pgbouncer_stats_a: "md5df15d23a22ad47ef069f73728bd2914d",
+            pgbouncer_admin_a: "md574f2d79dd5a5b9f6a3d75f5c60e71c7c",
         });
     });
 
@@ -47,14 +48,15 @@ describe("userlist.txt and stats_users through a rotation", () => {
 
     it("accepts the standby logins only while they are open, the active ones always", () => {
         const closed = { active: "a", standby: "closed" };
-        expect(users(closed, closed)).toEqual(["webhook_receiver_a", "pgbouncer_stats_a"]);
+        expect(users(closed, closed)).toEqual(["webhook_receiver_a", "pgbouncer_stats_a", "pgbouncer_admin_a"]);
         expect(users({ active: "a", standby: "open" }, { active: "b", standby: "open" })).toEqual([
             "webhook_receiver_a",
             "webhook_receiver_b",
             "pgbouncer_stats_b",
             "pgbouncer_stats_a",
+            "pgbouncer_admin_a",
         ]);
-        expect(users({ active: "b", standby: "closed" }, closed)).toEqual(["webhook_receiver_b", "pgbouncer_stats_a"]);
+        expect(users({ active: "b", standby: "closed" }, closed)).toEqual(["webhook_receiver_b", "pgbouncer_stats_a", "pgbouncer_admin_a"]);
     });
 
     it("lets both stats logins run SHOW POOLS while the stats standby is open, so moving receivers never fails a health check", () => {
@@ -62,6 +64,13 @@ describe("userlist.txt and stats_users through a rotation", () => {
             iniSection(renderPgbouncerIni(loadCanaryWith(["pgbouncer.statsLogins", statsLogins]), "canary"), "pgbouncer").stats_users;
         expect(ini({ active: "b", standby: "open" })).toBe("pgbouncer_stats_b,pgbouncer_stats_a");
         expect(ini({ active: "b", standby: "closed" })).toBe("pgbouncer_stats_b");
+    });
+
+    it("lets only the operators' admin login PAUSE and RESUME; its standby while open", () => {
+        const ini = (adminLogins: object) =>
+            iniSection(renderPgbouncerIni(loadCanaryWith(["pgbouncer.adminLogins", adminLogins]), "canary"), "pgbouncer").admin_users;
+        expect(ini({ active: "a", standby: "closed" })).toBe("pgbouncer_admin_a");
+        expect(ini({ active: "b", standby: "open" })).toBe("pgbouncer_admin_b,pgbouncer_admin_a");
     });
 
     it("refuses a login slot other than a or b, naming the key", () => {
@@ -82,6 +91,7 @@ describe("userlist.txt and auth_type through the cutover", () => {
         expect(renderUserlist(cfg, TEST_SECRETS).trimEnd().split("\n")).toEqual([
             expect.stringMatching(/^"webhook_receiver_a" "SCRAM-SHA-256\$/),
             expect.stringMatching(/^"pgbouncer_stats_a" "SCRAM-SHA-256\$/),
+            expect.stringMatching(/^"pgbouncer_admin_a" "SCRAM-SHA-256\$/),
             legacy,
         ]);
         expect(iniSection(renderPgbouncerIni(cfg, "canary"), "pgbouncer").auth_type).toBe("md5");
