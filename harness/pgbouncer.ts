@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import { iniLines, iniSections } from "../components/render/iniParser";
+import { repointDatabases } from "../switchover/repoint";
 import { isAlive, stopPid } from "./pids";
 import { freePort, portAccepts } from "./ports";
 import { Service, startService, tail } from "./run";
@@ -37,35 +38,22 @@ export function rewriteIni(ini: string, to: IniRewrite): string {
         unix_socket_dir: to.unixSocketDir,
     };
     const seen = new Set<string>();
-    let databases = 0;
-    const lines = ini.split("\n");
-    for (const entry of iniLines(ini)) {
-        if (entry.kind !== "entry") continue;
+    const repointed = repointDatabases(ini, to.serverHost, to.serverPort);
+    const lines = repointed.split("\n");
+    for (const entry of iniLines(repointed)) {
+        if (entry.kind !== "entry" || entry.section?.toLowerCase() !== "pgbouncer") continue;
         const line = lines[entry.number - 1] as string;
         // Only the value changes: the key, its '=' and the spacing around it stay as rendered.
         const head = (/^[^=]*=\s*/.exec(line) as RegExpExecArray)[0];
-        const value = line.slice(head.length);
-        const section = entry.section?.toLowerCase();
-        if (section === "databases") {
-            databases++;
-            const rewritten = value
-                .replace(/(^|\s)host=\S+/, `$1host=${to.serverHost}`)
-                .replace(/(^|\s)port=\S+/, `$1port=${to.serverPort}`);
-            if (!/(^|\s)host=/.test(rewritten) || !/(^|\s)port=/.test(rewritten)) {
-                throw new Error(`[databases] ${entry.key} has no host= and port= to point at the sandbox: ${line}`);
-            }
-            lines[entry.number - 1] = `${head}${rewritten}`;
-        } else if (section === "pgbouncer" && entry.key in replacements) {
+        if (entry.key in replacements) {
             seen.add(entry.key);
             lines[entry.number - 1] = `${head}${replacements[entry.key]}`;
-        } else if (section === "pgbouncer" && to.files?.[entry.value] !== undefined) {
+        } else if (to.files?.[entry.value] !== undefined) {
             lines[entry.number - 1] = `${head}${to.files[entry.value]}`;
         }
     }
     const missing = Object.keys(replacements).filter((key) => !seen.has(key));
-    if (missing.length > 0 || databases === 0) {
-        throw new Error(`rendered pgbouncer.ini lacks ${[...missing, ...(databases === 0 ? ["[databases] entries"] : [])].join(", ")}`);
-    }
+    if (missing.length > 0) throw new Error(`rendered pgbouncer.ini lacks ${missing.join(", ")}`);
     return lines.join("\n");
 }
 
