@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import { iniLines, iniSections } from "../components/render/iniParser";
-import { repointDatabases } from "../switchover/repoint";
+import { repointDatabases } from "../components/render/iniRepoint";
 import { isAlive, stopPid } from "./pids";
 import { freePort, portAccepts } from "./ports";
 import { Service, startService, tail } from "./run";

@@ -1,5 +1,5 @@
 import { DatabaseNode, Inventory, PgbouncerHost } from "./inventory";
-import { repointDatabases } from "./repoint";
+import { repointDatabases } from "../components/render/iniRepoint";
 
 /** One PgBouncer console connection as the admin login. */
 export interface ConsoleSession {

@@ -1,4 +1,4 @@
-import { iniLines } from "../components/render/iniParser";
+import { iniLines } from "./iniParser";
 
 /**
  * The ini with every [databases] entry's host= and port= set to the new server, every other byte as it was.
