@@ -19,3 +19,4 @@ export * from "./stack";
 export * from "./testCa";
 export * from "./wait";
 export * from "./nginx";
+export * from "./switchoverInventory";

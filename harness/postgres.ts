@@ -23,6 +23,13 @@ export interface PostgresOptions {
     readonly port?: number;
     /** Told before each slow step. */
     readonly progress?: (line: string) => void;
+    /**
+     * Make this a streaming standby of that cluster (pg_basebackup -R) instead of running initdb; it shares the
+     * primary's superuser password and reports to it as application_name `name`.
+     */
+    readonly standbyOf?: PostgresCluster;
+    /** The cluster's name inside the sandbox: its data dir, socket dir and log (default "pg"; data in pgdata). */
+    readonly name?: string;
 }
 
 export interface PostgresCluster {
@@ -47,6 +54,10 @@ export interface PostgresCluster {
     /** psql -v ON_ERROR_STOP=1 -f file as superuser; throws with psql's output on failure. */
     psqlFile(database: string, file: string): Promise<string>;
     createDatabase(name: string): Promise<void>;
+    /** Rewrites the harness's settings file with these on top of the start's, then pg_reload_conf(). */
+    reloadWith(settings: Readonly<Record<string, string | number>>): Promise<void>;
+    /** pg_ctl promote, waiting until the standby accepts writes. */
+    promote(): Promise<void>;
     /** pg_ctl start / stop -m fast / restart -m fast, each waiting (bounded) for the result; the cluster stays. */
     startServer(): Promise<void>;
     stopServer(): Promise<void>;
@@ -64,10 +75,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     const ownsSandbox = options.sandbox === undefined;
     const sandbox = options.sandbox ?? Sandbox.temp("receiver-tier-pg-");
     const as = sandbox.account;
-    const dataDir = sandbox.path("pgdata");
-    const socketDir = sandbox.mkdir("pgsocket");
-    const logFile = sandbox.write("postgres.log", "", 0o600);
-    const superuserPassword = randomBytes(12).toString("hex");
+    const name = options.name ?? "pg";
+    const primary = options.standbyOf;
+    const dataDir = sandbox.path(name === "pg" ? "pgdata" : `${name}-data`);
+    const socketDir = sandbox.mkdir(name === "pg" ? "pgsocket" : `${name}-socket`);
+    const logFile = sandbox.write(name === "pg" ? "postgres.log" : `${name}.log`, "", 0o600);
+    const superuserPassword = primary?.superuserPassword ?? randomBytes(12).toString("hex");
     const initialized = !fs.existsSync(`${dataDir}/PG_VERSION`);
     const port = options.port ?? (await freePort());
     const env = baseEnv({ HOME: sandbox.dir });
@@ -133,8 +146,15 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
             );
             return result.stdout + result.stderr;
         },
-        async createDatabase(name) {
-            await cluster.query(`CREATE DATABASE ${name}`);
+        async createDatabase(database) {
+            await cluster.query(`CREATE DATABASE ${database}`);
+        },
+        async reloadWith(extra) {
+            writeSettings({ ...settings, ...extra });
+            await cluster.query("SELECT pg_reload_conf()");
+        },
+        async promote() {
+            await pgCtl(["promote"]);
         },
         async startServer() {
             await pgCtl(["-l", logFile, "start"]);
@@ -172,8 +192,58 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         },
     };
 
+    const settings: Record<string, string | number> = {
+        listen_addresses: "'127.0.0.1'",
+        port,
+        unix_socket_directories: `'${socketDir}'`,
+        max_connections: options.maxConnections ?? 100,
+        superuser_reserved_connections: options.superuserReservedConnections ?? 3,
+        password_encryption: "'scram-sha-256'",
+        // A throwaway cluster: durability across power loss is not under test, speed is.
+        fsync: "off",
+        full_page_writes: "off",
+        shared_buffers: "'32MB'",
+        log_line_prefix: "'%m [%p] %q%u@%d '",
+        // A standby's walreceiver reports this as its application_name (synchronous_standby_names).
+        cluster_name: `'${name}'`,
+        ...options.settings,
+    };
+    const writeSettings = (values: Record<string, string | number>) =>
+        writeOwned(
+            `${dataDir}/${SETTINGS_FILE}`,
+            "# receiver-tier harness, rewritten at every start\n" +
+                Object.entries(values)
+                    .map(([k, v]) => `${k} = ${v}`)
+                    .join("\n") +
+                "\n",
+            as,
+        );
+
     try {
-        if (initialized) {
+        if (primary !== undefined) {
+            options.progress?.(`pg_basebackup: standby of 127.0.0.1:${primary.port} in ${dataDir}`);
+            fs.rmSync(dataDir, { recursive: true, force: true });
+            await runChecked(
+                `${PG_BIN}/pg_basebackup`,
+                [
+                    "-D",
+                    dataDir,
+                    "-h",
+                    primary.socketDir,
+                    "-p",
+                    String(primary.port),
+                    "-U",
+                    "postgres",
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                    "--no-sync",
+                ],
+                { as, env, cwd: sandbox.dir, timeoutMs: 120_000 },
+            );
+        } else if (initialized) {
             options.progress?.(`initdb: new PostgreSQL 15 cluster in ${dataDir}`);
             const pwFile = sandbox.write("pgpass.init", superuserPassword + "\n");
             await runChecked(
@@ -198,35 +268,14 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         } else {
             options.progress?.(`PostgreSQL: reusing the cluster in ${dataDir}`);
         }
-        const settings: Record<string, string | number> = {
-            listen_addresses: "'127.0.0.1'",
-            port,
-            unix_socket_directories: `'${socketDir}'`,
-            max_connections: options.maxConnections ?? 100,
-            superuser_reserved_connections: options.superuserReservedConnections ?? 3,
-            password_encryption: "'scram-sha-256'",
-            // A throwaway cluster: durability across power loss is not under test, speed is.
-            fsync: "off",
-            full_page_writes: "off",
-            shared_buffers: "'32MB'",
-            log_line_prefix: "'%m [%p] %q%u@%d '",
-            ...options.settings,
-        };
-        writeOwned(
-            `${dataDir}/${SETTINGS_FILE}`,
-            "# receiver-tier harness, rewritten at every start\n" +
-                Object.entries(settings)
-                    .map(([k, v]) => `${k} = ${v}`)
-                    .join("\n") +
-                "\n",
-            as,
-        );
+        writeSettings(settings);
         // The harness's own superuser: unix socket (dir is 0700) or password over TCP. Tier roles: never trust.
         writeOwned(
             `${dataDir}/pg_hba.conf`,
             [
                 "# receiver-tier harness",
                 "local all postgres trust",
+                "local replication postgres trust",
                 "host  all postgres 127.0.0.1/32 scram-sha-256",
                 `host  all all      127.0.0.1/32 ${method}`,
                 "",
@@ -238,7 +287,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
             throw new Error("postmaster not running after pg_ctl start");
         }
         // A kept cluster still has the password of its first run, which nobody knows any more.
-        if (!initialized) await cluster.query(`ALTER ROLE postgres PASSWORD '${superuserPassword}'`);
+        if (!initialized && primary === undefined) await cluster.query(`ALTER ROLE postgres PASSWORD '${superuserPassword}'`);
         return cluster;
     } catch (err) {
         const log = tail(logFile);

@@ -7,9 +7,10 @@ import { connectPg, WebhookSigning } from "./clients";
 import { GunicornProcess, startGunicorn } from "./gunicorn";
 import { NginxProcess, startNginx } from "./nginx";
 import { PgbouncerProcess, startPgbouncer } from "./pgbouncer";
-import { PostgresCluster, startPostgres } from "./postgres";
+import { PostgresCluster, PostgresOptions, startPostgres } from "./postgres";
 import { LOCK_FILE, lockStateDir } from "./lock";
 import { isAlive } from "./pids";
+import { waitFor } from "./wait";
 import { Sandbox } from "./sandbox";
 import { receiverSecretEnv, TEST_SECRETS, webhookSigning } from "./stack";
 import { renderTierFiles, TierFiles } from "../components/render/tierFiles";
@@ -36,6 +37,8 @@ export interface TierOptions {
     readonly postgresSettings?: Readonly<Record<string, string | number>>;
     /** Told what happens while the tier starts, one line per step. */
     readonly progress?: (line: string) => void;
+    /** Also a streaming standby of the primary, synchronous: every COMMIT waits until it has the WAL (default false). */
+    readonly standby?: boolean;
 }
 
 export interface StateDir {
@@ -64,6 +67,8 @@ export interface Tier {
     readonly files: TierFiles;
     readonly sandbox: Sandbox;
     readonly postgres: PostgresCluster;
+    /** The synchronous standby (TierOptions.standby), application_name `standby`. */
+    readonly standby: PostgresCluster | undefined;
     readonly pgbouncer: PgbouncerProcess;
     readonly gunicorn: GunicornProcess | undefined;
     /** The rendered nginx in front of Gunicorn (started with it): where senders and the ALB's checks go. */
@@ -101,6 +106,7 @@ export async function startTier(options: TierOptions): Promise<Tier> {
     }
     const progress = options.progress ?? (() => undefined);
     let postgres: PostgresCluster | undefined;
+    let standby: PostgresCluster | undefined;
     let pgbouncer: PgbouncerProcess | undefined;
     let gunicorn: GunicornProcess | undefined;
     let proxy: NginxProcess | undefined;
@@ -117,8 +123,15 @@ export async function startTier(options: TierOptions): Promise<Tier> {
             ...(gunicorn?.workerPids() ?? []),
             pgbouncer?.pid,
             postgres?.pid(),
+            standby?.pid(),
         ].filter((p): p is number => p !== undefined);
-        for (const step of [() => proxy?.stop(), () => gunicorn?.stop(), () => pgbouncer?.stop(), () => postgres?.stop()]) {
+        for (const step of [
+            () => proxy?.stop(),
+            () => gunicorn?.stop(),
+            () => pgbouncer?.stop(),
+            () => standby?.stop(),
+            () => postgres?.stop(),
+        ]) {
             try {
                 await step();
             } catch (err) {
@@ -151,6 +164,18 @@ export async function startTier(options: TierOptions): Promise<Tier> {
         const sqlFile = sandbox.write("database.sql", files["database.sql"], 0o600);
         await postgres.psqlFile(cfg.postgres.database, sqlFile);
         await postgres.psqlFile(cfg.postgres.database, sqlFile);
+        if (options.standby) {
+            standby = await startStandby(postgres, {
+                sandbox,
+                // A hot standby needs at least the primary's max_connections; PgBouncer logs in there after a switch.
+                maxConnections: cfg.postgres.maxConnections,
+                superuserReservedConnections: cfg.postgres.superuserReservedConnections,
+                hostAuthMethod: cfg.pgbouncer.settings.auth_type,
+                settings: options.postgresSettings,
+                progress,
+            });
+            progress(`standby on ${standby.host}:${standby.port} (pid ${standby.pid()}), synchronous`);
+        }
         progress("PgBouncer: starting with the rendered pgbouncer.ini and userlist.txt");
         pgbouncer = await startPgbouncer({
             ini: files["pgbouncer.ini"],
@@ -190,6 +215,7 @@ export async function startTier(options: TierOptions): Promise<Tier> {
         files,
         sandbox,
         postgres,
+        standby,
         pgbouncer: bouncer,
         gunicorn,
         proxy,
@@ -210,4 +236,27 @@ export async function startTier(options: TierOptions): Promise<Tier> {
             }),
         stop,
     };
+}
+
+const STANDBY_NAME = "standby";
+const SYNC_WAIT_MS = 30_000;
+
+/** A streaming standby of `primary`, then the primary waits for it at every COMMIT. */
+async function startStandby(primary: PostgresCluster, options: PostgresOptions): Promise<PostgresCluster> {
+    const standby = await startPostgres({ ...options, standbyOf: primary, name: STANDBY_NAME });
+    try {
+        await primary.reloadWith({ synchronous_standby_names: `'FIRST 1 (${STANDBY_NAME})'`, synchronous_commit: "on" });
+        await waitFor(`${STANDBY_NAME} streaming synchronously`, SYNC_WAIT_MS, async () => {
+            const rows = await primary.query(
+                "SELECT 1 FROM pg_stat_replication WHERE application_name = $1 AND sync_state = 'sync'",
+                "postgres",
+                [STANDBY_NAME],
+            );
+            return rows.length > 0 ? true : undefined;
+        });
+        return standby;
+    } catch (err) {
+        await standby.stop().catch(() => undefined);
+        throw err;
+    }
 }

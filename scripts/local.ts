@@ -14,6 +14,7 @@ import {
     StateDirInUse,
     stateDirOwner,
     Tier,
+    tierInventory,
     waitFor,
 } from "../harness";
 import { PROJECT_DIR } from "../runtime/projectDir";
@@ -21,6 +22,8 @@ import { LocalStackOutputs, localStackOutputs } from "../components/model/output
 import { formatStackOutputs, tryItCommands } from "../harness/tryIt";
 import { busyPorts, portBaseOverrides, publishedPorts } from "../harness/publishedPorts";
 import { command, flag, integer, main, optional, text, withDefault } from "./args";
+import { LOCAL_INVENTORY, SWITCHOVER_INVENTORY } from "./switchover";
+import { writeInventory } from "../switchover/inventory";
 
 // package.json starts this with `exec node`: npm passes a SIGTERM on to its shell, which would
 // otherwise end alone and leave the tier running.
@@ -48,8 +51,11 @@ export const localCommand = command({
                 ".local-tier in the project",
             ),
             fresh: flag("start from an empty database and delete it again at exit"),
+            standby: flag(
+                `also a synchronous streaming standby (PostgreSQL on a free port), and the inventory npm run switchover drives (switchover.json in the state dir); the pair lives for this run only, as with --fresh`,
+            ),
         },
-        examples: ["npm run -s local", "npm run -s local -- --port-base 25432 --fresh"],
+        examples: ["npm run -s local", "npm run -s local -- --port-base 25432 --fresh", "npm run -s local -- --standby"],
         exitCodes: [
             "1  a program failed to start or exited on its own",
             `${ALREADY_RUNNING}  another run holds the state dir (also: usage error)`,
@@ -57,7 +63,13 @@ export const localCommand = command({
     },
     async run(values) {
         try {
-            return await runLocal({ portBase: values["port-base"], stateDir: path.resolve(values["state-dir"]), fresh: values.fresh });
+            return await runLocal({
+                portBase: values["port-base"],
+                stateDir: path.resolve(values["state-dir"]),
+                // A switched-over pair cannot be restarted as it was: its old primary is stopped and diverged.
+                fresh: values.fresh || values.standby,
+                standby: values.standby,
+            });
         } catch (err) {
             if (!(err instanceof StateDirInUse)) throw err;
             process.stderr.write(
@@ -72,6 +84,7 @@ interface Options {
     readonly portBase: number | undefined;
     readonly stateDir: string;
     readonly fresh: boolean;
+    readonly standby: boolean;
 }
 
 const say = (line: string) => process.stdout.write(`local: ${line}\n`);
@@ -86,7 +99,8 @@ function stopRequested(): Promise<NodeJS.Signals> {
 /** Resolves with a line naming the first of the tier's programs that ended on its own. */
 function unexpectedExit(tier: Tier): Promise<string> {
     const programs: [string, () => boolean][] = [
-        ["PostgreSQL", () => tier.postgres.pid() !== undefined],
+        // After a switchover the standby is the primary and the old one is stopped.
+        ["PostgreSQL", () => tier.postgres.pid() !== undefined || tier.standby?.pid() !== undefined],
         ["PgBouncer", () => tier.pgbouncer.alive()],
         ["Gunicorn", () => tier.gunicorn !== undefined && isAlive(tier.gunicorn.pid)],
         ["nginx", () => tier.proxy !== undefined && isAlive(tier.proxy.pid)],
@@ -160,10 +174,17 @@ async function runLocal(options: Options): Promise<number> {
         ports: publishedPorts(cfg),
         // Unlike a test's throwaway cluster, this one keeps webhooks across runs: keep it crash-safe.
         postgresSettings: { fsync: "on", full_page_writes: "on" },
+        standby: options.standby,
         progress: say,
     });
     let exitCode = 0;
     try {
+        if (options.standby) {
+            const inventoryFile = path.join(options.stateDir, SWITCHOVER_INVENTORY);
+            writeInventory(inventoryFile, tierInventory(tier, STACK));
+            const flag = inventoryFile === path.join(PROJECT_DIR, LOCAL_INVENTORY) ? "" : ` --inventory ${inventoryFile}`;
+            say(`standby streaming synchronously; try: npm run switchover -- --stack ${STACK}${flag}`);
+        }
         const ready = untilReady(tier, cfg, started);
         ready.catch(() => undefined); // when a stop request wins the race, a later failure is moot
         const outputs = await Promise.race([ready, stop.then(() => undefined)]);

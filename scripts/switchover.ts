@@ -9,8 +9,10 @@ import { describeSwitchover, formatResult } from "../switchover/plan";
 import { realWorld } from "../switchover/world";
 import { command, flag, integer, main, optional, projectDirOption, required, text, UsageError, withDefault } from "./args";
 
-/** Where `npm run local -- --standby` writes the local tier's inventory, inside its state dir. */
-export const LOCAL_INVENTORY = path.join(".local-tier", "switchover.json");
+/** The inventory `npm run local -- --standby` writes into its state dir. */
+export const SWITCHOVER_INVENTORY = "switchover.json";
+/** Where that is with the default state dir, relative to the project. */
+export const LOCAL_INVENTORY = path.join(".local-tier", SWITCHOVER_INVENTORY);
 
 export const switchoverCommand = command({
     spec: {
