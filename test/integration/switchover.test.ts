@@ -13,7 +13,9 @@ import { PROJECT_DIR } from "../../runtime/projectDir";
 const SENDERS = 20;
 const PAUSE_BETWEEN_POSTS_MS = 10;
 const MAX_POSTS_PER_SENDER = 1000;
-const MAX_LATENCY_SECONDS = 2.5;
+// The issue asks for under 2.5 s; without PAUSE clients wait in PgBouncer until it reaches the new primary, about
+// 2.1-2.2 s here, so the bound that shows the PAUSE at work is tighter: with it the slowest was 0.3 s.
+const MAX_LATENCY_SECONDS = 1.5;
 const COMMAND_TIMEOUT_MS = 60_000;
 
 interface Answer {
@@ -119,7 +121,7 @@ describe("npm run switchover under 20 concurrent senders", () => {
         expect(after.status).toBe(202);
     }, 60_000);
 
-    it("switches to the standby with every answer 202, the slowest under 2.5 s, every 202 on the new primary", async () => {
+    it("switches to the standby with every answer 202, the slowest under 1.5 s, every 202 on the new primary", async () => {
         let run: CommandRun | undefined;
         const answers = await underLoad(
             "switchover",
