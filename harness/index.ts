@@ -20,3 +20,4 @@ export * from "./testCa";
 export * from "./wait";
 export * from "./nginx";
 export * from "./switchoverInventory";
+export * from "./replication";

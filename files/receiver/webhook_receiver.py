@@ -6,7 +6,8 @@ fails the import, so a misconfigured worker never boots (``gunicorn --check-conf
 
 POST /webhooks/<source>: a signed delivery (HMAC-SHA256 of "<timestamp>.<delivery id>.<source>." + raw body)
 stored once per (source, delivery id) with the body's SHA-256 in <DB_SCHEMA>.webhook_events (made by
-database.sql; the logins may only INSERT and SELECT), 202 only after COMMIT; a repeat gets the first 202,
+database.sql; the logins may only INSERT and SELECT), 202 only after COMMIT (503 when PostgreSQL reports it as
+possibly not replicated to the synchronous standby); a repeat gets the first 202 once it is replicated,
 the same id with another body 409; 401 bad signature or stale timestamp; 4xx for a malformed body; lost
 connections retried within WEBHOOK_RETRY_BUDGET_SECONDS; 503 + Retry-After by WEBHOOK_ANSWER_WITHIN_SECONDS
 at the latest (README "The reference receiver").
@@ -202,6 +203,12 @@ INSERT_EVENT = sql.SQL(
     "INSERT INTO {} (source, delivery_id, payload, body_sha256) VALUES (%s, %s, %s::jsonb, %s)"
     " ON CONFLICT (source, delivery_id) DO NOTHING RETURNING id"
 ).format(EVENTS_TABLE)
+# PostgreSQL's WARNING when a cancel ends a COMMIT's wait for the synchronous standby; its DETAIL (not always in
+# the notice text) says the transaction "might not have been replicated": it may be lost in a crash.
+NOT_REPLICATED = "canceling wait for synchronous replication"
+# A transactional WAL record of its own: a COMMIT that wrote WAL waits for the synchronous standby (a read-only
+# one, even with a transaction id, does not), and once the standby has it, it has everything before it.
+WAIT_FOR_STANDBY = "SELECT pg_logical_emit_message(true, 'receiver-tier', 'duplicate')"
 FIND_EVENT = sql.SQL("SELECT id, body_sha256 FROM {} WHERE source = %s AND delivery_id = %s").format(EVENTS_TABLE)
 
 
@@ -463,7 +470,12 @@ def _store_once(source, delivery, text, digest, answer_by):
                     if duplicate:  # the unique constraint kept the first delivery; answer with its id
                         cur.execute(FIND_EVENT, (source, delivery))
                         row = cur.fetchone()
+                        # The first delivery's row may be on the primary only (its COMMIT's wait was cancelled).
+                        cur.execute(WAIT_FOR_STANDBY)
+                del conn.notices[:]
                 conn.commit()  # acknowledged only once committed
+                if any(NOT_REPLICATED in notice for notice in conn.notices):
+                    raise NotReplicated()
             except (psycopg2.DataError, psycopg2.errors.ProgramLimitExceeded, psycopg2.errors.StatementTooComplex) as error:
                 # The payload (\u0000, a lone surrogate, too large for jsonb): the server's text quotes it,
                 # so the log gets the SQLSTATE and primary message, the sender a generic reason.
@@ -479,6 +491,10 @@ def _store_once(source, delivery, text, digest, answer_by):
     if duplicate and row is not None and row[1] is not None and row[1] != digest:
         raise Refused(409, "this delivery id was already stored with a different body")
     return (row[0] if row else None), duplicate
+
+
+class NotReplicated(Exception):
+    """COMMIT returned after a cancel of its wait for the synchronous standby: on the primary, maybe not on the standby."""
 
 
 class AnswerDeadline(Exception):
@@ -508,6 +524,10 @@ def store_webhook(source, environ):
         except PoolTimeout as error:
             LOG.warning("webhook from %s not stored: %s", source, error)
             return _unavailable("no database connection free")
+        except NotReplicated:
+            # Stored here, not yet confirmed on the standby: the sender's resend is a duplicate whose COMMIT waits for it.
+            LOG.warning("webhook from %s committed but possibly not replicated to the synchronous standby; answering 503", source)
+            return _unavailable("not confirmed replicated")
         except AnswerDeadline:
             LOG.warning("webhook from %s not stored: no answer from the database within %ss", source, SETTINGS.answer_within)
             return _unavailable("database not answering")
