@@ -91,6 +91,8 @@ export interface PgbouncerProcess {
     alive(): boolean;
     /** Writes a newly rendered ini (rewritten the same way), and userlist if given, then SIGHUP to the PID: PgBouncer's reload. */
     reload(renderedIni: string, userlist?: string): Promise<void>;
+    /** Points every [databases] entry at another PostgreSQL (an operator's failover), then SIGHUP; later reloads keep it. */
+    repoint(serverHost: string, serverPort: number): Promise<void>;
     /**
      * `systemctl restart pgbouncer` as the runbook does it (Debian's unit stops with SIGTERM: immediate shutdown,
      * in-flight transactions cut), then a new process on the same files and port.
@@ -113,7 +115,7 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
             sandbox.write(`pgbouncer/${hostPath.replace(/\//g, "_")}`, content, 0o600),
         ]),
     );
-    const rewrite: IniRewrite = {
+    let rewrite: IniRewrite = {
         listenAddr: "127.0.0.1",
         listenPort: port,
         authFile,
@@ -161,6 +163,12 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
             ini = rewriteIni(renderedIni, rewrite);
             fs.writeFileSync(iniPath, ini);
             if (userlist !== undefined) fs.writeFileSync(authFile, userlist);
+            process.kill(service.pid, "SIGHUP");
+        },
+        async repoint(serverHost: string, serverPort: number) {
+            rewrite = { ...rewrite, serverHost, serverPort };
+            ini = rewriteIni(ini, rewrite);
+            fs.writeFileSync(iniPath, ini);
             process.kill(service.pid, "SIGHUP");
         },
         async restart() {
