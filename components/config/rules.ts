@@ -542,6 +542,80 @@ export function consoleLoginsSeparate(cfg: SchemaConfig): Problem[] {
     ];
 }
 
+/** Longest server_lifetime: how long a connection opened before a primary change may still be used. */
+export const SERVER_LIFETIME_MAX_SECONDS = 600;
+
+/** PgBouncer re-resolves postgres.host only when its cache expires: never later than the record's own TTL. */
+export function dnsCacheWithinRecordTtl(cfg: SchemaConfig): Problem[] {
+    const ttl = cfg.pgbouncer.settings.dns_max_ttl;
+    const record = cfg.postgres.hostRecordTtlSeconds;
+    return ttl <= record
+        ? []
+        : [
+              error(
+                  ["pgbouncer", "settings", "dns_max_ttl"],
+                  `${ttl} s is longer than postgres.hostRecordTtlSeconds ${record}: after a failover moves ${cfg.postgres.host}, PgBouncer would keep connecting to the old primary for up to ${ttl} s; use at most ${record}`,
+              ),
+          ];
+}
+
+/**
+ * A PostgreSQL that died or froze under an open server connection must fail that connection before the receiver's
+ * answer deadline, or PgBouncer keeps handing clients to it: tcp_user_timeout while a query waits, keepalives when idle.
+ */
+export function deadServerNoticed(cfg: SchemaConfig): Problem[] {
+    const s = cfg.pgbouncer.settings;
+    const deadlineMs = answerWithinSeconds(cfg) * 1000;
+    const problems: Problem[] = [];
+    if (s.tcp_user_timeout === 0 || s.tcp_user_timeout > deadlineMs) {
+        problems.push(
+            error(
+                ["pgbouncer", "settings", "tcp_user_timeout"],
+                `${s.tcp_user_timeout} ms: a query to a frozen PostgreSQL must fail within the receiver's answer deadline (sender.requestTimeoutSeconds ${cfg.sender.requestTimeoutSeconds} - ${ANSWER_MARGIN_SECONDS} s = ${deadlineMs} ms), and 0 waits for the kernel's retransmissions (about 15 minutes); use 1-${deadlineMs}`,
+            ),
+        );
+    }
+    if (s.tcp_keepalive !== 1) {
+        problems.push(
+            error(
+                ["pgbouncer", "settings", "tcp_keepalive"],
+                "must be 1: without keepalives an idle server connection to a dead PostgreSQL is kept for hours",
+            ),
+        );
+    }
+    return problems;
+}
+
+/** A server connection opened before a primary change lives at most server_lifetime; 0 would mean one use per connection. */
+export function serverLifetimeBounded(cfg: SchemaConfig): Problem[] {
+    const lifetime = cfg.pgbouncer.settings.server_lifetime;
+    return lifetime >= 1 && lifetime <= SERVER_LIFETIME_MAX_SECONDS
+        ? []
+        : [
+              error(
+                  ["pgbouncer", "settings", "server_lifetime"],
+                  `${lifetime} s: use 1-${SERVER_LIFETIME_MAX_SECONDS}; a connection opened before a primary change (to a node no longer the primary) is used until it expires, and 0 closes every connection after one use`,
+              ),
+          ];
+}
+
+/**
+ * The receiver answers by its own deadline (its watchdog ends the attempt); PgBouncer's query_timeout comes after it,
+ * since its cancel of a COMMIT waiting for a synchronous standby leaves a commit "possibly not replicated".
+ */
+export function queryTimeoutAfterAnswerDeadline(cfg: SchemaConfig): Problem[] {
+    const timeout = cfg.pgbouncer.settings.query_timeout;
+    const deadline = answerWithinSeconds(cfg);
+    return timeout === 0 || timeout > deadline
+        ? []
+        : [
+              error(
+                  ["pgbouncer", "settings", "query_timeout"],
+                  `${timeout} s is not after the receiver's answer deadline (sender.requestTimeoutSeconds ${cfg.sender.requestTimeoutSeconds} - ${ANSWER_MARGIN_SECONDS} s = ${deadline} s): PgBouncer would cancel first; use 0 or above ${deadline}`,
+              ),
+          ];
+}
+
 export const RULES = [
     reservePoolReachable,
     queryTimeoutClearOfStatementTimeout,
@@ -573,6 +647,10 @@ export const RULES = [
     cutoverLegacyClientsAdmitted,
     crashWindowWithinRetryAfter,
     consoleLoginsSeparate,
+    dnsCacheWithinRecordTtl,
+    deadServerNoticed,
+    serverLifetimeBounded,
+    queryTimeoutAfterAnswerDeadline,
 ];
 
 export function checkRules(cfg: SchemaConfig): Problem[] {

@@ -5,6 +5,15 @@ import { adminLogins, statsLogins } from "../model/logins";
 import { pgbouncerServesTls } from "../model/tlsModes";
 import { legacyLoginLive } from "../model/cutover";
 
+/**
+ * Run on each new server connection before any client gets it: on a node in recovery (a standby, a demoted old
+ * primary behind a record not yet moved) the backend ends itself, so PgBouncer never serves a client from it.
+ * connect_query errors are only logged, which is why it terminates instead of raising.
+ */
+// As the login itself (the session runs as the group role, which may not signal the login's backend), then back to
+// the role the login's settings give it.
+export const REFUSE_STANDBY_QUERY = "SET ROLE NONE; SELECT pg_terminate_backend(pg_backend_pid()) WHERE pg_is_in_recovery(); RESET ROLE";
+
 /** Run on a server connection after each client's transaction, before the next client gets it. */
 export const SERVER_RESET_QUERY = "DISCARD ALL";
 
@@ -23,6 +32,12 @@ const REASONS: Partial<Record<keyof PgbouncerSettings, string>> = {
     server_connect_timeout:
         "a connect toward a primary that vanished (crash, switchover) gives up fast, so the pool reaches the new one (default 15)",
     server_login_retry: "after a PostgreSQL restart PgBouncer refuses every client until this has passed (default 15)",
+    server_lifetime:
+        "a server connection opened before a primary change (to a node that is no longer the primary) lives at most this long (default 3600)",
+    tcp_user_timeout:
+        "ms a query to a frozen or vanished PostgreSQL may wait for TCP acknowledgements before the connection fails (default 0: never)",
+    tcp_keepidle: "idle server connections to a dead PostgreSQL are noticed within keepidle + keepintvl x keepcnt s (OS default: hours)",
+    dns_max_ttl: "follows a moved primary record within postgres.hostRecordTtlSeconds (default 15)",
     ignore_startup_parameters: "drivers send these; the statement timeout comes from role/database settings, not 'options'",
 };
 
@@ -47,7 +62,8 @@ export function renderPgbouncerIni(cfg: TierConfig, stack: string): string {
         `;; pgbouncer.ini for receiver-tier stack "${stack}". Rendered from stack config; do not edit on the host.`,
         "",
         "[databases]",
-        `${pb.databaseAlias} = host=${pg.host} port=${pg.port} dbname=${pg.database}`,
+        ";; a server connection to a node in recovery ends itself before any client gets it",
+        `${pb.databaseAlias} = host=${pg.host} port=${pg.port} dbname=${pg.database} connect_query='${REFUSE_STANDBY_QUERY}'`,
         "",
         "[pgbouncer]",
         iniLine("listen_addr", pb.listenAddr),

@@ -39,7 +39,8 @@ export const pgbouncerSettingsSchema = z.strictObject({
     reserve_pool_timeout: seconds.default(1),
     auth_type: z.enum(["md5", "scram-sha-256"]).default("scram-sha-256"),
     server_idle_timeout: seconds.default(30),
-    server_lifetime: seconds.default(3600),
+    // Bounds how long a connection opened before a primary change lives (rule serverLifetimeBounded).
+    server_lifetime: seconds.default(300),
     // A black-holed connect (a primary gone mid-switchover) holds a pool this long: rule crashWindowWithinRetryAfter.
     server_connect_timeout: seconds.default(2),
     server_login_retry: seconds.default(2),
@@ -56,6 +57,14 @@ export const pgbouncerSettingsSchema = z.strictObject({
     idle_transaction_timeout: seconds.default(8),
     ignore_startup_parameters: z.array(z.string().regex(/^[a-z_]+$/)).default(["extra_float_digits", "options"]),
     tcp_keepalive: flag.default(1),
+    // A dead or frozen PostgreSQL on an open server connection: noticed by keepalives when idle, by
+    // tcp_user_timeout (ms) while a query waits for its answer (rule deadServerNoticed).
+    tcp_keepidle: count(1).default(5),
+    tcp_keepintvl: count(1).default(2),
+    tcp_keepcnt: count(1).default(3),
+    tcp_user_timeout: count(0).default(5000),
+    // Not longer than postgres.hostRecordTtlSeconds: a moved primary record is followed (rule dnsCacheWithinRecordTtl).
+    dns_max_ttl: count(0).default(5),
     log_connections: flag.default(1),
     log_disconnections: flag.default(1),
     log_pooler_errors: flag.default(1),
@@ -74,6 +83,8 @@ export const postgresSchema = z.strictObject({
     maxConnections: count(1).default(100),
     superuserReservedConnections: count(0).default(3),
     reservedForOtherClients: count(0).default(20),
+    /** TTL of the DNS record of `host`, which a failover moves (RDS, or an operator's record): PgBouncer caches no longer. */
+    hostRecordTtlSeconds: count(0).default(5),
 });
 
 /** Which of the two alternating logins (name_a, name_b) clients use, and whether the other one still logs in. */

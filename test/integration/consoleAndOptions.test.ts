@@ -1,7 +1,8 @@
-import { receiverLogins, statsLogins } from "../../components/model/logins";
+import { adminLogins, loginPassword, receiverLogins, statsLogins } from "../../components/model/logins";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
     activeLogin,
+    connectPg,
     endQuietly,
     httpRequest,
     iniSettings,
@@ -54,9 +55,33 @@ describe("PgBouncer console for the stats user", () => {
             expect(config.get("max_client_conn")).toBe(String(s.max_client_conn));
             expect(config.get("max_db_connections")).toBe(String(s.default_pool_size + s.reserve_pool_size));
             expect(config.get("stats_users")).toBe(statsLogins(cfg).active.name);
-            expect(config.get("admin_users")).toBe("");
+            expect(config.get("admin_users")).toBe(adminLogins(cfg).active.name);
         } finally {
             await endQuietly(stats);
+        }
+    });
+
+    it("lets only the operators' admin login PAUSE and RESUME; the stats login gets 'admin access needed'", async () => {
+        const admin = adminLogins(cfg).active;
+        const operator = await connectPg(tier.pgbouncer, {
+            user: admin.name,
+            password: loginPassword(tier.secrets, admin),
+            database: "pgbouncer",
+        });
+        const stats = await tier.stats();
+        try {
+            await expect(stats.query("PAUSE")).rejects.toThrow(/admin access needed/);
+            await operator.query("PAUSE");
+            await operator.query("RESUME");
+        } finally {
+            await endQuietly(stats);
+            await endQuietly(operator);
+        }
+        const client = await tier.receiver();
+        try {
+            expect((await client.query("SELECT 1 AS one")).rows[0]?.one).toBe(1);
+        } finally {
+            await endQuietly(client);
         }
     });
 

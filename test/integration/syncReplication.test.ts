@@ -90,4 +90,29 @@ describe("a synchronous standby: no 202 before the standby has the webhook", () 
             return rows.length === 1 ? true : undefined;
         });
     }, 60_000);
+
+    it("never serves a client from a node in recovery: PgBouncer pointed at the standby refuses, pointed back it serves", async () => {
+        await tier.pgbouncer.repoint(standby().host, standby().port);
+        try {
+            const attempt = async () => {
+                const client = await tier.receiver();
+                try {
+                    return (await client.query("SELECT pg_is_in_recovery() AS recovery")).rows[0];
+                } finally {
+                    await client.end().catch(() => undefined);
+                }
+            };
+            await expect(attempt()).rejects.toThrow();
+        } finally {
+            await tier.pgbouncer.repoint(tier.postgres.host, tier.postgres.port);
+        }
+        await waitFor("the primary serving again", 10_000, async () => {
+            const client = await tier.receiver();
+            try {
+                return (await client.query("SELECT pg_is_in_recovery() AS recovery")).rows[0]?.recovery === false ? true : undefined;
+            } finally {
+                await client.end().catch(() => undefined);
+            }
+        });
+    }, 60_000);
 });

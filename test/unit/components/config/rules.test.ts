@@ -71,12 +71,9 @@ const errorCases: readonly RuleCase[] = [
     },
     {
         rule: rules.queryTimeoutClearOfStatementTimeout,
-        behaviour: "refuses the runbook's query_timeout 5 racing statement_timeout 5s (runbook mistake 4)",
-        // idle_transaction_timeout below it, or that rule objects too.
-        edits: [
-            ["pgbouncer.settings.query_timeout", 5],
-            ["pgbouncer.settings.idle_transaction_timeout", 4],
-        ],
+        behaviour:
+            "refuses query_timeout 9, within 5 s of statement_timeout 5s, so the two race (runbook mistake 4: 5 against 5s); the runbook's 5 is also inside the answer deadline",
+        edits: [["pgbouncer.settings.query_timeout", 9]],
         finding: "receiver-tier:pgbouncer.settings.query_timeout (error)",
     },
     {
@@ -255,6 +252,40 @@ const cutoverCases: readonly RuleCase[] = [
         finding: "receiver-tier:pgbouncer.settings.server_login_retry (error)",
     },
     {
+        rule: rules.queryTimeoutAfterAnswerDeadline,
+        behaviour: "refuses query_timeout 12 when senders wait 20 s: PgBouncer would cancel before the receiver's own deadline of 18 s",
+        edits: [
+            ["sender.requestTimeoutSeconds", 20],
+            ["pgbouncer.settings.query_timeout", 12],
+        ],
+        finding: "receiver-tier:pgbouncer.settings.query_timeout (error)",
+    },
+    {
+        rule: rules.dnsCacheWithinRecordTtl,
+        behaviour:
+            "refuses PgBouncer's default dns_max_ttl 15 against a primary record of TTL 5: a moved primary would be followed 15 s late",
+        edits: [["pgbouncer.settings.dns_max_ttl", 15]],
+        finding: "receiver-tier:pgbouncer.settings.dns_max_ttl (error)",
+    },
+    {
+        rule: rules.deadServerNoticed,
+        behaviour: "refuses tcp_user_timeout 0 (PgBouncer's default): a query to a frozen primary waits for the kernel's retransmissions",
+        edits: [["pgbouncer.settings.tcp_user_timeout", 0]],
+        finding: "receiver-tier:pgbouncer.settings.tcp_user_timeout (error)",
+    },
+    {
+        rule: rules.deadServerNoticed,
+        behaviour: "refuses tcp_keepalive 0: an idle connection to a dead primary would be kept for hours",
+        edits: [["pgbouncer.settings.tcp_keepalive", 0]],
+        finding: "receiver-tier:pgbouncer.settings.tcp_keepalive (error)",
+    },
+    {
+        rule: rules.serverLifetimeBounded,
+        behaviour: "refuses the runbook's server_lifetime 3600: a connection opened before a primary change would be used for an hour",
+        edits: [["pgbouncer.settings.server_lifetime", 3600]],
+        finding: "receiver-tier:pgbouncer.settings.server_lifetime (error)",
+    },
+    {
         rule: rules.consoleLoginsSeparate,
         behaviour: "refuses an admin login that is also the stats reader's (pgbouncer_stats_a would get PAUSE and RESUME)",
         edits: [["pgbouncer.adminUser", "pgbouncer_stats"]],
@@ -420,7 +451,8 @@ describe("rule boundaries", () => {
         // 20000ms rather than the 1min this once used: a statement of a minute outlasts the ALB (proxyChainCoherent).
         const statement: Edit = ["receiverRole.statementTimeout", "20000ms"];
         const gunicorn: Edit = ["receiver.gunicorn.timeout", 90];
-        const sender: Edit = ["sender.requestTimeoutSeconds", 90];
+        // The answer deadline (25 - 2 s) stays below both query_timeouts: only the margin rule is under test.
+        const sender: Edit = ["sender.requestTimeoutSeconds", 25];
         expect(
             refusedAt(statement, gunicorn, sender, ["pgbouncer.settings.query_timeout", 20 + rules.QUERY_TIMEOUT_MARGIN_SECONDS - 1]),
         ).toEqual(["receiver-tier:pgbouncer.settings.query_timeout (error)"]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { iniLines, iniSections } from "../../../../components/render/iniParser";
-import { renderPgbouncerIni } from "../../../../components/render/pgbouncerIni";
+import { REFUSE_STANDBY_QUERY, renderPgbouncerIni } from "../../../../components/render/pgbouncerIni";
 import { iniSettings, rewriteIni } from "../../../../harness/pgbouncer";
 import { poolModeSettings } from "../../../../policy/pgbouncerIni";
 import { parseIni } from "../../support/fileParsers";
@@ -72,7 +72,7 @@ describe("rewriteIni (local harness)", () => {
         expect(after).toHaveLength(before.length);
         const changed = after.flatMap((line, index) => (line === before[index] ? [] : [line]));
         expect(changed).toEqual([
-            "deltacrown_receiver = host=127.0.0.1 port=15432 dbname=deltacrown",
+            `deltacrown_receiver = host=127.0.0.1 port=15432 dbname=deltacrown connect_query='${REFUSE_STANDBY_QUERY}'`,
             "listen_addr = 127.0.0.1",
             "listen_port = 16432",
             "unix_socket_dir = /sandbox",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { QUERY_TIMEOUT_MARGIN_SECONDS } from "../../../../components/config/rules";
 import { pgbouncerSettingsSchema } from "../../../../components/schema/schema";
-import { renderPgbouncerIni } from "../../../../components/render/pgbouncerIni";
+import { REFUSE_STANDBY_QUERY, renderPgbouncerIni } from "../../../../components/render/pgbouncerIni";
 import { iniSection, parseIni } from "../../support/fileParsers";
 import { loadCanary, loadCanaryWith } from "../../support/stackConfig";
 
@@ -15,7 +15,6 @@ const RUNBOOK_PGBOUNCER = {
     log_disconnections: "1",
     log_pooler_errors: "1",
     server_idle_timeout: "30",
-    server_lifetime: "3600",
     query_wait_timeout: "3",
 } as const;
 
@@ -59,6 +58,11 @@ const PGBOUNCER_118_KEYS = new Set([
     "idle_transaction_timeout",
     "ignore_startup_parameters",
     "tcp_keepalive",
+    "tcp_keepidle",
+    "tcp_keepintvl",
+    "tcp_keepcnt",
+    "tcp_user_timeout",
+    "dns_max_ttl",
     "log_connections",
     "log_disconnections",
     "log_pooler_errors",
@@ -81,7 +85,7 @@ describe("pgbouncer.ini for the canary stack", () => {
 
     it("routes the runbook's alias to the primary's deltacrown database", () => {
         expect(iniSection(ini, "databases")).toEqual({
-            deltacrown_receiver: "host=postgres-primary.internal port=5432 dbname=deltacrown",
+            deltacrown_receiver: `host=postgres-primary.internal port=5432 dbname=deltacrown connect_query='${REFUSE_STANDBY_QUERY}'`,
         });
     });
 
@@ -165,6 +169,8 @@ describe("pgbouncer.ini follows the config", () => {
             ["postgres.database", "other_db"],
             ["pgbouncer.databaseAlias", "alias_db"],
         );
-        expect(iniSection(renderPgbouncerIni(cfg, "canary"), "databases")).toEqual({ alias_db: "host=10.0.0.5 port=5433 dbname=other_db" });
+        expect(iniSection(renderPgbouncerIni(cfg, "canary"), "databases")).toEqual({
+            alias_db: `host=10.0.0.5 port=5433 dbname=other_db connect_query='${REFUSE_STANDBY_QUERY}'`,
+        });
     });
 });

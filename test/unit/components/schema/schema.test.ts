@@ -155,7 +155,6 @@ describe("defaults", () => {
             reserve_pool_size: 10,
             min_pool_size: 5,
             server_idle_timeout: 30,
-            server_lifetime: 3600,
             query_wait_timeout: 3,
             log_connections: 1,
             log_disconnections: 1,
@@ -165,6 +164,10 @@ describe("defaults", () => {
             reserve_pool_timeout: 1,
             query_timeout: 10,
             idle_transaction_timeout: 8,
+            server_lifetime: 300,
+            server_connect_timeout: 2,
+            tcp_user_timeout: 5000,
+            dns_max_ttl: 5,
             ignore_startup_parameters: ["extra_float_digits", "options"],
         });
         expect(config.receiverRole).toEqual({
