@@ -6,6 +6,7 @@ import { RoleSpec, tierRoles } from "../components/model/roles";
 import { durationToMs } from "../components/schema/duration";
 import { Check, fail, pass, reason } from "./result";
 import { StackState } from "./stackState";
+import { durabilityCheck, needsServerState, readReplicationState } from "./durability";
 
 /** What the admin user may do, as PostgreSQL reports it for the session's own role. */
 export interface AdminFacts {
@@ -151,6 +152,12 @@ export function adoptionChecks(cfg: TierConfig, stack: string, state: StackState
     });
 }
 
+/** The durability verdict as preflight's one-sentence finding. */
+function durabilityLine(cfg: TierConfig, state: Parameters<typeof durabilityCheck>[1]): Check {
+    const verdict = durabilityCheck(cfg.postgres.highAvailability, state);
+    return { name: `${verdict.name}: ${verdict.detail}`, passed: verdict.passed };
+}
+
 /** The database from where preflight runs, with the admin user, and whatever would fail there. */
 export async function databaseChecks(cfg: TierConfig, stack: string, state: StackState, conn: PostgresConnection): Promise<Check[]> {
     const client = new Client(clientConfig(conn));
@@ -170,6 +177,7 @@ export async function databaseChecks(cfg: TierConfig, stack: string, state: Stac
             pass(`database ${conn.host}:${conn.port}/${conn.database} reachable as ${conn.user} (sslmode ${conn.sslmode})`),
             ...privilegeChecks(cfg, conn.user, facts),
             ...adoptionChecks(cfg, stack, state, facts),
+            durabilityLine(cfg, needsServerState(cfg.postgres.highAvailability) ? await readReplicationState(client) : undefined),
         ];
     } catch (err) {
         return [fail(`database ${conn.database}: ${reason(err)}`)];

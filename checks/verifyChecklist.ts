@@ -8,6 +8,7 @@ import { clientTls } from "../components/postgres/clientTls";
 import { withClient } from "../components/postgres/databaseSetting";
 import { pgbouncerClientSslmode } from "../components/model/tlsModes";
 import { Check } from "./result";
+import { DURABILITY_CHECK, durabilityCheck, needsServerState, readReplicationState } from "./durability";
 
 /** Where a live tier answers. */
 export interface Endpoints {
@@ -146,6 +147,16 @@ export async function runChecklist(cfg: TierConfig, secrets: TierSecrets, at: En
                 rows.length === 0 ? "empty result" : rows.map((r) => `pid ${r.pid} ${r.usename} ${r.state}`).join("; "),
             ];
         }),
+    );
+
+    const kind = cfg.postgres.highAvailability;
+    results.push(
+        needsServerState(kind)
+            ? await check(DURABILITY_CHECK, async () => {
+                  const verdict = durabilityCheck(kind, await timedClient(monitor, readReplicationState));
+                  return [verdict.passed, verdict.detail ?? ""];
+              })
+            : durabilityCheck(kind, undefined),
     );
 
     results.push(

@@ -83,6 +83,11 @@ export const postgresSchema = z.strictObject({
     maxConnections: count(1).default(100),
     superuserReservedConnections: count(0).default(3),
     reservedForOtherClients: count(0).default(20),
+    /**
+     * What keeps an acknowledged commit through a primary crash (verify and preflight report it): nothing, a
+     * self-managed synchronous standby, or a managed Multi-AZ database that replicates synchronously itself.
+     */
+    highAvailability: z.enum(["none", "synchronous-standby", "rds-multi-az", "rds-multi-az-cluster", "aurora"]).default("none"),
     /** TTL of the DNS record of `host`, which a failover moves (RDS, or an operator's record): PgBouncer caches no longer. */
     hostRecordTtlSeconds: count(0).default(5),
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerWithinSeconds } from "../../components/model/answerDeadline";
+import { durabilityCheck, readReplicationState } from "../../checks/durability";
 import { loadTierConfig, postWebhook, stallReplication, startTier, Tier, timed, waitFor } from "../../harness";
 
 // Issue 22: with one synchronous standby, a 202 means the webhook is on the standby too. A stalled standby
@@ -46,6 +47,28 @@ describe("a synchronous standby: no 202 before the standby has the webhook", () 
         if (tier.standby === undefined) throw new Error("no standby");
         return tier.standby;
     };
+
+    it("reports that acknowledged commits survive a primary crash, and not once the standby is gone", async () => {
+        const verdict = async () => {
+            const client = await tier.postgres.connect();
+            try {
+                return durabilityCheck("synchronous-standby", await readReplicationState(client));
+            } finally {
+                await client.end();
+            }
+        };
+        expect(await verdict()).toMatchObject({ passed: true, detail: expect.stringMatching(/^yes: every COMMIT waits/) });
+        await standby().stopServer();
+        try {
+            await waitFor("the standby gone from pg_stat_replication", 10_000, async () => ((await verdict()).passed ? undefined : true));
+            expect((await verdict()).detail).toMatch(
+                /^NO: .*0 synchronous standby\(s\) connected\); postgres.highAvailability says synchronous-standby/,
+            );
+        } finally {
+            await standby().startServer();
+            await waitFor("the standby synchronous again", 30_000, async () => ((await verdict()).passed ? true : undefined));
+        }
+    }, 60_000);
 
     it(`answers 503 + Retry-After within ${answerWithinSeconds(cfg)} s while the standby is stalled, and 202 to each resend once it is back`, async () => {
         resume = await stallReplication(standby());

@@ -59,6 +59,8 @@ describe("npm run verify against a running tier", () => {
         expect(stdout).toMatch(/PASS {2}PgBouncer pool_mode = transaction/);
         expect(stdout).toMatch(/PASS {2}statement timeout 5s as webhook_receiver_a through PgBouncer/);
         expect(stdout).toMatch(/PASS {2}health endpoint healthy/);
+        // No standby here, and the stack says so: reported plainly, not failed.
+        expect(stdout).toMatch(/PASS {2}acknowledged webhooks survive a primary crash\n {6}NO: .*synchronous_standby_names = ''/);
         expect(status).toBe(0);
     });
 
