@@ -292,6 +292,34 @@ describe("npm run local", () => {
         expect(fs.existsSync(stateDir) ? fs.readdirSync(stateDir) : []).toEqual([]);
     });
 
+    it("--standby: switches over with the printed npm run switchover, keeps serving from the promoted standby, stops it all", async () => {
+        const run = start("--port-base", String(base), "--standby");
+        await run.ready();
+        const printed = /try: (npm run switchover -- --stack local.*)$/m.exec(run.stdout)?.[1];
+        expect(printed, run.stdout).toBeDefined();
+        const started = run.printedPids();
+        const switched = bash(printed as string);
+        expect(switched.status, switched.output).toBe(0);
+        expect(switched.output).toMatch(/switchover done/);
+        await sleep(2000); // the run watches its programs every second: the stopped old primary must not end it
+        expect(run.child.exitCode).toBeNull();
+        const client = await connectPg(
+            { host: "127.0.0.1", port: base + 1 },
+            { ...activeLogin(receiverLogins(cfg), secrets), database: cfg.pgbouncer.databaseAlias },
+        );
+        try {
+            const rows = await client.query("SELECT pg_is_in_recovery() AS recovery, inet_server_port() AS port");
+            expect(rows.rows[0]).toMatchObject({ recovery: false });
+            expect(rows.rows[0]?.port).not.toBe(base);
+        } finally {
+            await endQuietly(client);
+        }
+        run.child.kill("SIGTERM");
+        expect(await run.exitCode()).toBe(0);
+        await waitFor("every process of the run to end", 30_000, () => (started.some(isAlive) ? undefined : true));
+        expect(fs.existsSync(stateDir) ? fs.readdirSync(stateDir) : []).toEqual([]);
+    });
+
     it("stops the rest and exits 1 when one of its programs dies", async () => {
         const run = start("--port-base", String(base), "--fresh");
         await run.ready();
